@@ -1,0 +1,1 @@
+"""The ``connectorkit`` command line."""

@@ -1,0 +1,1 @@
+"""Exchange-agnostic domain types. Nothing in this package performs I/O."""
