@@ -1,0 +1,1 @@
+"""Connector layer: the connector class hierarchy, trackers and the connector registry."""
