@@ -1,0 +1,113 @@
+"""Binance USD-M Futures error codes and messages used by the sandbox.
+
+Source: Binance USDⓈ-M Futures API docs, "Error Codes"
+(https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code).
+Codes are universal; where the docs list a message template we use it verbatim.
+"""
+
+from __future__ import annotations
+
+
+class FuturesApiError(Exception):
+    """A rejection that the REST layer answers as ``{"code": code, "msg": msg}``.
+
+    ``http_status`` is 400 for request/processing errors, as the real API answers them.
+    """
+
+    def __init__(self, code: int, msg: str, http_status: int = 400) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "msg": self.msg}
+
+
+# 11xx - request issues
+MANDATORY_PARAM = -1102
+PARAM_NOT_REQUIRED = -1106
+INVALID_TIF = -1115
+INVALID_ORDER_TYPE = -1116
+INVALID_SIDE = -1117
+BAD_SYMBOL = -1121
+INVALID_LISTEN_KEY = -1125
+INVALID_PARAMETER = -1130
+# 20xx - processing issues
+CANCEL_REJECTED = -2011
+NO_SUCH_ORDER = -2013
+MARGIN_NOT_SUFFICIENT = -2019
+REDUCE_ONLY_REJECT = -2022
+MIN_LEVERAGE_RATIO = -2028
+# 40xx - filters and other issues
+QTY_LESS_THAN_ZERO = -4003
+PRICE_NOT_INCREASED_BY_TICK_SIZE = -4014
+INVALID_CL_ORD_ID_LEN = -4015
+INVALID_DEPTH_LIMIT = -4021
+QTY_NOT_INCREASED_BY_STEP_SIZE = -4023
+INVALID_LEVERAGE = -4028
+NO_NEED_TO_CHANGE_POSITION_SIDE = -4059
+INVALID_POSITION_SIDE = -4060
+POSITION_SIDE_NOT_MATCH = -4061
+POSITION_SIDE_CHANGE_EXISTS_OPEN_ORDERS = -4067
+POSITION_SIDE_CHANGE_EXISTS_QUANTITY = -4068
+DUPLICATED_CLIENT_ORDER_ID = -4116
+MIN_NOTIONAL = -4164
+# 50xx - order execution issues
+FOK_ORDER_REJECT = -5021
+GTX_ORDER_REJECT = -5022
+
+
+def mandatory(param: str) -> FuturesApiError:
+    return FuturesApiError(
+        MANDATORY_PARAM, f"Mandatory parameter '{param}' was not sent, was empty/null, or malformed."
+    )
+
+
+def not_required(param: str) -> FuturesApiError:
+    return FuturesApiError(PARAM_NOT_REQUIRED, f"Parameter '{param}' sent when not required.")
+
+
+def invalid_param(param: str) -> FuturesApiError:
+    return FuturesApiError(INVALID_PARAMETER, f"Data sent for parameter '{param}' is not valid.")
+
+
+def bad_symbol() -> FuturesApiError:
+    return FuturesApiError(BAD_SYMBOL, "Invalid symbol.")
+
+
+def margin_insufficient() -> FuturesApiError:
+    return FuturesApiError(MARGIN_NOT_SUFFICIENT, "Margin is insufficient.")
+
+
+def reduce_only_rejected() -> FuturesApiError:
+    return FuturesApiError(REDUCE_ONLY_REJECT, "ReduceOnly Order is rejected.")
+
+
+def position_side_mismatch() -> FuturesApiError:
+    return FuturesApiError(POSITION_SIDE_NOT_MATCH, "Order's position side does not match user's setting.")
+
+
+def invalid_position_side() -> FuturesApiError:
+    return FuturesApiError(INVALID_POSITION_SIDE, "Invalid position side.")
+
+
+def invalid_leverage(leverage: object) -> FuturesApiError:
+    return FuturesApiError(INVALID_LEVERAGE, f"Leverage {leverage} is not valid")
+
+
+def no_need_to_change_position_side() -> FuturesApiError:
+    return FuturesApiError(NO_NEED_TO_CHANGE_POSITION_SIDE, "No need to change position side.")
+
+
+def position_side_change_open_orders() -> FuturesApiError:
+    return FuturesApiError(
+        POSITION_SIDE_CHANGE_EXISTS_OPEN_ORDERS,
+        "Position side cannot be changed if there exists open orders.",
+    )
+
+
+def position_side_change_quantity() -> FuturesApiError:
+    return FuturesApiError(
+        POSITION_SIDE_CHANGE_EXISTS_QUANTITY, "Position side cannot be changed if there exists position."
+    )
