@@ -1,0 +1,29 @@
+import asyncio
+import logging
+
+import pytest
+
+from connectorkit.connector.background_tasks import BackgroundTasks
+
+
+async def test_tasks_are_named_cancelled_and_crashes_logged(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("test.bg")
+    tasks = BackgroundTasks("conn", log)
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    async def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    t1 = tasks.spawn(forever(), "loop")
+    with caplog.at_level(logging.ERROR, logger="test.bg"):
+        tasks.spawn(boom(), "boom")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    assert tasks.crashed_count == 1
+    assert "conn:boom" in caplog.text and "kaboom" in caplog.text
+    assert tasks.names == ["conn:loop"]
+    await tasks.cancel_all()
+    assert t1.cancelled()
+    assert len(tasks) == 0
