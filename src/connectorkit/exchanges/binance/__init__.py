@@ -1,0 +1,1 @@
+"""Binance Spot connector (``binance``): see :class:`BinanceExchange`."""

@@ -1,0 +1,55 @@
+"""Binance Spot: default fees, symbol/pair helpers and client order ids."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Final
+
+from connectorkit.core.trade_fee import TradeFeeSchema
+from connectorkit.exchanges.binance import binance_constants as CONSTANTS
+
+# Binance's regular (VIP 0) spot schedule is 0.1 % maker / 0.1 % taker ("Trading Fee Rate" page,
+# https://www.binance.com/en/fee/schedule). The buyer pays the commission in the asset it receives
+# (the base asset), so on a buy the fee is deducted from what the order returns.
+DEFAULT_FEES: Final = TradeFeeSchema(
+    maker_percent_fee_decimal=Decimal("0.001"),
+    taker_percent_fee_decimal=Decimal("0.001"),
+    buy_percent_fee_deducted_from_returns=True,
+)
+
+_CLIENT_ORDER_ID_RE: Final = re.compile(CONSTANTS.CLIENT_ORDER_ID_PATTERN)
+
+
+def trading_pair(base: str, quote: str) -> str:
+    """``BASE-QUOTE`` as connectorkit spells pairs."""
+    return f"{base}-{quote}"
+
+
+def symbol_from_trading_pair(pair: str) -> str:
+    """Binance symbol of a ``BASE-QUOTE`` pair (``BTC-USDT`` → ``BTCUSDT``)."""
+    base, sep, quote = pair.partition("-")
+    if not sep or not base or not quote:
+        raise ValueError(f"not a BASE-QUOTE trading pair: {pair!r}")
+    return f"{base}{quote}"
+
+
+def new_client_order_id(is_buy: bool, prefix: str = CONSTANTS.CLIENT_ORDER_ID_PREFIX) -> str:
+    """A fresh client order id inside Binance's charset and 36-character limit.
+
+    Layout: ``<prefix><B|S><32 hex digits of a random UUID>``. With the default two-character
+    prefix that is 35 characters; a longer prefix shortens the random part, never the limit.
+    """
+    head = f"{prefix}{'B' if is_buy else 'S'}"
+    room = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH - len(head)
+    if room < 16:
+        raise ValueError(f"client order id prefix {prefix!r} leaves fewer than 16 random characters")
+    client_order_id = head + uuid.uuid4().hex[:room]
+    if not is_valid_client_order_id(client_order_id):
+        raise ValueError(f"client order id prefix {prefix!r} has characters Binance rejects")
+    return client_order_id
+
+
+def is_valid_client_order_id(client_order_id: str) -> bool:
+    return _CLIENT_ORDER_ID_RE.fullmatch(client_order_id) is not None

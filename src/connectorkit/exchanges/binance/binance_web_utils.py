@@ -1,0 +1,63 @@
+"""Binance Spot: URL builders from the endpoint overrides, rate limits and server time.
+
+Endpoint overrides (issue 7): ``rest_url`` is a base ``scheme://host[:port]`` under which the
+official REST paths (``/api/v3/...``) are appended; ``ws_url`` is the base under which the
+market-stream paths (``/ws``, ``/stream?streams=...``) are appended; ``ws_api_url`` is the full
+WebSocket-API endpoint (default ``wss://ws-api.binance.com:443/ws-api/v3``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from connectorkit.exchanges.binance import binance_constants as CONSTANTS
+from connectorkit.exchanges.binance.binance_constants import LimitSpec
+from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
+
+
+def _base(url: str) -> str:
+    if "://" not in url:
+        raise ValueError(f"endpoint override must be scheme://host[:port], got {url!r}")
+    return url.rstrip("/")
+
+
+def rest_url(path: str, base_url: str = CONSTANTS.DEFAULT_REST_URL) -> str:
+    """``base_url`` + an official REST path (``/api/v3/...``)."""
+    return _base(base_url) + path
+
+
+def combined_stream_url(streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL) -> str:
+    """``<ws_url>/stream?streams=a/b/c`` (docs: "WebSocket Streams > General WSS information")."""
+    if not streams:
+        raise ValueError("at least one stream is required")
+    return f"{_base(base_url)}{CONSTANTS.WS_COMBINED_PATH}?streams={'/'.join(streams)}"
+
+
+def ws_api_url(url: str = CONSTANTS.DEFAULT_WS_API_URL) -> str:
+    return _base(url)
+
+
+def build_rate_limits(
+    pools: Iterable[LimitSpec] = CONSTANTS.POOL_LIMITS,
+    endpoints: Iterable[LimitSpec] = CONSTANTS.ENDPOINT_LIMITS,
+) -> list[RateLimit]:
+    """The throttler's view of the documented limits (pools first, then endpoints)."""
+    return [
+        RateLimit(
+            limit_id=spec.limit_id,
+            limit=spec.limit,
+            time_interval=spec.interval_s,
+            weight=spec.weight,
+            linked_limits=[LinkedLimitWeightPair(pool, w) for pool, w in spec.linked if w > 0],
+        )
+        for spec in (*pools, *endpoints)
+    ]
+
+
+def parse_server_time(body: Any) -> float:
+    """Seconds since the epoch from a ``GET /api/v3/time`` answer ``{"serverTime": ms}``."""
+    server_time = body.get("serverTime") if isinstance(body, dict) else None
+    if not isinstance(server_time, int) or isinstance(server_time, bool):
+        raise ValueError(f"unexpected server time answer: {body!r}")
+    return server_time / 1000.0

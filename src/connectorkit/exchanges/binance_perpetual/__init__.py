@@ -1,0 +1,1 @@
+"""Binance USDⓈ-M Perpetual connector (``binance_perpetual``): see :class:`BinancePerpetualDerivative`."""

@@ -1,0 +1,48 @@
+"""Binance USDⓈ-M Futures: URL builders from the endpoint overrides and rate limits.
+
+``rest_url`` is the base under which ``/fapi/...`` paths are appended; ``ws_url`` is the base of
+the routed stream paths (docs: "Websocket Market Streams"): high-frequency market data (depth)
+under ``/public``, regular market data (mark price, aggregate trades) under ``/market`` and the
+user data stream under ``/private``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from connectorkit.exchanges.binance import binance_web_utils
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
+from connectorkit.net.throttler import RateLimit
+
+parse_server_time = binance_web_utils.parse_server_time
+
+
+def rest_url(path: str, base_url: str = CONSTANTS.DEFAULT_REST_URL) -> str:
+    return binance_web_utils.rest_url(path, base_url)
+
+
+def public_stream_url(streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL) -> str:
+    """``<ws_url>/public/stream?streams=...`` for depth streams."""
+    return binance_web_utils.combined_stream_url(streams, base_url.rstrip("/") + CONSTANTS.WS_PUBLIC_ROUTE)
+
+
+def market_stream_url(streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL) -> str:
+    """``<ws_url>/market/stream?streams=...`` for mark price and trade streams."""
+    return binance_web_utils.combined_stream_url(streams, base_url.rstrip("/") + CONSTANTS.WS_MARKET_ROUTE)
+
+
+def private_stream_url(
+    listen_key: str,
+    base_url: str = CONSTANTS.DEFAULT_WS_URL,
+    events: Sequence[str] = CONSTANTS.USER_STREAM_EVENTS,
+) -> str:
+    """``<ws_url>/private/ws?listenKey=<key>&events=A/B/C`` (the events filter is an allow-list)."""
+    if not listen_key:
+        raise ValueError("listen key is empty")
+    base = binance_web_utils.rest_url(CONSTANTS.WS_PRIVATE_ROUTE + CONSTANTS.WS_RAW_PATH, base_url)
+    return f"{base}?listenKey={quote(listen_key, safe='')}&events={'/'.join(events)}"
+
+
+def build_rate_limits() -> list[RateLimit]:
+    return binance_web_utils.build_rate_limits(CONSTANTS.POOL_LIMITS, CONSTANTS.ENDPOINT_LIMITS)

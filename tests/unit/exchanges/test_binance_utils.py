@@ -1,0 +1,100 @@
+from decimal import Decimal
+
+import pytest
+
+from connectorkit.core.enums import TradeType
+from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee, TradeFeeBase
+from connectorkit.exchanges.binance import binance_constants as CONSTANTS
+from connectorkit.exchanges.binance import binance_utils, binance_web_utils
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as PERP
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_utils, binance_perpetual_web_utils
+from connectorkit.net.throttler import AsyncThrottler
+
+
+def test_spot_default_fees_follow_binance_schedule_and_buyer_pays_in_base() -> None:
+    fees = binance_utils.DEFAULT_FEES
+    assert fees.maker_percent_fee_decimal == Decimal("0.001")
+    assert fees.taker_percent_fee_decimal == Decimal("0.001")
+    buy_fee = TradeFeeBase.new_spot_fee(fees, TradeType.BUY, percent=Decimal("0.001"))
+    assert isinstance(buy_fee, DeductedFromReturnsTradeFee)
+
+
+def test_perpetual_default_fees() -> None:
+    fees = binance_perpetual_utils.DEFAULT_FEES
+    assert fees.maker_percent_fee_decimal == Decimal("0.0002")
+    assert fees.taker_percent_fee_decimal == Decimal("0.0005")
+    assert isinstance(TradeFeeBase.new_spot_fee(fees, TradeType.BUY), AddedToCostTradeFee)
+
+
+def test_symbol_helpers() -> None:
+    assert binance_utils.symbol_from_trading_pair("BTC-USDT") == "BTCUSDT"
+    assert binance_utils.trading_pair("ETH", "BTC") == "ETH-BTC"
+    with pytest.raises(ValueError):
+        binance_utils.symbol_from_trading_pair("BTCUSDT")
+
+
+def test_client_order_ids_are_unique_and_within_binance_limits() -> None:
+    ids = {binance_utils.new_client_order_id(is_buy=i % 2 == 0) for i in range(2000)}
+    assert len(ids) == 2000
+    for cid in ids:
+        assert len(cid) <= CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
+        assert binance_utils.is_valid_client_order_id(cid)
+        assert cid.startswith(("ckB", "ckS"))
+    assert binance_perpetual_utils.new_client_order_id(False).startswith("ckS")
+    with pytest.raises(ValueError):
+        binance_utils.new_client_order_id(True, prefix="bad prefix!")
+    with pytest.raises(ValueError):
+        binance_utils.new_client_order_id(True, prefix="x" * 30)
+    assert not binance_utils.is_valid_client_order_id("x" * 37)
+
+
+def test_url_builders_append_official_paths_to_overrides() -> None:
+    assert binance_web_utils.rest_url(CONSTANTS.DEPTH_PATH) == "https://api.binance.com/api/v3/depth"
+    assert binance_web_utils.rest_url("/api/v3/time", "http://127.0.0.1:8080/") == "http://127.0.0.1:8080/api/v3/time"
+    assert (
+        binance_web_utils.combined_stream_url(["btcusdt@depth@100ms", "btcusdt@trade"], "ws://127.0.0.1:9")
+        == "ws://127.0.0.1:9/stream?streams=btcusdt@depth@100ms/btcusdt@trade"
+    )
+    assert binance_web_utils.ws_api_url() == "wss://ws-api.binance.com:443/ws-api/v3"
+    with pytest.raises(ValueError):
+        binance_web_utils.rest_url("/api/v3/time", "127.0.0.1:8080")
+    assert binance_perpetual_web_utils.public_stream_url(["btcusdt@depth@100ms"]) == (
+        "wss://fstream.binance.com/public/stream?streams=btcusdt@depth@100ms"
+    )
+    assert binance_perpetual_web_utils.market_stream_url(["btcusdt@markPrice@1s"], "ws://h:1") == (
+        "ws://h:1/market/stream?streams=btcusdt@markPrice@1s"
+    )
+    assert binance_perpetual_web_utils.private_stream_url("k/y", "ws://h:1") == (
+        "ws://h:1/private/ws?listenKey=k%2Fy&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE/listenKeyExpired"
+    )
+
+
+def test_depth_weights_follow_the_documented_tables() -> None:
+    assert [CONSTANTS.depth_weight(n) for n in (100, 101, 500, 1000, 5000)] == [5, 25, 25, 50, 250]
+    assert [PERP.depth_weight(n) for n in PERP.DEPTH_LIMITS] == [2, 2, 2, 2, 5, 10, 20]
+
+
+async def test_rate_limits_build_a_working_throttler_with_linked_pools() -> None:
+    limits = binance_web_utils.build_rate_limits()
+    by_id = {rl.limit_id: rl for rl in limits}
+    assert (by_id["REQUEST_WEIGHT"].limit, by_id["REQUEST_WEIGHT"].time_interval) == (6000, 60.0)
+    assert by_id["ORDERS_10S"].limit == 100
+    assert by_id["ORDERS_1D"].limit == 200_000
+    assert (by_id["RAW_REQUESTS"].limit, by_id["RAW_REQUESTS"].time_interval) == (61_000, 300.0)
+    order_links = {pair.limit_id: pair.weight for pair in by_id[CONSTANTS.ORDER_PATH].linked_limits}
+    assert order_links == {"REQUEST_WEIGHT": 1, "ORDERS_10S": 1, "ORDERS_1D": 1, "RAW_REQUESTS": 1}
+    throttler = AsyncThrottler(limits, safety_margin_pct=0)
+    assert throttler.try_acquire(CONSTANTS.EXCHANGE_INFO_PATH)
+    assert throttler.used_weight("REQUEST_WEIGHT") == 20
+
+    perp = {rl.limit_id: rl for rl in binance_perpetual_web_utils.build_rate_limits()}
+    assert [perp[i].limit for i in ("REQUEST_WEIGHT", "ORDERS_1MIN", "ORDERS_10S")] == [2400, 1200, 300]
+    # New Order takes 0 IP weight on futures: it must only draw from the order pools.
+    assert {p.limit_id for p in perp[PERP.ORDER_PATH].linked_limits} == {"ORDERS_1MIN", "ORDERS_10S"}
+    AsyncThrottler(binance_perpetual_web_utils.build_rate_limits())
+
+
+def test_server_time_parsing() -> None:
+    assert binance_web_utils.parse_server_time({"serverTime": 1499827319559}) == pytest.approx(1499827319.559)
+    with pytest.raises(ValueError):
+        binance_web_utils.parse_server_time({"serverTime": "x"})
