@@ -1,0 +1,349 @@
+"""Order candidates: the full balance impact of an order before it is placed.
+
+A candidate knows what an order would lock (its collateral, the percent fee paid on top of it and
+any fixed fees) and what it would return, and can shrink itself to fit the balances available.
+Use :class:`~connectorkit.core.budget_checker.BudgetChecker` to size orders: it works on copies
+and keeps track of what earlier orders in the same round have already locked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal, localcontext
+from typing import TYPE_CHECKING, Self
+
+from connectorkit.core.decimal_utils import InvalidFieldError, split_trading_pair, to_decimal
+from connectorkit.core.enums import OrderType, PositionAction, TradeType
+from connectorkit.core.trade_fee import (
+    FeeImpactCandidate,
+    TokenAmount,
+    TradeFeeBase,
+    build_perpetual_trade_fee,
+    build_trade_fee,
+)
+
+if TYPE_CHECKING:
+    from connectorkit.core.budget_checker import BudgetExchange
+
+__all__ = ["OrderCandidate", "PerpetualOrderCandidate"]
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class _FeeView:
+    """What a fee is shown of an order when that differs from the candidate itself (perpetuals)."""
+
+    trading_pair: str
+    order_side: TradeType
+    amount: Decimal
+    price: Decimal
+    order_collateral: TokenAmount | None
+    potential_returns: TokenAmount | None
+
+
+def _check_bool(value: object, name: str) -> None:
+    if not isinstance(value, bool):
+        raise InvalidFieldError(name, f"expected a bool, got {value!r}")
+
+
+@dataclass
+class OrderCandidate:
+    """A spot order being sized: BUY locks quote ``amount * price``, SELL locks base ``amount``.
+
+    The computed fields are empty until :meth:`populate_collateral_entries` runs:
+
+    * ``order_collateral``: what the order itself spends;
+    * ``percent_fee_collateral``: the percent fee paid on top (AddedToCost fees only);
+    * ``percent_fee_value``: the percent fee whichever way it is paid (on top or out of returns);
+    * ``fixed_fee_collaterals``: the flat fees;
+    * ``potential_returns``: what the order yields, net of a DeductedFromReturns fee;
+    * ``resized``: set once the order has been scaled down.
+    """
+
+    trading_pair: str
+    is_maker: bool
+    order_type: OrderType
+    order_side: TradeType
+    amount: Decimal
+    price: Decimal
+    from_total_balances: bool = False
+    order_collateral: TokenAmount | None = field(default=None, init=False)
+    percent_fee_collateral: TokenAmount | None = field(default=None, init=False)
+    percent_fee_value: TokenAmount | None = field(default=None, init=False)
+    fixed_fee_collaterals: list[TokenAmount] = field(default_factory=list, init=False)
+    potential_returns: TokenAmount | None = field(default=None, init=False)
+    resized: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        split_trading_pair(self.trading_pair)
+        _check_bool(self.is_maker, "is_maker")
+        _check_bool(self.from_total_balances, "from_total_balances")
+        if not isinstance(self.order_type, OrderType):
+            raise InvalidFieldError("order_type", f"unknown order type {self.order_type!r}")
+        if not isinstance(self.order_side, TradeType):
+            raise InvalidFieldError("order_side", f"unknown trade type {self.order_side!r}")
+        self.amount = to_decimal(self.amount, "amount")
+        self.price = to_decimal(self.price, "price")
+
+    # -- views -------------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return split_trading_pair(self.trading_pair)[0]
+
+    @property
+    def quote(self) -> str:
+        return split_trading_pair(self.trading_pair)[1]
+
+    @property
+    def is_zero_order(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def collateral_dict(self) -> dict[str, Decimal]:
+        """Everything the order locks, summed per token."""
+        totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+        if self.order_collateral is not None:
+            totals[self.order_collateral.token] += self.order_collateral.amount
+        if self.percent_fee_collateral is not None:
+            totals[self.percent_fee_collateral.token] += self.percent_fee_collateral.amount
+        for fee in self.fixed_fee_collaterals:
+            totals[fee.token] += fee.amount
+        return dict(totals)
+
+    def copy(self) -> Self:
+        """An independent copy (entries included) that can be populated or scaled separately."""
+        clone = copy.copy(self)
+        clone.fixed_fee_collaterals = list(self.fixed_fee_collaterals)
+        return clone
+
+    # -- populating --------------------------------------------------------------------------
+
+    def populate_collateral_entries(self, exchange: BudgetExchange) -> None:
+        """Compute every entry for the current amount and price from the exchange's fee schema.
+
+        A zero order locks and returns nothing. ``resized`` is left as it is.
+        """
+        if self.is_zero_order:
+            self._clear_entries()
+            return
+        fee = self._build_fee(exchange)
+        self.order_collateral = self._compute_order_collateral(exchange)
+        gross_returns = self._compute_gross_returns(exchange)
+        self.potential_returns = gross_returns
+        view = self._fee_view(exchange)
+        cost_impact = fee.get_fee_impact_on_order_cost(view, exchange)
+        returns_impact = fee.get_fee_impact_on_order_returns(view, exchange)
+        self.percent_fee_collateral = cost_impact if self._locks_percent_fee else None
+        self.fixed_fee_collaterals = list(fee.flat_fees)
+        if gross_returns is not None and returns_impact is not None and returns_impact != 0:
+            self.potential_returns = TokenAmount(gross_returns.token, gross_returns.amount - returns_impact)
+            self.percent_fee_value = TokenAmount(gross_returns.token, returns_impact)
+        else:
+            self.percent_fee_value = cost_impact
+
+    def _build_fee(self, exchange: BudgetExchange) -> TradeFeeBase:
+        return build_trade_fee(exchange.trade_fee_schema, self.is_maker, self.order_side)
+
+    def _compute_order_collateral(self, exchange: BudgetExchange) -> TokenAmount | None:
+        if self.order_side is TradeType.BUY:
+            return TokenAmount(self.quote, self.amount * self.price)
+        return TokenAmount(self.base, self.amount)
+
+    def _compute_gross_returns(self, exchange: BudgetExchange) -> TokenAmount | None:
+        if self.order_side is TradeType.BUY:
+            return TokenAmount(self.base, self.amount)
+        return TokenAmount(self.quote, self.amount * self.price)
+
+    def _fee_view(self, exchange: BudgetExchange) -> FeeImpactCandidate:
+        return self
+
+    @property
+    def _locks_percent_fee(self) -> bool:
+        return True
+
+    # -- sizing ------------------------------------------------------------------------------
+
+    def adjust_from_balances(self, available: Mapping[str, Decimal]) -> None:
+        """Scale the order down until everything it locks fits in ``available``.
+
+        Three steps, each skipped once the order is zero: (1) the order collateral; (2) the
+        percent-fee collateral together with the order collateral when both are in the same
+        token; (3) the fixed fees, per token: a fixed fee that cannot be paid at all zeroes the
+        order, otherwise the order and percent-fee collateral in that token are shrunk to leave
+        room for it. A token missing from ``available`` (or with a negative value) has nothing.
+        Scaling rounds toward zero so the result never exceeds what is available.
+        """
+        if not self.is_zero_order:
+            self._fit_order_collateral(available)
+        if not self.is_zero_order:
+            self._fit_percent_fee_collateral(available)
+        if not self.is_zero_order:
+            self._fit_fixed_fees(available)
+
+    def set_to_zero(self) -> None:
+        """Make this an order of nothing: amount 0, no entries, marked resized."""
+        self.amount = _ZERO
+        self._clear_entries()
+        self.resized = True
+
+    def _clear_entries(self) -> None:
+        self.order_collateral = None
+        self.percent_fee_collateral = None
+        self.percent_fee_value = None
+        self.fixed_fee_collaterals = []
+        self.potential_returns = None
+
+    def _fit_order_collateral(self, available: Mapping[str, Decimal]) -> None:
+        collateral = self.order_collateral
+        if collateral is None:
+            return
+        have = _available(available, collateral.token)
+        if have < collateral.amount:
+            self._scale(have, collateral.amount)
+
+    def _fit_percent_fee_collateral(self, available: Mapping[str, Decimal]) -> None:
+        fee = self.percent_fee_collateral
+        if fee is None:
+            return
+        needed = fee.amount + self._same_token_amount(self.order_collateral, fee.token)
+        have = _available(available, fee.token)
+        if have < needed:
+            self._scale(have, needed)
+
+    def _fit_fixed_fees(self, available: Mapping[str, Decimal]) -> None:
+        fixed: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for fee in self.fixed_fee_collaterals:
+            fixed[fee.token] += fee.amount
+        for token, fixed_amount in fixed.items():
+            have = _available(available, token)
+            if have < fixed_amount:
+                self.set_to_zero()
+                return
+            scalable = self._same_token_amount(self.order_collateral, token) + self._same_token_amount(
+                self.percent_fee_collateral, token
+            )
+            if scalable > 0 and fixed_amount + scalable > have:
+                self._scale(have - fixed_amount, scalable)
+                if self.is_zero_order:
+                    return
+
+    @staticmethod
+    def _same_token_amount(entry: TokenAmount | None, token: str) -> Decimal:
+        return entry.amount if entry is not None and entry.token == token else _ZERO
+
+    def _scale(self, numerator: Decimal, denominator: Decimal) -> None:
+        """Multiply the order by ``numerator / denominator`` (< 1), rounding toward zero.
+
+        Amount, collaterals, the percent-fee value and returns scale; fixed fees do not. Run in
+        a floor-rounding context, so a part scaled to fit ``numerator`` never exceeds it.
+        """
+        with localcontext() as ctx:
+            ctx.rounding = ROUND_FLOOR
+            amount = self.amount * numerator / denominator
+            if amount == 0:
+                self.set_to_zero()
+                return
+            self.amount = amount
+            self.order_collateral = _scaled(self.order_collateral, numerator, denominator)
+            self.percent_fee_collateral = _scaled(self.percent_fee_collateral, numerator, denominator)
+            self.percent_fee_value = _scaled(self.percent_fee_value, numerator, denominator)
+            self.potential_returns = _scaled(self.potential_returns, numerator, denominator)
+        self.resized = True
+
+
+def _available(available: Mapping[str, Decimal], token: str) -> Decimal:
+    return max(available.get(token, _ZERO), _ZERO)
+
+
+def _scaled(entry: TokenAmount | None, numerator: Decimal, denominator: Decimal) -> TokenAmount | None:
+    """``entry * numerator / denominator``; multiplying first keeps exact ratios exact."""
+    return None if entry is None else TokenAmount(entry.token, entry.amount * numerator / denominator)
+
+
+@dataclass
+class PerpetualOrderCandidate(OrderCandidate):
+    """An order on a perpetual market.
+
+    Opening (``position_close=False``) locks margin: the order's notional ``amount * price``,
+    expressed in the exchange's collateral token for that side, divided by ``leverage``. A
+    percent fee in the collateral token is charged on the full notional, not on the margin.
+    An opening order has no returns (the position is the return).
+
+    Closing locks nothing (the position is the collateral) and returns the margin it releases,
+    net of a DeductedFromReturns fee charged on the full notional.
+    """
+
+    leverage: Decimal = Decimal(1)
+    position_close: bool = False
+
+    def __post_init__(self) -> None:
+        OrderCandidate.__post_init__(self)
+        _check_bool(self.position_close, "position_close")
+        self.leverage = to_decimal(self.leverage, "leverage")
+        if self.leverage == 0:
+            raise InvalidFieldError("leverage", "must be positive, got 0")
+
+    @property
+    def position_action(self) -> PositionAction:
+        return PositionAction.CLOSE if self.position_close else PositionAction.OPEN
+
+    def _build_fee(self, exchange: BudgetExchange) -> TradeFeeBase:
+        return build_perpetual_trade_fee(exchange.trade_fee_schema, self.is_maker, self.position_action)
+
+    def _collateral_token(self, exchange: BudgetExchange) -> str:
+        """The margin token of the side that opens the position (the opposite side when closing)."""
+        from connectorkit.core.budget_checker import PerpetualBudgetExchange
+
+        if not isinstance(exchange, PerpetualBudgetExchange):
+            raise TypeError(
+                "a perpetual candidate needs an exchange with get_buy_collateral_token and "
+                "get_sell_collateral_token"
+            )
+        opening_side = self.order_side.opposite if self.position_close else self.order_side
+        if opening_side is TradeType.BUY:
+            return exchange.get_buy_collateral_token(self.trading_pair)
+        return exchange.get_sell_collateral_token(self.trading_pair)
+
+    def _notional(self, exchange: BudgetExchange) -> TokenAmount:
+        """``amount * price`` in the collateral token (via the exchange's price for other tokens)."""
+        token = self._collateral_token(exchange)
+        quote_value = self.amount * self.price
+        if token == self.quote:
+            return TokenAmount(token, quote_value)
+        if token == self.base:
+            return TokenAmount(token, self.amount)
+        pair = f"{self.quote}-{token}"
+        rate = to_decimal(exchange.get_price(pair, True), f"price of {pair}")
+        return TokenAmount(token, quote_value * rate)
+
+    def _compute_order_collateral(self, exchange: BudgetExchange) -> TokenAmount | None:
+        if self.position_close:
+            return None
+        notional = self._notional(exchange)
+        return TokenAmount(notional.token, notional.amount / self.leverage)
+
+    def _compute_gross_returns(self, exchange: BudgetExchange) -> TokenAmount | None:
+        if not self.position_close:
+            return None
+        notional = self._notional(exchange)
+        return TokenAmount(notional.token, notional.amount / self.leverage)
+
+    def _fee_view(self, exchange: BudgetExchange) -> FeeImpactCandidate:
+        notional = self._notional(exchange)
+        return _FeeView(
+            trading_pair=self.trading_pair,
+            order_side=self.order_side,
+            amount=self.amount,
+            price=self.price,
+            order_collateral=None if self.position_close else notional,
+            potential_returns=notional if self.position_close else None,
+        )
+
+    @property
+    def _locks_percent_fee(self) -> bool:
+        return not self.position_close
