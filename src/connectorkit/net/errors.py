@@ -55,7 +55,8 @@ class ExchangeRequestError(WebError):
 
     @property
     def is_server_error(self) -> bool:
-        """5xx: the request may or may not have been executed by the exchange."""
+        """5xx: the request may or may not have been executed by the exchange (Binance: "the
+        execution status is UNKNOWN and could have been a success", General API Information)."""
         return self.status >= 500
 
     def __str__(self) -> str:

@@ -1,0 +1,19 @@
+"""The message type that goes through a WebSocket auth and the WS assistant's ``send``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class WSJSONRequest:
+    """A JSON message to send. ``ws_authenticate`` returns a changed copy when auth is required.
+
+    :param throttler_limit_id: the rate limit the message consumes (``None``: not throttled, for
+        exchanges that do not limit inbound WS messages).
+    """
+
+    payload: Any
+    is_auth_required: bool = False
+    throttler_limit_id: str | None = None
