@@ -1,0 +1,209 @@
+"""Connector settings and the connector registry.
+
+Every connector package (``connectorkit.exchanges.<name>``) calls :func:`register_connector` when it
+is imported, giving its name, a factory, its ``DEFAULT_FEES`` and its settings model (a subclass of
+:class:`ConnectorSettings`, usually adding endpoint fields such as ``rest_url``). A user then builds
+any connector in one call::
+
+    exchange = create_connector("binance", trading_pairs=["BTC-USDT"], api_key=k, api_secret=s,
+                                taker_percent_fee_decimal=Decimal("0.00075"), rate_limits_share_pct=50)
+
+Every override (fees, endpoints, rate-limit share, polling intervals) goes through the same pydantic
+model, so a typo is a validation error instead of a silently ignored keyword. Exchange packages are
+imported lazily, the first time their name is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from connectorkit.core.trade_fee import TradeFeeSchema
+
+if TYPE_CHECKING:
+    from connectorkit.connector.connector_base import ConnectorBase
+
+logger = logging.getLogger(__name__)
+
+EXCHANGES_PACKAGE = "connectorkit.exchanges"
+
+
+class ConnectorSettings(BaseModel):
+    """Everything a user can set for one connector instance.
+
+    Secrets are ``SecretStr``: their repr and ``model_dump`` show ``**********``; only the
+    connector's auth factory reads the plain value. Fee fields left ``None`` keep the connector's
+    ``DEFAULT_FEES``; a full ``trade_fee_schema`` replaces them entirely.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    trading_pairs: list[str] = Field(default_factory=list)
+    api_key: SecretStr = SecretStr("")
+    api_secret: SecretStr = SecretStr("")
+    trading_required: bool = True
+
+    # Web layer.
+    rate_limits_share_pct: Decimal = Field(default=Decimal(100), gt=0, le=100)
+    request_timeout: float = Field(default=10.0, gt=0)
+
+    # Fees: partial overrides of the connector's DEFAULT_FEES, or a complete schema.
+    trade_fee_schema: TradeFeeSchema | None = None
+    maker_percent_fee_decimal: Decimal | None = None
+    taker_percent_fee_decimal: Decimal | None = None
+    buy_percent_fee_deducted_from_returns: bool | None = None
+
+    # Background loop periods, in seconds.
+    short_poll_interval: float = Field(default=5.0, gt=0)
+    long_poll_interval: float = Field(default=120.0, gt=0)
+    user_stream_silence_threshold: float = Field(
+        default=60.0, gt=0, description="No user-stream message for this long switches to short polling."
+    )
+    trading_rules_refresh_interval: float = Field(default=1800.0, gt=0)
+    time_sync_interval: float = Field(default=600.0, gt=0)
+    funding_payment_poll_interval: float = Field(default=120.0, gt=0)
+
+    def resolve_trade_fee_schema(self, default_fees: TradeFeeSchema) -> TradeFeeSchema:
+        """The fee schema in force: ``default_fees`` with this model's overrides applied."""
+        base = self.trade_fee_schema or default_fees
+        return TradeFeeSchema(
+            percent_fee_token=base.percent_fee_token,
+            maker_percent_fee_decimal=(
+                base.maker_percent_fee_decimal
+                if self.maker_percent_fee_decimal is None
+                else self.maker_percent_fee_decimal
+            ),
+            taker_percent_fee_decimal=(
+                base.taker_percent_fee_decimal
+                if self.taker_percent_fee_decimal is None
+                else self.taker_percent_fee_decimal
+            ),
+            buy_percent_fee_deducted_from_returns=(
+                base.buy_percent_fee_deducted_from_returns
+                if self.buy_percent_fee_deducted_from_returns is None
+                else self.buy_percent_fee_deducted_from_returns
+            ),
+            maker_fixed_fees=base.maker_fixed_fees,
+            taker_fixed_fees=base.taker_fixed_fees,
+        )
+
+
+ConnectorFactory = Callable[[Any], "ConnectorBase"]
+"""Builds a connector from an instance of the registration's settings model."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorRegistration:
+    name: str
+    factory: ConnectorFactory
+    default_fees: TradeFeeSchema
+    settings_model: type[ConnectorSettings]
+
+
+class UnknownConnectorError(LookupError):
+    """No connector is registered under the requested name."""
+
+
+_REGISTRY: dict[str, ConnectorRegistration] = {}
+
+
+def register_connector(
+    name: str,
+    factory: ConnectorFactory,
+    default_fees: TradeFeeSchema,
+    settings_model: type[ConnectorSettings] = ConnectorSettings,
+) -> None:
+    """Register a connector. Re-registering the same name with a different factory is an error
+    (two packages fighting over one name); registering the identical entry again is a no-op."""
+    if not name or not name.isidentifier():
+        raise ValueError(f"connector name must be a python identifier, got {name!r}")
+    if not issubclass(settings_model, ConnectorSettings):
+        raise TypeError("settings_model must subclass ConnectorSettings")
+    entry = ConnectorRegistration(name, factory, default_fees, settings_model)
+    existing = _REGISTRY.get(name)
+    if existing is not None and existing != entry:
+        raise ValueError(f"connector {name!r} is already registered with a different factory")
+    _REGISTRY[name] = entry
+
+
+def unregister_connector(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def _import_exchange_packages(preferred: str | None = None) -> None:
+    """Import ``connectorkit.exchanges.<preferred>`` or, failing that, every exchange package, so
+    that their ``register_connector`` calls run. A package that fails to import is logged."""
+    package = importlib.import_module(EXCHANGES_PACKAGE)
+    names = [info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg]
+    if preferred in names:
+        names.remove(preferred)
+        names.insert(0, preferred)
+    for module_name in names:
+        try:
+            importlib.import_module(f"{EXCHANGES_PACKAGE}.{module_name}")
+        except Exception:
+            logger.exception("cannot import exchange package %s", module_name)
+        if preferred is not None and preferred in _REGISTRY:
+            return
+
+
+def get_registration(name: str) -> ConnectorRegistration:
+    if name not in _REGISTRY:
+        _import_exchange_packages(name)
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownConnectorError(
+            f"unknown connector {name!r}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}"
+        ) from None
+
+
+def registered_connectors() -> list[str]:
+    """Names of every connector available (imports all exchange packages)."""
+    _import_exchange_packages()
+    return sorted(_REGISTRY)
+
+
+def build_settings(
+    name: str,
+    trading_pairs: Iterable[str] = (),
+    api_key: str = "",
+    api_secret: str = "",
+    trading_required: bool = True,
+    **overrides: Any,
+) -> ConnectorSettings:
+    """Validate the settings of connector ``name`` (raises pydantic ``ValidationError``)."""
+    registration = get_registration(name)
+    return registration.settings_model(
+        trading_pairs=list(trading_pairs),
+        api_key=SecretStr(api_key),
+        api_secret=SecretStr(api_secret),
+        trading_required=trading_required,
+        **overrides,
+    )
+
+
+def create_connector(
+    name: str,
+    trading_pairs: Iterable[str] = (),
+    api_key: str = "",
+    api_secret: str = "",
+    trading_required: bool = True,
+    **overrides: Any,
+) -> ConnectorBase:
+    """Build the connector registered as ``name``. ``overrides`` are fields of its settings model
+    (endpoints, fees, ``rate_limits_share_pct``, intervals); fees start from the registered
+    ``default_fees``."""
+    registration = get_registration(name)
+    settings = build_settings(name, trading_pairs, api_key, api_secret, trading_required, **overrides)
+    if settings.trade_fee_schema is None:
+        # The registered defaults are the base that partial fee overrides apply to.
+        settings = settings.model_copy(update={"trade_fee_schema": registration.default_fees})
+    return registration.factory(settings)

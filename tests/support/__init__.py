@@ -1,0 +1,1 @@
+"""Test-only support code (fake exchange, helpers). Never imported by src/."""

@@ -1,0 +1,1 @@
+"""A stand-in for ``connectorkit.exchanges`` used to test lazy registration on import."""
