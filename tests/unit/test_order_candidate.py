@@ -301,6 +301,14 @@ def test_perpetual_close_locks_nothing_and_returns_margin_less_fee() -> None:
     assert order.collateral_dict == {}
 
 
+def test_perpetual_margin_in_third_token_needs_a_positive_price() -> None:
+    order = perp()
+    with pytest.raises(InvalidFieldError, match="HBOT-USDC"):
+        order.populate_collateral_entries(PerpExchange(SCHEMA, {"HBOT-USDC": D(0)}, buy_token="USDC"))
+    with pytest.raises(InvalidFieldError, match="HBOT-USDC"):
+        order.populate_collateral_entries(PerpExchange(SCHEMA, {}, buy_token="USDC"))
+
+
 def test_perpetual_candidate_needs_perpetual_exchange() -> None:
     with pytest.raises(TypeError, match="collateral_token"):
         perp().populate_collateral_entries(Exchange(SCHEMA))
@@ -338,6 +346,11 @@ def test_bad_candidate_input_names_field(kwargs: dict[str, object], field: str) 
     with pytest.raises(InvalidFieldError) as info:
         OrderCandidate(**args)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_zero_price_cannot_be_valued() -> None:
+    with pytest.raises(InvalidFieldError, match="price"):
+        populated(SCHEMA, candidate(price="0"))
 
 
 @pytest.mark.parametrize(
@@ -397,3 +410,14 @@ def test_scaling_never_exceeds_available(
     assert order.resized or order.amount == amount
     if order.is_zero_order:
         assert order.collateral_dict == {} and order.potential_returns is None
+
+
+@given(amount=positive, price=positive, percent=percents, maker=st.booleans())
+def test_added_to_cost_buy_never_costs_less_than_notional(
+    amount: Decimal, price: Decimal, percent: Decimal, maker: bool
+) -> None:
+    schema = TradeFeeSchema(maker_percent_fee_decimal=percent, taker_percent_fee_decimal=percent)
+    order = OrderCandidate(PAIR, maker, OrderType.LIMIT, TradeType.BUY, amount, price)
+    order.populate_collateral_entries(Exchange(schema))
+    assert order.collateral_dict[QUOTE] >= amount * price
+    assert order.potential_returns == TokenAmount(BASE, amount)

@@ -88,7 +88,8 @@ class BudgetChecker:
 
         If it had to be scaled down, ``all_or_none`` makes it a zero order; otherwise its amount
         is floored to the exchange's size step and its entries recomputed at that amount (and if
-        those still do not fit, it becomes a zero order).
+        those still do not fit, it becomes a zero order). ``resized`` on the result describes this
+        adjustment only.
         """
         result = self.populate_collateral_entries(candidate)
         result.resized = False

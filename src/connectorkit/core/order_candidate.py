@@ -131,6 +131,8 @@ class OrderCandidate:
         if self.is_zero_order:
             self._clear_entries()
             return
+        if self.price == 0:
+            raise InvalidFieldError("price", "must be positive to value a non-zero order")
         fee = self._build_fee(exchange)
         self.order_collateral = self._compute_order_collateral(exchange)
         gross_returns = self._compute_gross_returns(exchange)
@@ -319,6 +321,8 @@ class PerpetualOrderCandidate(OrderCandidate):
             return TokenAmount(token, self.amount)
         pair = f"{self.quote}-{token}"
         rate = to_decimal(exchange.get_price(pair, True), f"price of {pair}")
+        if rate == 0:
+            raise InvalidFieldError(f"price of {pair}", "must be positive to value the margin")
         return TokenAmount(token, quote_value * rate)
 
     def _compute_order_collateral(self, exchange: BudgetExchange) -> TokenAmount | None:
