@@ -258,6 +258,28 @@ async def test_stop_cancels_grace_tasks(connector: FakeConnector) -> None:
     assert "c1" in tracker.active_orders
 
 
+async def test_grace_task_that_dies_is_logged(
+    connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken_clock = False
+
+    def clock() -> float:
+        if broken_clock:
+            raise RuntimeError("clock failure")
+        return 1.0
+
+    tracker = ClientOrderTracker(connector, clock=clock, fill_grace_period=0.0)
+    tracker.start_tracking_order(_order())
+    tracker.process_order_update(_status(OrderState.FILLED))
+    task = next(t for t in asyncio.all_tasks() if t.get_name() == "ClientOrderTracker:fill-grace:c1")
+    broken_clock = True
+    with caplog.at_level(logging.ERROR, logger="connectorkit.connector.client_order_tracker"):
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)
+    assert any(r.exc_info is not None and "clock failure" in str(r.exc_info[1]) for r in caplog.records)
+    assert "fill-grace:c1" in caplog.text
+
+
 def test_grace_timer_is_armed_once_a_loop_runs(connector: FakeConnector) -> None:
     tracker = _tracker(connector, fill_grace_period=0.0)
     tracker.start_tracking_order(_order())

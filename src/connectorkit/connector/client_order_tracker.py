@@ -387,7 +387,7 @@ class ClientOrderTracker:
         self._awaiting_trades.discard(cid)
         self._not_found_counts.pop(cid, None)
         task = self._grace_tasks.pop(cid, None)
-        if task is not None and task is not asyncio.current_task():
+        if task is not None:
             task.cancel()
         self._finished[cid] = (self._clock(), order)
         self._finished.move_to_end(cid)
@@ -415,6 +415,8 @@ class ClientOrderTracker:
 
     async def _complete_after_grace(self, client_order_id: str) -> None:
         await asyncio.sleep(self._fill_grace_period)
+        if self._grace_tasks.get(client_order_id) is asyncio.current_task():
+            del self._grace_tasks[client_order_id]  # so that completing does not cancel this task
         order = self._active.get(client_order_id) or self._lost.get(client_order_id)
         if order is None or client_order_id not in self._awaiting_trades:
             return
