@@ -296,8 +296,11 @@ class ClientOrderTracker:
     def process_order_not_found(self, client_order_id: str) -> bool:
         """Count one "order not found" answer; True when it made the order lost.
 
-        Call it only for errors classified as "order not found" (e.g. Binance -2013 / -2011
-        "Unknown order sent"); timeouts, network errors and 5xx must not be reported here.
+        Call it only for errors classified as "order not found". For Binance (Spot API docs,
+        "Error codes"): -2013 NO_SUCH_ORDER "Order does not exist." on a status query, and -2011
+        CANCEL_REJECTED with the message "Unknown order sent." on a cancel. Never report timeouts,
+        network errors, 5xx or -1006/-1007 ("execution status unknown"): they say nothing about
+        whether the order exists.
         """
         order = self._active.get(client_order_id)
         if order is None or order.current_state.is_final:
