@@ -57,9 +57,11 @@ USER_TRADES_PATH: Final = "/fapi/v1/userTrades"  # "Account Trade List"
 INCOME_PATH: Final = "/fapi/v1/income"  # "Get Income History"
 LEVERAGE_PATH: Final = "/fapi/v1/leverage"  # "Change Initial Leverage"
 POSITION_SIDE_PATH: Final = "/fapi/v1/positionSide/dual"  # "Change/Get Current Position Mode"
-ACCOUNT_PATH: Final = "/fapi/v3/account"  # "Account Information V3"
-BALANCE_PATH: Final = "/fapi/v3/balance"  # "Futures Account Balance V3"
-POSITION_RISK_PATH: Final = "/fapi/v3/positionRisk"  # "Position Information V3"
+# The V2 account endpoints are used (still documented): unlike V3, positionRisk V2 reports each
+# position's leverage, which Position needs.
+ACCOUNT_PATH: Final = "/fapi/v2/account"  # "Account Information V2"
+BALANCE_PATH: Final = "/fapi/v2/balance"  # "Futures Account Balance V2"
+POSITION_RISK_PATH: Final = "/fapi/v2/positionRisk"  # "Position Information V2"
 LISTEN_KEY_PATH: Final = "/fapi/v1/listenKey"
 
 # --- Request weights (docs: the "Request Weight" line of each endpoint) ---------------------

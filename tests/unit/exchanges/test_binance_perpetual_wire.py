@@ -1,0 +1,174 @@
+import json
+from decimal import Decimal
+
+import pytest
+from binance_fixtures import fixture_bytes, fixture_json
+
+from connectorkit.core.enums import OrderState, PositionAction, PositionSide
+from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee, TokenAmount
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as wire
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_utils import DEFAULT_FEES
+
+ORDER_EVENT = "usdm__user_data_streams__event_order_update.json"
+ACCOUNT_EVENT = "usdm__user_data_streams__event_balance_and_position_update.json"
+EXPIRED_EVENT = "usdm__user_data_streams__event_user_data_stream_expired.json"
+HEDGE = "usdm__trade__position_information_v2__response_hedge.json"
+
+
+def test_exchange_information_rules() -> None:
+    info = wire.decode_exchange_info(fixture_bytes("usdm__market_data__exchange_information__response.json"))
+    symbol = info.symbols[0]
+    assert wire.is_perpetual_symbol_tradable(symbol)
+    rules = wire.perpetual_symbol_rules(symbol)
+    rule = rules.rule
+    assert rule.trading_pair == "BLZ-USDT"
+    assert (rule.min_price_increment, rule.min_base_amount_increment) == (Decimal("0.0001"), Decimal("1"))
+    assert (rule.min_order_size, rule.max_order_size) == (Decimal("1"), Decimal("10000000"))
+    assert rule.min_notional_size == Decimal("5.0")  # futures MIN_NOTIONAL carries "notional"
+    assert rule.buy_collateral_token == rule.sell_collateral_token == "USDT"
+    assert rules.market_max_qty == Decimal("590119")
+    quarterly = json.loads(fixture_bytes("usdm__market_data__exchange_information__response.json"))
+    quarterly["symbols"][0]["contractType"] = "CURRENT_QUARTER"
+    assert not wire.is_perpetual_symbol_tradable(wire.decode_exchange_info(json.dumps(quarterly)).symbols[0])
+
+
+def test_order_answers() -> None:
+    new = wire.decode_order(fixture_bytes("usdm__trade__new_order__response.json"))
+    update = wire.order_update_from_order(new, "BTC-USDT", 0.0)
+    assert (update.new_state, update.client_order_id, update.exchange_order_id) == (
+        OrderState.OPEN, "testOrder", "22542179")
+    assert update.update_timestamp == pytest.approx(1566818724.722)
+    query = wire.decode_order(fixture_bytes("usdm__trade__query_order__response.json"))
+    assert query.time == 1579276756075 and query.position_side == "SHORT"
+    expired = json.loads(fixture_bytes("usdm__trade__query_order__response.json")) | {"status": "EXPIRED"}
+    update = wire.order_update_from_order(wire.decode_order(json.dumps(expired)), "BTC-USDT", 0.0)
+    assert update.new_state is OrderState.CANCELED and update.misc_updates == {"expired": True}
+
+
+@pytest.mark.parametrize(
+    ("side", "position_side", "reduce_only", "action"),
+    [("BUY", "BOTH", False, PositionAction.OPEN), ("SELL", "BOTH", True, PositionAction.CLOSE),
+     ("BUY", "LONG", False, PositionAction.OPEN), ("SELL", "LONG", False, PositionAction.CLOSE),
+     ("SELL", "SHORT", False, PositionAction.OPEN), ("BUY", "SHORT", False, PositionAction.CLOSE)],
+)
+def test_position_action(side: str, position_side: str, reduce_only: bool, action: PositionAction) -> None:
+    assert wire.position_action_of(side, position_side, reduce_only) is action
+
+
+def test_account_trade_list_fee_is_the_commission_magnitude() -> None:
+    trades = wire.decode_user_trades(fixture_bytes("usdm__trade__account_trade_list__response.json"))
+    update = wire.trade_update_from_user_trade(trades[0], "BTC-USDT", DEFAULT_FEES, PositionAction.OPEN)
+    assert (update.trade_id, update.exchange_order_id) == ("698759", "25851813")
+    assert update.fill_quote_amount == Decimal("15.63802") and update.is_taker
+    assert isinstance(update.fee, AddedToCostTradeFee)
+    assert update.fee.flat_fees == (TokenAmount("USDT", Decimal("0.0781901")),)
+    closing = wire.trade_update_from_user_trade(trades[0], "BTC-USDT", DEFAULT_FEES, PositionAction.CLOSE)
+    assert isinstance(closing.fee, DeductedFromReturnsTradeFee)
+
+
+def test_balances_and_positions() -> None:
+    rows = wire.decode_balances(fixture_bytes("usdm__account__futures_account_balance_v2__response.json"))
+    snapshot = wire.balances_from_rows(rows)
+    assert snapshot.total["USDT"] == Decimal("122607.35137903")
+    assert snapshot.available["USDT"] == Decimal("23.72469206")
+    one_way = wire.decode_position_risk(
+        fixture_bytes("usdm__trade__position_information_v2__response_one_way.json"))
+    assert wire.position_from_risk(one_way[0], "BTC-USDT", Decimal(20)) is None
+    hedge = wire.decode_position_risk(fixture_bytes(HEDGE))
+    positions = [wire.position_from_risk(row, "BTC-USDT", Decimal(20)) for row in hedge]
+    long = positions[0]
+    assert long is not None and positions[1] is None
+    assert (long.position_side, long.amount) == (PositionSide.LONG, Decimal("0.001"))
+    assert long.leverage == Decimal(4)
+    assert long.unrealized_pnl == Decimal("-1.06214947")
+    v3_row = {k: v for k, v in fixture_json(HEDGE)[0].items() if k != "leverage"}
+    (row,) = wire.decode_position_risk(json.dumps([v3_row]))
+    position = wire.position_from_risk(row, "BTC-USDT", Decimal(7))
+    assert position is not None and position.leverage == Decimal(7)
+
+
+def test_leverage_and_position_mode_answers() -> None:
+    answer = wire.decode_leverage(fixture_bytes("usdm__trade__change_initial_leverage__response.json"))
+    assert answer.leverage == 21
+    mode = wire.decode_position_mode(fixture_bytes("usdm__trade__get_current_position_mode__response.json"))
+    assert mode.dualSidePosition is True
+
+
+def test_funding_from_premium_index_and_mark_price_stream() -> None:
+    index = wire.decode_premium_index(fixture_bytes("usdm__market_data__mark_price__response.json"))
+    info = wire.funding_info_from_premium_index(index, "BTC-USDT")
+    assert (info.mark_price, info.index_price, info.rate) == (
+        Decimal("11793.63104562"), Decimal("11781.80495970"), Decimal("0.00038246"))
+    assert info.next_funding_utc_timestamp == 1597392000
+    frame = json.dumps({"stream": "btcusdt@markPrice@1s",
+                        "data": fixture_json("usdm__websocket_market_streams__mark_price_stream.json")})
+    update = wire.funding_update_from_mark_price(wire.decode_mark_price_frame(frame), "BTC-USDT")
+    new_info = info.updated(update)
+    assert (new_info.mark_price, new_info.index_price, new_info.rate) == (
+        Decimal("11794.15"), Decimal("11784.25641265"), Decimal("0.00038167"))
+    assert new_info.next_funding_utc_timestamp == 1562306400
+    delivery = fixture_json("usdm__websocket_market_streams__mark_price_stream.json") | {"r": "", "T": 0}
+    update = wire.funding_update_from_mark_price(
+        wire.decode_mark_price_frame(json.dumps({"stream": "s", "data": delivery})), "BTC-USDT")
+    assert update.rate is None and update.next_funding_utc_timestamp is None
+    no_rate = fixture_json("usdm__market_data__mark_price__response.json") | {"lastFundingRate": ""}
+    with pytest.raises(wire.WireFormatError):
+        wire.funding_info_from_premium_index(wire.decode_premium_index(json.dumps(no_rate)), "BTC-USDT")
+
+
+def test_income_history_funding_payments() -> None:
+    rows = fixture_json("usdm__account__get_income_history__response.json")
+    assert wire.funding_payments(wire.decode_income(json.dumps(rows)), {"BTCUSDT": "BTC-USDT"}) == []
+    funding = rows[1] | {"incomeType": "FUNDING_FEE", "income": "-0.01000000", "time": 1570636800000}
+    earlier = rows[1] | {"incomeType": "FUNDING_FEE", "income": "0.5", "time": 1570608000000, "tranId": 1}
+    other = rows[1] | {"incomeType": "FUNDING_FEE", "symbol": "ETHUSDT"}
+    payments = wire.funding_payments(wire.decode_income(json.dumps([funding, earlier, other])),
+                                     {"BTCUSDT": "BTC-USDT"})
+    assert [(p.amount, p.timestamp) for p in payments] == [
+        (Decimal("0.5"), 1570608000.0), (Decimal("-0.01"), 1570636800.0)]
+    assert payments[1].transaction_id == "9689322392" and payments[1].asset == "USDT"
+
+
+def test_order_trade_update_new_and_fill() -> None:
+    event = wire.decode_user_event(fixture_bytes(ORDER_EVENT))
+    assert isinstance(event, wire.OrderTradeUpdate)
+    update = wire.order_update_from_event(event, "BTC-USDT")
+    assert (update.new_state, update.client_order_id, update.exchange_order_id) == (
+        OrderState.OPEN, "TEST", "8886774")
+    assert wire.trade_update_from_event(event, "BTC-USDT", DEFAULT_FEES) is None
+
+    body = fixture_json(ORDER_EVENT)
+    body["o"] |= {"x": "TRADE", "X": "FILLED", "l": "0.001", "z": "0.001", "L": "7100.5",
+                  "n": "0.00355025", "t": 12345, "m": True}
+    event = wire.decode_user_event(json.dumps(body))
+    assert isinstance(event, wire.OrderTradeUpdate)
+    trade = wire.trade_update_from_event(event, "BTC-USDT", DEFAULT_FEES)
+    assert trade is not None
+    assert (trade.trade_id, trade.fill_price, trade.fill_base_amount) == ("12345", Decimal("7100.5"),
+                                                                         Decimal("0.001"))
+    assert not trade.is_taker
+    # SELL on the LONG side closes: the fee comes out of the returns.
+    assert isinstance(trade.fee, DeductedFromReturnsTradeFee)
+    assert trade.fee.flat_fees == (TokenAmount("USDT", Decimal("0.00355025")),)
+    assert wire.order_update_from_event(event, "BTC-USDT").new_state is OrderState.FILLED
+
+
+def test_account_update_expiry_and_config_events() -> None:
+    event = wire.decode_user_event(fixture_bytes(ACCOUNT_EVENT))
+    assert isinstance(event, wire.AccountUpdate)
+    assert event.account.reason == "ORDER"
+    assert {b.asset: b.wallet_balance for b in event.account.balances} == {
+        "USDT": Decimal("122624.12345678"), "BUSD": Decimal("1")}
+    positions = [wire.position_from_entry(p, "BTC-USDT", Decimal(10)) for p in event.account.positions]
+    assert [(p.position_side, p.amount) for p in positions] == [
+        (PositionSide.BOTH, Decimal(0)), (PositionSide.LONG, Decimal(20)), (PositionSide.SHORT, Decimal(-10))]
+    assert positions[2].entry_price == Decimal("6563.86")
+    assert positions[2].unrealized_pnl == Decimal("-1423.156")
+    expired = wire.decode_user_event(fixture_bytes(EXPIRED_EVENT))
+    assert isinstance(expired, wire.ListenKeyExpired) and expired.listen_key.startswith("WsCMN")
+    config = wire.decode_user_event(
+        fixture_bytes("usdm__user_data_streams__event_account_configuration_update.json"))
+    assert isinstance(config, wire.AccountConfigUpdate)
+    assert config.leverage_config is not None and config.leverage_config.leverage == 25
+    with pytest.raises(wire.WireFormatError):
+        wire.decode_user_event(b'{"e": "MARGIN_CALL", "E": 1}')
