@@ -1,0 +1,119 @@
+"""Admin and fault-control HTTP endpoints of the standalone sandbox (``/sandbox/...``). Not part of
+the Binance API: JSON in, JSON out, no authentication (the server binds 127.0.0.1 only).
+
+* ``POST /sandbox/accounts`` ``{"balances": {"USDT": "1000"}, "futuresBalances": {...},
+  "makerCommission": "0.001", "takerCommission": "0.001"}`` → ``{"accountId", "apiKey", "secretKey"}``
+* ``POST /sandbox/deposit`` ``{"accountId", "asset", "amount"}`` (spot balance; balanceUpdate event)
+* ``GET /sandbox/state`` → every product's true state; ``GET /sandbox/faults`` → the fault log
+* ``POST /sandbox/faults/<kind>`` with the keyword arguments of ``FaultInjector.<kind>`` as JSON
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from connectorkit.sandbox.http import json_response
+
+if TYPE_CHECKING:
+    from connectorkit.sandbox.sandbox import Sandbox
+
+FAULT_KINDS = (
+    "drop_websockets",
+    "pause_stream",
+    "resume_stream",
+    "skip_depth_updates",
+    "duplicate_user_events",
+    "reorder_user_events",
+    "delay_rest",
+    "fail_next_requests",
+    "unknown_status_next_orders",
+    "force_429",
+    "expire_listen_key",
+    "clock_skew",
+    "clear",
+)
+
+
+def _bad(msg: str) -> web.Response:
+    return json_response({"error": msg}, 400)
+
+
+def _decimals(raw: Any) -> dict[str, Decimal]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("balances must be an object of asset -> amount")
+    return {str(k): Decimal(str(v)) for k, v in raw.items()}
+
+
+class AdminApi:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sb = sandbox
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/sandbox/accounts", self.create_account)
+        app.router.add_post("/sandbox/deposit", self.deposit)
+        app.router.add_get("/sandbox/state", self.state)
+        app.router.add_get("/sandbox/faults", self.fault_log)
+        app.router.add_post("/sandbox/faults/{kind}", self.fault)
+
+    async def _json(self, request: web.Request) -> dict[str, Any]:
+        if not request.can_read_body:
+            return {}
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        return body
+
+    async def create_account(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._json(request)
+            kwargs: dict[str, Any] = {}
+            for src, dst in (
+                ("makerCommission", "maker_commission"),
+                ("takerCommission", "taker_commission"),
+            ):
+                if src in body:
+                    kwargs[dst] = Decimal(str(body[src]))
+            api_key, secret = self.sb.create_account(
+                _decimals(body.get("balances")),
+                futures_balances=_decimals(body.get("futuresBalances")),
+                **kwargs,
+            )
+        except (ValueError, InvalidOperation) as err:
+            return _bad(str(err))
+        return json_response(
+            {"accountId": self.sb.account_id(api_key), "apiKey": api_key, "secretKey": secret}
+        )
+
+    async def deposit(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._json(request)
+            self.sb.spot.exchange.deposit(
+                int(body["accountId"]), str(body["asset"]), Decimal(str(body["amount"]))
+            )
+        except (ValueError, KeyError, InvalidOperation) as err:
+            return _bad(f"bad deposit: {err}")
+        return json_response({})
+
+    async def state(self, request: web.Request) -> web.Response:
+        return json_response(self.sb.state())
+
+    async def fault_log(self, request: web.Request) -> web.Response:
+        return json_response(
+            [{"kind": r.kind, "time": r.time_ms, "detail": r.detail} for r in self.sb.faults.log]
+        )
+
+    async def fault(self, request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        if kind not in FAULT_KINDS:
+            return _bad(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        try:
+            body = await self._json(request)
+            result = getattr(self.sb.faults, kind)(**body)
+        except (TypeError, ValueError) as err:
+            return _bad(str(err))
+        return json_response({"ok": True, "result": result})

@@ -1,0 +1,150 @@
+"""Binance error answers: ``{"code": <int>, "msg": <str>}`` with the documented HTTP status.
+
+Codes and messages: Binance Spot API docs, "Error codes" (errors.md) and "Filters" / "Failures during
+order placement"; USD-M Futures docs, "Error Codes". Codes are shared between the two products.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answer of the exchange. ``http_status`` 4XX for client errors, 5XX for server ones."""
+
+    def __init__(self, code: int, msg: str, http_status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "msg": self.msg}
+
+
+def unknown_status() -> ApiError:
+    # "-1007 TIMEOUT": the request may or may not have been executed.
+    return ApiError(
+        -1007,
+        "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+        http_status=503,
+    )
+
+
+def too_much_weight(limit: int, interval: str) -> ApiError:
+    return ApiError(
+        -1003,
+        f"Too much request weight used; current limit is {limit} request weight per {interval}. "
+        "Please use WebSocket Streams for live updates to avoid polling the API.",
+        http_status=429,
+    )
+
+
+def ip_banned(until_ms: int) -> ApiError:
+    return ApiError(
+        -1003,
+        f"Way too much request weight used; IP banned until {until_ms}. "
+        "Please use WebSocket Streams for live updates to avoid bans.",
+        http_status=418,
+    )
+
+
+def too_many_orders(limit: int, interval: str) -> ApiError:
+    return ApiError(-1015, f"Too many new orders; current limit is {limit} orders per {interval}.", 429)
+
+
+def timestamp_outside_window() -> ApiError:
+    return ApiError(-1021, "Timestamp for this request is outside of the recvWindow.")
+
+
+def timestamp_ahead() -> ApiError:
+    return ApiError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+
+
+def bad_signature() -> ApiError:
+    return ApiError(-1022, "Signature for this request is not valid.")
+
+
+def bad_api_key_format() -> ApiError:
+    return ApiError(-2014, "API-key format invalid.", http_status=401)
+
+
+def rejected_api_key() -> ApiError:
+    return ApiError(-2015, "Invalid API-key, IP, or permissions for action.", http_status=401)
+
+
+def mandatory_param(name: str) -> ApiError:
+    return ApiError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+
+
+def one_of_params(a: str, b: str) -> ApiError:
+    return ApiError(-1102, f"Param '{a}' or '{b}' must be sent, but both were empty/null!")
+
+
+def illegal_chars(name: str, legal: str) -> ApiError:
+    return ApiError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'.")
+
+
+def not_required(name: str) -> ApiError:
+    return ApiError(-1106, f"Parameter '{name}' sent when not required.")
+
+
+def bad_recv_window() -> ApiError:
+    return ApiError(-1131, "recvWindow must be less than 60000")
+
+
+def invalid_symbol() -> ApiError:
+    return ApiError(-1121, "Invalid symbol.")
+
+
+def invalid_side() -> ApiError:
+    return ApiError(-1117, "Invalid side.")
+
+
+def invalid_order_type() -> ApiError:
+    return ApiError(-1116, "Invalid orderType.")
+
+
+def invalid_tif() -> ApiError:
+    return ApiError(-1115, "Invalid timeInForce.")
+
+
+def bad_combo() -> ApiError:
+    return ApiError(-1128, "Combination of optional parameters invalid.")
+
+
+def filter_failure(name: str) -> ApiError:
+    return ApiError(-1013, f"Filter failure: {name}")
+
+
+def invalid_quantity() -> ApiError:
+    return ApiError(-1013, "Invalid quantity.")
+
+
+def insufficient_balance() -> ApiError:
+    return ApiError(-2010, "Account has insufficient balance for requested action.")
+
+
+def would_take() -> ApiError:
+    return ApiError(-2010, "Order would immediately match and take.")
+
+
+def duplicate_order() -> ApiError:
+    return ApiError(-2010, "Duplicate order sent.")
+
+
+def cancel_unknown_order() -> ApiError:
+    return ApiError(-2011, "Unknown order sent.")
+
+
+def no_such_order() -> ApiError:
+    return ApiError(-2013, "Order does not exist.")
+
+
+def unknown_listen_key() -> ApiError:
+    return ApiError(-1125, "This listenKey does not exist.")
+
+
+def server_error(status: int) -> ApiError:
+    return ApiError(-1001, "Internal error; unable to process your request. Please try again.", status)

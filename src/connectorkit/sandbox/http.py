@@ -1,0 +1,170 @@
+"""The request pipeline every REST handler of every product goes through.
+
+``gateway.endpoint(weight=..., security=...)`` turns ``async def handler(req: ApiRequest) -> Any`` into an
+aiohttp handler that applies, in order: injected faults (delay, 5xx, forced 429), the REQUEST_WEIGHT
+limit, API-key / timestamp / signature checks, the ORDERS limit for order placement, the handler, and
+the unknown-status fault (for placements, AFTER the order was executed). Errors become Binance's
+``{"code", "msg"}`` answers with rate-limit headers attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+import msgspec
+from aiohttp import web
+
+from connectorkit.sandbox import errors, security
+from connectorkit.sandbox.accounts import Account, AccountRegistry
+from connectorkit.sandbox.clock import SandboxClock
+from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+Security = Literal["NONE", "MARKET_DATA", "USER_STREAM", "SIGNED"]
+_DECIMAL_RE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
+
+
+class ApiRequest:
+    """Parsed request: merged query + form params (raw strings), the authenticated account."""
+
+    __slots__ = ("account", "params", "request")
+
+    def __init__(self, request: web.Request, params: dict[str, str], account: Account | None) -> None:
+        self.request = request
+        self.params = params
+        self.account = account
+
+    def get(self, name: str) -> str | None:
+        value = self.params.get(name)
+        return value if value not in (None, "") else None
+
+    def require(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise errors.mandatory_param(name)
+        return value
+
+    def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
+        raw = self.require(name) if required else self.get(name)
+        if raw is None:
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise errors.illegal_chars(name, _DECIMAL_RE) from None
+        if not value.is_finite() or value < 0:
+            raise errors.illegal_chars(name, _DECIMAL_RE)
+        return value
+
+    def integer(self, name: str, *, required: bool = False) -> int | None:
+        raw = self.require(name) if required else self.get(name)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise errors.illegal_chars(name, "^[0-9]{1,20}$") from None
+
+    def boolean(self, name: str) -> bool | None:
+        raw = self.get(name)
+        if raw is None:
+            return None
+        if raw.lower() not in ("true", "false"):
+            raise errors.illegal_chars(name, "true|false")
+        return raw.lower() == "true"
+
+    @property
+    def acct(self) -> Account:
+        assert self.account is not None, "endpoint declared without authentication"
+        return self.account
+
+
+Handler = Callable[[ApiRequest], Awaitable[Any]]
+Weight = int | Callable[[ApiRequest], int]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=msgspec.json.encode(data), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def error_response(err: ApiError, headers: dict[str, str] | None = None) -> web.Response:
+    merged = dict(headers or {})
+    merged.update(err.headers)
+    return json_response(err.body(), err.http_status, merged)
+
+
+class ApiGateway:
+    """One per product: its own rate limiter (and thus its own limits and header names)."""
+
+    def __init__(
+        self, accounts: AccountRegistry, clock: SandboxClock, faults: FaultInjector, limiter: RateLimiter
+    ) -> None:
+        self.accounts = accounts
+        self.clock = clock
+        self.faults = faults
+        self.limiter = limiter
+
+    def endpoint(
+        self, *, weight: Weight, security: Security = "NONE", order: bool = False
+    ) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+        def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+            async def aio_handler(request: web.Request) -> web.StreamResponse:
+                return await self._run(request, handler, weight, security, order)
+
+            aio_handler.__name__ = handler.__name__
+            aio_handler.__doc__ = handler.__doc__
+            return aio_handler
+
+        return wrap
+
+    async def _run(
+        self, request: web.Request, handler: Handler, weight: Weight, sec: Security, order: bool
+    ) -> web.StreamResponse:
+        path = request.path
+        headers: dict[str, str] = {}
+        try:
+            delay = self.faults.take_rest_delay(path)
+            if delay:
+                await asyncio.sleep(delay)
+            status = self.faults.take_rest_failure(path)
+            if status is not None:
+                raise errors.server_error(status)
+            if self.faults.take_forced_429(path):
+                err = errors.too_much_weight(self.limiter.rules[0].limit, self.limiter.rules[0].human)
+                err.headers["Retry-After"] = "1"
+                raise err
+            query = request.rel_url.raw_query_string
+            body = (await request.text()) if request.can_read_body else ""
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            if body and request.content_type in ("application/x-www-form-urlencoded", ""):
+                params.update(parse_qsl(body, keep_blank_values=True))
+            req = ApiRequest(request, params, None)
+            ip = request.remote or "?"
+            now = self.clock.now_ms()
+            cost = weight(req) if callable(weight) else weight
+            headers.update(self.limiter.charge_weight(ip, cost, now))
+            if sec != "NONE":
+                req.account = security.authenticate_key(self.accounts, request.headers.get("X-MBX-APIKEY"))
+            if sec == "SIGNED":
+                assert req.account is not None
+                security.check_signature(req.account.secret, query, body)
+                security.check_timestamp(params, self.clock.now_ms())
+            if order:
+                assert req.account is not None
+                headers.update(self.limiter.charge_order(req.account.account_id, now))
+            result = await handler(req)
+            if order and self.faults.take_unknown_status(path):
+                raise errors.unknown_status()
+            return json_response(result, 200, headers)
+        except ApiError as err:
+            return error_response(err, headers)

@@ -1,0 +1,1 @@
+"""The Binance Spot product of the sandbox."""

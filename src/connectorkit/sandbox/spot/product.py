@@ -1,0 +1,160 @@
+"""The spot product: wires exchange, REST, streams, user data, WS-API and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from connectorkit.sandbox.engine import Side
+from connectorkit.sandbox.http import ApiGateway
+from connectorkit.sandbox.listenkeys import ListenKeyRegistry
+from connectorkit.sandbox.markets import Market
+from connectorkit.sandbox.product import SandboxContext
+from connectorkit.sandbox.ratelimit import SPOT_RATE_LIMITS, RateLimiter
+from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
+from connectorkit.sandbox.spot.exchange import SpotExchange
+from connectorkit.sandbox.spot.marketdata import SpotMarketData
+from connectorkit.sandbox.spot.rest import SpotRest
+from connectorkit.sandbox.spot.wsapi import SpotWsApi
+from connectorkit.sandbox.streams import StreamHub
+from connectorkit.sandbox.userstream import UserEventBus
+
+
+class SpotSimAdapter:
+    """Lets the market simulator trade on the spot exchange through the normal order path."""
+
+    def __init__(self, exchange: SpotExchange, accounts: Any) -> None:
+        self.exchange = exchange
+        self.accounts = accounts
+
+    def sim_quote(self, account_id: int, symbol: str, side: Side, price: Decimal, qty: Decimal) -> int | None:
+        result = self.exchange.new_order(
+            self.accounts.by_id(account_id),
+            symbol=symbol,
+            side=side.value,
+            order_type="LIMIT",
+            time_in_force="GTC",
+            quantity=qty,
+            price=price,
+        )
+        return result.order.order_id if result.order.is_open else None
+
+    def sim_cancel(self, account_id: int, symbol: str, order_id: int) -> None:
+        self.exchange.cancel_order(self.accounts.by_id(account_id), symbol, order_id, None)
+
+    def sim_take(self, account_id: int, symbol: str, side: Side, qty: Decimal) -> None:
+        self.exchange.new_order(
+            self.accounts.by_id(account_id), symbol=symbol, side=side.value, order_type="MARKET", quantity=qty
+        )
+
+
+MAKER_LABEL = "spot-simulated-market-maker"
+TAKER_LABEL = "spot-simulated-taker"
+_BOT_FUNDS = Decimal("1000000000")
+
+
+class SpotProduct:
+    name = "spot"
+
+    def __init__(self, ctx: SandboxContext, markets: Sequence[Market]) -> None:
+        cfg = ctx.config
+        self.ctx = ctx
+        self.exchange = SpotExchange(markets, ctx.clock, ctx.accounts)
+        self.limiter = RateLimiter(
+            cfg.spot_rate_limits or SPOT_RATE_LIMITS,
+            ban_after_violations=cfg.rate_limit_ban_after,
+            ban_ms=cfg.rate_limit_ban_ms,
+        )
+        self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
+        self.hub = StreamHub(ctx.faults, name="spot", heartbeat=cfg.ws_heartbeat_s)
+        self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
+        ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))
+        self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
+        self.exchange.user_sink = self.bus.push
+        self.market_data = SpotMarketData(self.exchange, self.hub, ctx.faults)
+        self.rest = SpotRest(self.exchange, self.gateway, self.listen_keys)
+        self.ws_api = SpotWsApi(
+            ctx.accounts, ctx.clock, ctx.faults, self.limiter, self.bus, cfg.ws_heartbeat_s
+        )
+        self.markets = list(markets)
+        self.simulator: MarketSimulator | None = None
+
+    # convenient views for tests
+    @property
+    def engine(self) -> Any:
+        return self.exchange.engine
+
+    @property
+    def ledger(self) -> Any:
+        return self.exchange.ledger
+
+    @property
+    def venue(self) -> Any:
+        return self.exchange.venue
+
+    def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
+        self.rest.mount(rest_app)
+        self.ws_api.mount(rest_app)
+        self.hub.mount(stream_app)
+
+    async def start(self) -> None:
+        cfg = self.ctx.config
+        self.ctx.spawn(self.market_data.run(cfg.depth_fast_ms, cfg.depth_slow_ms), "sandbox-spot-market-data")
+        self.ctx.spawn(self._sweep_listen_keys(cfg.listen_key_sweep_s), "sandbox-spot-listen-key-sweeper")
+        if self.ctx.simulate and self.markets:
+            self.simulator = self._build_simulator()
+            self.ctx.spawn(self.simulator.run(cfg.simulator_interval_s), "sandbox-spot-simulator")
+
+    def _bot(self, label: str) -> int:
+        for account in self.ctx.accounts:
+            if account.label == label:
+                return account.account_id
+        account = self.ctx.accounts.create(
+            label=label, maker_commission=Decimal(0), taker_commission=Decimal(0)
+        )
+        for asset in sorted({m.base for m in self.markets} | {m.quote for m in self.markets}):
+            self.exchange.deposit(account.account_id, asset, _BOT_FUNDS)
+        return account.account_id
+
+    def _build_simulator(self) -> MarketSimulator:
+        maker, taker = self._bot(MAKER_LABEL), self._bot(TAKER_LABEL)
+        self.exchange.ephemeral_accounts.update({maker, taker})
+        sim_markets = []
+        for m in self.markets:
+            ref = self.exchange.reference_price(m.symbol)
+            sim_markets.append(
+                SimMarket(
+                    m.symbol, m.tick_size, m.step_size, m.min_qty, m.min_notional, ref or m.mid, m.volatility
+                )
+            )
+        return MarketSimulator(
+            SpotSimAdapter(self.exchange, self.ctx.accounts),
+            sim_markets,
+            self.ctx.rng("spot-simulator"),
+            maker,
+            taker,
+        )
+
+    async def _sweep_listen_keys(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.listen_keys.sweep(self.ctx.clock.now_ms())
+
+    async def stop(self) -> None:
+        await self.hub.close()
+        await self.ws_api.close()
+
+    def dump_state(self) -> dict[str, Any]:
+        return {"exchange": self.exchange.dump(), "listen_keys": self.listen_keys.dump()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.exchange.load(state["exchange"])
+        self.listen_keys.load(state.get("listen_keys", []))
+
+
+def create_product(ctx: SandboxContext, markets: Sequence[Market]) -> SpotProduct:
+    return SpotProduct(ctx, markets)

@@ -1,0 +1,204 @@
+"""Spot WebSocket API subset (``/ws-api/v3``): user-data subscriptions.
+
+Binance discontinued spot listen keys on 2026-02-20; the current way for HMAC keys is
+``userDataStream.subscribe.signature`` (Spot docs "WebSocket API" → "User Data Stream requests").
+Implemented methods: ``ping``, ``time``, ``userDataStream.subscribe.signature``,
+``userDataStream.unsubscribe``, ``session.subscriptions``. Responses are
+``{"id", "status", "result", "rateLimits"}``; errors ``{"id", "status", "error": {"code", "msg"}}``;
+events ``{"subscriptionId": n, "event": {...}}``. WS-API signatures are computed over the params
+(except ``signature``) sorted by name, joined as ``key=value&...`` (docs "SIGNED request security").
+``session.logon`` needs Ed25519 keys on Binance; the sandbox only issues HMAC keys, so it is absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from connectorkit.sandbox import errors, security
+from connectorkit.sandbox.accounts import AccountRegistry
+from connectorkit.sandbox.clock import SandboxClock
+from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.ratelimit import RateLimiter
+from connectorkit.sandbox.userstream import UserEventBus
+
+log = logging.getLogger(__name__)
+_session_ids = itertools.count(1)
+
+
+def ws_api_payload(params: dict[str, Any]) -> str:
+    """The string a WS-API request signs: params except ``signature``, sorted by name."""
+    return "&".join(f"{k}={_text(v)}" for k, v in sorted(params.items()) if k != "signature")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Session:
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.session_id = next(_session_ids)
+        self.ws = ws
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.subscriptions: dict[int, tuple[int, int]] = {}  # subscriptionId -> (account_id, bus token)
+        self.next_sub = 0
+
+
+class SpotWsApi:
+    def __init__(
+        self,
+        accounts: AccountRegistry,
+        clock: SandboxClock,
+        faults: FaultInjector,
+        limiter: RateLimiter,
+        bus: UserEventBus,
+        heartbeat: float | None = 20.0,
+    ) -> None:
+        self.accounts = accounts
+        self.clock = clock
+        self.faults = faults
+        self.limiter = limiter
+        self.bus = bus
+        self.heartbeat = heartbeat
+        self._sessions: dict[int, tuple[_Session, asyncio.BaseTransport | None]] = {}
+        faults.register_ws_dropper(self.drop_all)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/ws-api/v3", self.handle)
+
+    def drop_all(self) -> int:
+        count = 0
+        for _session, transport in list(self._sessions.values()):
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
+                count += 1
+        return count
+
+    async def close(self) -> None:
+        for session, _ in list(self._sessions.values()):
+            await session.ws.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(heartbeat=self.heartbeat)
+        await ws.prepare(request)
+        session = _Session(ws)
+        self._sessions[session.session_id] = (session, request.transport)
+        writer = asyncio.create_task(
+            self._writer(session), name=f"sandbox-spot-wsapi-writer-{session.session_id}"
+        )
+        ip = request.remote or "?"
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    session.queue.put_nowait(
+                        msgspec.json.encode(self._dispatch(session, ip, msg.data)).decode()
+                    )
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            for _sub_id, (_acct, token) in session.subscriptions.items():
+                self.bus.remove_sink(token)
+            self._sessions.pop(session.session_id, None)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        return ws
+
+    async def _writer(self, session: _Session) -> None:
+        try:
+            while True:
+                frame = await session.queue.get()
+                if session.ws.closed:
+                    return
+                await session.ws.send_str(frame)
+                self.faults.on_ws_message_sent()
+        except (ConnectionResetError, RuntimeError):
+            return
+
+    def _dispatch(self, session: _Session, ip: str, text: str) -> dict[str, Any]:
+        req_id: Any = None
+        try:
+            msg = msgspec.json.decode(text)
+            if not isinstance(msg, dict):
+                raise ApiError(-1000, "Invalid JSON request")
+            req_id = msg.get("id")
+            method = msg.get("method")
+            params = msg.get("params") or {}
+            if not isinstance(params, dict):
+                raise ApiError(-1000, "Invalid JSON request")
+            now = self.clock.now_ms()
+            self.limiter.charge_weight(ip, 2 if method and method.startswith("userDataStream") else 1, now)
+            result = self._call(session, str(method), params)
+            return {"id": req_id, "status": 200, "result": result, "rateLimits": self._rate_limits(ip, now)}
+        except msgspec.DecodeError:
+            return {"id": None, "status": 400, "error": {"code": -1000, "msg": "Invalid JSON request"}}
+        except ApiError as err:
+            return {"id": req_id, "status": err.http_status, "error": err.body()}
+
+    def _rate_limits(self, ip: str, now: int) -> list[dict[str, Any]]:
+        used = self.limiter.weight_headers(ip, now)
+        out = []
+        for rule in self.limiter.rules:
+            if rule.rate_limit_type == "REQUEST_WEIGHT":
+                entry = rule.exchange_info()
+                entry["count"] = int(used[f"X-MBX-USED-WEIGHT-{rule.tag}"])
+                out.append(entry)
+        return out
+
+    def _call(self, session: _Session, method: str, params: dict[str, Any]) -> Any:
+        if method == "ping":
+            return {}
+        if method == "time":
+            return {"serverTime": self.clock.now_ms()}
+        if method == "userDataStream.subscribe.signature":
+            return self._subscribe_signature(session, params)
+        if method == "userDataStream.unsubscribe":
+            return self._unsubscribe(session, params)
+        if method == "session.subscriptions":
+            return [{"subscriptionId": s} for s in sorted(session.subscriptions)]
+        raise ApiError(-1020, "This operation is not supported.")
+
+    def _subscribe_signature(self, session: _Session, params: dict[str, Any]) -> Any:
+        account = security.authenticate_key(self.accounts, params.get("apiKey"))
+        signature = params.get("signature")
+        if not signature:
+            raise errors.mandatory_param("signature")
+        expected = security.sign(account.secret, ws_api_payload(params))
+        if expected != str(signature).lower():
+            raise errors.bad_signature()
+        security.check_timestamp({k: _text(v) for k, v in params.items()}, self.clock.now_ms())
+        if any(acct == account.account_id for acct, _ in session.subscriptions.values()):
+            raise ApiError(-2035, "User Data Stream subscription already active.")
+        sub_id = session.next_sub
+        session.next_sub += 1
+
+        def sink(event: dict[str, Any]) -> None:
+            frame = msgspec.json.encode({"subscriptionId": sub_id, "event": event}).decode()
+            session.queue.put_nowait(frame)
+
+        token = self.bus.add_sink(account.account_id, sink)
+        session.subscriptions[sub_id] = (account.account_id, token)
+        return {"subscriptionId": sub_id}
+
+    def _unsubscribe(self, session: _Session, params: dict[str, Any]) -> Any:
+        sub_id = params.get("subscriptionId")
+        targets = list(session.subscriptions) if sub_id is None else [sub_id]
+        for target in targets:
+            entry = session.subscriptions.pop(int(target), None)
+            if entry is None:
+                raise ApiError(-2036, "User Data Stream subscription not active.")
+            self.bus.remove_sink(entry[1])
+            terminated = {"e": "eventStreamTerminated", "E": self.clock.now_ms()}
+            session.queue.put_nowait(
+                msgspec.json.encode({"subscriptionId": int(target), "event": terminated}).decode()
+            )
+        return {}

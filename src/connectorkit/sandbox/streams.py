@@ -1,0 +1,211 @@
+"""WebSocket market/user streams: Binance's raw (``/ws/<stream>``) and combined (``/stream?streams=``)
+endpoints with live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY
+(Spot docs "WebSocket Streams" → "Live Subscribing/Unsubscribing to streams"; same on USD-M Futures).
+
+``hub.publish(stream, payload)`` encodes the payload once per frame shape and queues it to every
+connection subscribed to ``stream``. Each connection has one owned writer task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from connectorkit.sandbox.faults import FaultInjector
+
+log = logging.getLogger(__name__)
+
+_conn_ids = itertools.count(1)
+
+
+class _Conn:
+    __slots__ = ("combined", "conn_id", "queue", "streams", "transport", "writer", "ws")
+
+    def __init__(self, ws: web.WebSocketResponse, combined: bool, transport: asyncio.BaseTransport | None):
+        self.conn_id = next(_conn_ids)
+        self.transport = transport
+        self.ws = ws
+        self.combined = combined
+        self.streams: list[str] = []
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.writer: asyncio.Task[None] | None = None
+
+
+class StreamHub:
+    """Stream endpoints of one product. ``on_subscribe(stream)`` lets the product start producing."""
+
+    def __init__(
+        self,
+        faults: FaultInjector,
+        *,
+        name: str,
+        on_subscribe: Callable[[str], None] | None = None,
+        heartbeat: float | None = 20.0,
+    ) -> None:
+        self.name = name
+        self.faults = faults
+        self._on_subscribe = on_subscribe
+        self._heartbeat = heartbeat
+        self._conns: dict[int, _Conn] = {}
+        self._by_stream: dict[str, set[int]] = {}
+        self.messages_sent = 0
+        faults.register_ws_dropper(self.drop_all)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/ws", self._handle_raw)
+        app.router.add_get("/ws/{streams:.+}", self._handle_raw)
+        app.router.add_get("/stream", self._handle_combined)
+
+    # ---- publishing ------------------------------------------------------------------------------
+    def has_subscribers(self, stream: str) -> bool:
+        return bool(self._by_stream.get(stream))
+
+    def subscribed_streams(self) -> set[str]:
+        return {s for s, ids in self._by_stream.items() if ids}
+
+    def publish(self, stream: str, payload: dict[str, Any]) -> None:
+        ids = self._by_stream.get(stream)
+        if not ids:
+            return
+        if self.faults.is_paused(stream):
+            return
+        raw: str | None = None
+        combined: str | None = None
+        for conn_id in list(ids):
+            conn = self._conns.get(conn_id)
+            if conn is None:
+                continue
+            if conn.combined:
+                if combined is None:
+                    combined = msgspec.json.encode({"stream": stream, "data": payload}).decode()
+                conn.queue.put_nowait(combined)
+            else:
+                if raw is None:
+                    raw = msgspec.json.encode(payload).decode()
+                conn.queue.put_nowait(raw)
+
+    # ---- connections -----------------------------------------------------------------------------
+    async def _handle_raw(self, request: web.Request) -> web.StreamResponse:
+        streams = request.match_info.get("streams", "")
+        return await self._serve(request, [s for s in streams.split("/") if s], combined=False)
+
+    async def _handle_combined(self, request: web.Request) -> web.StreamResponse:
+        streams = request.query.get("streams", "")
+        return await self._serve(request, [s for s in streams.split("/") if s], combined=True)
+
+    def _subscribe(self, conn: _Conn, stream: str) -> None:
+        if stream in conn.streams:
+            return
+        conn.streams.append(stream)
+        self._by_stream.setdefault(stream, set()).add(conn.conn_id)
+        if self._on_subscribe is not None:
+            self._on_subscribe(stream)
+
+    def _unsubscribe(self, conn: _Conn, stream: str) -> None:
+        if stream in conn.streams:
+            conn.streams.remove(stream)
+        ids = self._by_stream.get(stream)
+        if ids is not None:
+            ids.discard(conn.conn_id)
+            if not ids:
+                del self._by_stream[stream]
+
+    async def _serve(self, request: web.Request, streams: list[str], *, combined: bool) -> web.StreamResponse:
+        ws = web.WebSocketResponse(heartbeat=self._heartbeat)
+        await ws.prepare(request)
+        conn = _Conn(ws, combined, request.transport)
+        self._conns[conn.conn_id] = conn
+        conn.writer = asyncio.create_task(
+            self._writer(conn), name=f"sandbox-{self.name}-ws-writer-{conn.conn_id}"
+        )
+        for stream in streams:
+            self._subscribe(conn, stream)
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    reply = self._control(conn, msg.data)
+                    if reply is not None:
+                        conn.queue.put_nowait(msgspec.json.encode(reply).decode())
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            await self._close(conn)
+        return ws
+
+    async def _writer(self, conn: _Conn) -> None:
+        try:
+            while True:
+                frame = await conn.queue.get()
+                if frame is None or conn.ws.closed:
+                    return
+                await conn.ws.send_str(frame)
+                self.messages_sent += 1
+                self.faults.on_ws_message_sent()
+        except (ConnectionResetError, RuntimeError):
+            return
+        except Exception:
+            log.exception("stream writer %s died", conn.conn_id)
+            raise
+
+    async def _close(self, conn: _Conn) -> None:
+        if self._conns.pop(conn.conn_id, None) is None:
+            return
+        for stream in list(conn.streams):
+            self._unsubscribe(conn, stream)
+        if conn.writer is not None:
+            conn.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await conn.writer
+        if not conn.ws.closed:
+            await conn.ws.close()
+
+    def drop_all(self) -> int:
+        """Abort every connection (the drop fault): clients see the socket die without a close frame."""
+        conns = list(self._conns.values())
+        for conn in conns:
+            if conn.transport is not None and isinstance(conn.transport, asyncio.Transport):
+                conn.transport.abort()
+        return len(conns)
+
+    async def close(self) -> None:
+        for conn in list(self._conns.values()):
+            await self._close(conn)
+
+    # ---- control messages ------------------------------------------------------------------------
+    def _control(self, conn: _Conn, text: str) -> dict[str, Any] | None:
+        try:
+            msg = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            return {"code": 3, "msg": "Invalid JSON: expected value at line 1 column 1"}
+        if not isinstance(msg, dict):
+            return {"code": 3, "msg": "Invalid request: request ID must be an unsigned integer"}
+        req_id = msg.get("id")
+        method = msg.get("method")
+        params = msg.get("params", [])
+        if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                return {"code": 2, "msg": "Invalid request: invalid stream", "id": req_id}
+            for stream in params:
+                (self._subscribe if method == "SUBSCRIBE" else self._unsubscribe)(conn, stream)
+            return {"result": None, "id": req_id}
+        if method == "LIST_SUBSCRIPTIONS":
+            return {"result": list(conn.streams), "id": req_id}
+        if method == "SET_PROPERTY":
+            if isinstance(params, list) and len(params) == 2 and params[0] == "combined":
+                if not isinstance(params[1], bool):
+                    return {"code": 1, "msg": "Invalid value type: expected Boolean", "id": req_id}
+                conn.combined = params[1]
+                return {"result": None, "id": req_id}
+            return {"code": 0, "msg": "Unknown property", "id": req_id}
+        if method == "GET_PROPERTY":
+            if isinstance(params, list) and params == ["combined"]:
+                return {"result": conn.combined, "id": req_id}
+            return {"code": 0, "msg": "Unknown property", "id": req_id}
+        return {"code": 2, "msg": f"Invalid request: unknown method {method!r}", "id": req_id}
