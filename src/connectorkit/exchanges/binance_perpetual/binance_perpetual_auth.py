@@ -8,6 +8,8 @@ futures limits. Secrets are never logged nor shown in ``repr``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth, SupportsTime
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 
@@ -15,7 +17,7 @@ from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants
 class BinancePerpetualAuth(BinanceAuth):
     """Signs USDⓈ-M Futures requests (identical algorithm to spot, futures recvWindow bounds)."""
 
-    __slots__ = ()
+    key_only_limit_ids: ClassVar[frozenset[str | None]] = frozenset({CONSTANTS.LISTEN_KEY_PATH})
 
     def __init__(
         self,
