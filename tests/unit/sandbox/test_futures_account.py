@@ -59,14 +59,14 @@ def test_default_leverage_is_20_and_bounds_are_enforced() -> None:
     acct.set_leverage("BTCUSDT", 125, {})
     assert acct.leverage_of("BTCUSDT") == 125
     for bad in (0, 126, -3):
-        with pytest.raises(errors.FuturesApiError) as exc:
+        with pytest.raises(errors.ApiError) as exc:
             acct.set_leverage("BTCUSDT", bad, {})
         assert exc.value.code == -4028
         assert exc.value.msg == f"Leverage {bad} is not valid"
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.set_leverage("ETHUSDT", 101, {})
     assert exc.value.code == -4028
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.set_leverage("NOPE", 5, {})
     assert exc.value.code == -1121
 
@@ -76,7 +76,7 @@ def test_lowering_leverage_below_what_margin_allows_is_refused_and_reverted() ->
     acct.set_leverage("BTCUSDT", 100, {})
     fill(acct, BUY, "0.1", "50000")  # notional 5000 -> IM 50 at 100x
     marks = {"BTCUSDT": D("50000")}
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.set_leverage("BTCUSDT", 10, marks)  # IM 500 > 100 wallet
     assert exc.value.code == -2028
     assert acct.leverage_of("BTCUSDT") == 100
@@ -145,33 +145,33 @@ def test_position_side_must_match_the_mode() -> None:
     assert acct.resolve_position_side(None) is BOTH
     assert acct.resolve_position_side("BOTH") is BOTH
     for bad in ("LONG", "SHORT"):
-        with pytest.raises(errors.FuturesApiError) as exc:
+        with pytest.raises(errors.ApiError) as exc:
             acct.resolve_position_side(bad)
         assert exc.value.code == -4061
         assert exc.value.msg == "Order's position side does not match user's setting."
     acct.set_dual_side_position(True)
     assert acct.resolve_position_side("SHORT") is SHORT
     for bad in (None, "BOTH"):
-        with pytest.raises(errors.FuturesApiError) as exc:
+        with pytest.raises(errors.ApiError) as exc:
             acct.resolve_position_side(bad)
         assert exc.value.code == -4061
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.resolve_position_side("SIDEWAYS")
     assert exc.value.code == -4060
 
 
 def test_position_mode_change_is_refused_with_orders_positions_or_no_change() -> None:
     acct = make()
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.set_dual_side_position(False)
     assert exc.value.code == -4059
     acct.reserve_order(7, "BTCUSDT", BUY, BOTH, D(100), D(1), False)
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.set_dual_side_position(True)
     assert exc.value.code == -4067
     acct.release_order(7)
     fill(acct, BUY, "1", "100")
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.set_dual_side_position(True)
     assert exc.value.code == -4068
     fill(acct, SELL, "1", "100", tid=2)
@@ -183,21 +183,21 @@ def test_position_mode_change_is_refused_with_orders_positions_or_no_change() ->
 def test_reduce_only_is_rejected_without_a_position_to_reduce() -> None:
     acct = make()
     marks = {"BTCUSDT": D(100)}
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.check_new_order("BTCUSDT", SELL, BOTH, D(1), D(100), True, marks)
     assert (exc.value.code, exc.value.msg) == (-2022, "ReduceOnly Order is rejected.")
     fill(acct, BUY, "2", "100")
     acct.check_new_order("BTCUSDT", SELL, BOTH, D(2), D(100), True, marks)
     # same direction as the position would increase it
-    with pytest.raises(errors.FuturesApiError):
+    with pytest.raises(errors.ApiError):
         acct.check_new_order("BTCUSDT", BUY, BOTH, D(1), D(100), True, marks)
     # larger than the position
-    with pytest.raises(errors.FuturesApiError):
+    with pytest.raises(errors.ApiError):
         acct.check_new_order("BTCUSDT", SELL, BOTH, D(3), D(100), True, marks)
     # other resting reduce-only orders already claim part of the position
     acct.reserve_order(1, "BTCUSDT", SELL, BOTH, D(120), D("1.5"), True)
     acct.check_new_order("BTCUSDT", SELL, BOTH, D("0.5"), D(100), True, marks)
-    with pytest.raises(errors.FuturesApiError):
+    with pytest.raises(errors.ApiError):
         acct.check_new_order("BTCUSDT", SELL, BOTH, D("0.6"), D(100), True, marks)
 
 
@@ -205,7 +205,7 @@ def test_hedge_closing_orders_cannot_exceed_the_position() -> None:
     acct = make()
     acct.set_dual_side_position(True)
     marks = {"BTCUSDT": D(100)}
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.check_new_order("BTCUSDT", SELL, LONG, D(1), D(100), False, marks)
     assert exc.value.code == -2022
     fill(acct, BUY, "1", "100", LONG)
@@ -217,14 +217,14 @@ def test_initial_margin_is_checked_against_available_balance() -> None:
     marks = {"BTCUSDT": D(1000)}
     acct.set_leverage("BTCUSDT", 10, marks)
     acct.check_new_order("BTCUSDT", BUY, BOTH, D(1), D(1000), False, marks)  # IM exactly 100
-    with pytest.raises(errors.FuturesApiError) as exc:
+    with pytest.raises(errors.ApiError) as exc:
         acct.check_new_order("BTCUSDT", BUY, BOTH, D("1.001"), D(1000), False, marks)
     assert (exc.value.code, exc.value.msg) == (-2019, "Margin is insufficient.")
     # a resting order consumes available balance
     acct.reserve_order(1, "BTCUSDT", BUY, BOTH, D(1000), D("0.5"), False)
     assert acct.open_order_initial_margin("USDT") == D(50)
     assert acct.available_balance("USDT", marks) == D(50)
-    with pytest.raises(errors.FuturesApiError):
+    with pytest.raises(errors.ApiError):
         acct.check_new_order("BTCUSDT", BUY, BOTH, D("0.6"), D(1000), False, marks)
     acct.order_filled(1, D("0.2"))
     assert acct.open_order_initial_margin("USDT") == D(30)
@@ -240,7 +240,7 @@ def test_orders_that_reduce_in_one_way_mode_need_no_margin_for_the_reducing_part
     assert acct.available_balance("USDT", marks) == D(50)
     # selling 1: 0.5 reduces, 0.5 opens short -> needs 50
     acct.check_new_order("BTCUSDT", SELL, BOTH, D(1), D(1000), False, marks)
-    with pytest.raises(errors.FuturesApiError):
+    with pytest.raises(errors.ApiError):
         acct.check_new_order("BTCUSDT", SELL, BOTH, D("1.01"), D(1000), False, marks)
 
 

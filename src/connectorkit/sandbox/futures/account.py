@@ -12,7 +12,7 @@ wallet in cross-margin mode:
   API reports it), a weighted-average entry price and the accumulated pre-fee realized PnL;
 * the initial margin reserved by open orders, and a simple maintenance-margin check.
 
-The order checks raise :class:`~.errors.FuturesApiError` with the documented Binance codes
+The order checks raise :class:`~.errors.ApiError` with the documented Binance codes
 (-2019, -2022, -4061, -4028, -4059, -4067, -4068).
 
 Rounding: all money arithmetic runs in :data:`EXACT`, a decimal context that raises instead of
@@ -247,7 +247,7 @@ class FuturesAccount:
         self.leverage[symbol] = leverage
         if leverage < previous and self.available_balance(contract.margin_asset, marks) < 0:
             self.leverage[symbol] = previous
-            raise errors.FuturesApiError(
+            raise errors.ApiError(
                 errors.MIN_LEVERAGE_RATIO, "Leverage is smaller than permitted: insufficient margin balance."
             )
 

@@ -7,21 +7,9 @@ Codes are universal; where the docs list a message template we use it verbatim.
 
 from __future__ import annotations
 
+from connectorkit.sandbox.errors import ApiError
 
-class FuturesApiError(Exception):
-    """A rejection that the REST layer answers as ``{"code": code, "msg": msg}``.
-
-    ``http_status`` is 400 for request/processing errors, as the real API answers them.
-    """
-
-    def __init__(self, code: int, msg: str, http_status: int = 400) -> None:
-        super().__init__(f"{code}: {msg}")
-        self.code = code
-        self.msg = msg
-        self.http_status = http_status
-
-    def to_json(self) -> dict[str, object]:
-        return {"code": self.code, "msg": self.msg}
+__all__ = ["ApiError"]
 
 
 # 11xx - request issues
@@ -58,56 +46,56 @@ FOK_ORDER_REJECT = -5021
 GTX_ORDER_REJECT = -5022
 
 
-def mandatory(param: str) -> FuturesApiError:
-    return FuturesApiError(
+def mandatory(param: str) -> ApiError:
+    return ApiError(
         MANDATORY_PARAM, f"Mandatory parameter '{param}' was not sent, was empty/null, or malformed."
     )
 
 
-def not_required(param: str) -> FuturesApiError:
-    return FuturesApiError(PARAM_NOT_REQUIRED, f"Parameter '{param}' sent when not required.")
+def not_required(param: str) -> ApiError:
+    return ApiError(PARAM_NOT_REQUIRED, f"Parameter '{param}' sent when not required.")
 
 
-def invalid_param(param: str) -> FuturesApiError:
-    return FuturesApiError(INVALID_PARAMETER, f"Data sent for parameter '{param}' is not valid.")
+def invalid_param(param: str) -> ApiError:
+    return ApiError(INVALID_PARAMETER, f"Data sent for parameter '{param}' is not valid.")
 
 
-def bad_symbol() -> FuturesApiError:
-    return FuturesApiError(BAD_SYMBOL, "Invalid symbol.")
+def bad_symbol() -> ApiError:
+    return ApiError(BAD_SYMBOL, "Invalid symbol.")
 
 
-def margin_insufficient() -> FuturesApiError:
-    return FuturesApiError(MARGIN_NOT_SUFFICIENT, "Margin is insufficient.")
+def margin_insufficient() -> ApiError:
+    return ApiError(MARGIN_NOT_SUFFICIENT, "Margin is insufficient.")
 
 
-def reduce_only_rejected() -> FuturesApiError:
-    return FuturesApiError(REDUCE_ONLY_REJECT, "ReduceOnly Order is rejected.")
+def reduce_only_rejected() -> ApiError:
+    return ApiError(REDUCE_ONLY_REJECT, "ReduceOnly Order is rejected.")
 
 
-def position_side_mismatch() -> FuturesApiError:
-    return FuturesApiError(POSITION_SIDE_NOT_MATCH, "Order's position side does not match user's setting.")
+def position_side_mismatch() -> ApiError:
+    return ApiError(POSITION_SIDE_NOT_MATCH, "Order's position side does not match user's setting.")
 
 
-def invalid_position_side() -> FuturesApiError:
-    return FuturesApiError(INVALID_POSITION_SIDE, "Invalid position side.")
+def invalid_position_side() -> ApiError:
+    return ApiError(INVALID_POSITION_SIDE, "Invalid position side.")
 
 
-def invalid_leverage(leverage: object) -> FuturesApiError:
-    return FuturesApiError(INVALID_LEVERAGE, f"Leverage {leverage} is not valid")
+def invalid_leverage(leverage: object) -> ApiError:
+    return ApiError(INVALID_LEVERAGE, f"Leverage {leverage} is not valid")
 
 
-def no_need_to_change_position_side() -> FuturesApiError:
-    return FuturesApiError(NO_NEED_TO_CHANGE_POSITION_SIDE, "No need to change position side.")
+def no_need_to_change_position_side() -> ApiError:
+    return ApiError(NO_NEED_TO_CHANGE_POSITION_SIDE, "No need to change position side.")
 
 
-def position_side_change_open_orders() -> FuturesApiError:
-    return FuturesApiError(
+def position_side_change_open_orders() -> ApiError:
+    return ApiError(
         POSITION_SIDE_CHANGE_EXISTS_OPEN_ORDERS,
         "Position side cannot be changed if there exists open orders.",
     )
 
 
-def position_side_change_quantity() -> FuturesApiError:
-    return FuturesApiError(
+def position_side_change_quantity() -> ApiError:
+    return ApiError(
         POSITION_SIDE_CHANGE_EXISTS_QUANTITY, "Position side cannot be changed if there exists position."
     )

@@ -1,0 +1,233 @@
+"""The USD-M futures product: REST routes, market streams, user data stream, marks and funding.
+
+Streams are served like fstream.binance.com (``/ws/<stream>``, ``/stream?streams=``) on the futures
+stream app: ``<symbol>@depth@100ms`` / ``@depth`` (250 ms) / ``@depth@500ms`` with ``U``/``u``/``pu``,
+``@aggTrade``, ``@bookTicker``, ``@markPrice`` (3 s) / ``@markPrice@1s``, and ``/ws/<listenKey>``
+for the user data stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from connectorkit.sandbox.engine import Side
+from connectorkit.sandbox.http import ApiGateway
+from connectorkit.sandbox.listenkeys import ListenKeyRegistry
+from connectorkit.sandbox.product import SandboxContext
+from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
+from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
+from connectorkit.sandbox.streams import StreamHub
+from connectorkit.sandbox.userstream import UserEventBus
+
+from . import wire
+from .exchange import FuturesExchange, OrderRequest
+from .markets import DEFAULT_FUTURES_MARKETS, FuturesMarket
+from .rest import mount_rest
+from .state import dump_exchange, load_exchange
+
+log = logging.getLogger(__name__)
+
+# USDⓈ-M "Exchange Information" rateLimits (REQUEST_WEIGHT 2400/min, ORDERS 1200/min and 300/10 s).
+FUTURES_RATE_LIMITS = (
+    RateLimitRule("REQUEST_WEIGHT", "MINUTE", 1, 2400),
+    RateLimitRule("ORDERS", "MINUTE", 1, 1200),
+    RateLimitRule("ORDERS", "SECOND", 10, 300),
+)
+# "Diff. Book Depth Streams": pushed every 250 ms (default), 500 ms or 100 ms.
+DEPTH_SPEEDS_MS = {"@depth@100ms": 100, "@depth": 250, "@depth@500ms": 500}
+# "Mark Price Stream": every 3 s, or every second with @1s.
+MARK_SPEEDS_MS = {"@markPrice": 3000, "@markPrice@1s": 1000}
+
+
+MAKER_LABEL = "futures-simulated-market-maker"
+TAKER_LABEL = "futures-simulated-taker"
+_BOT_FUNDS = Decimal("1000000000")
+
+
+class FuturesSimAdapter:
+    """Lets the shared market simulator trade futures through the normal order path (one-way mode)."""
+
+    def __init__(self, exchange: FuturesExchange) -> None:
+        self.exchange = exchange
+
+    def sim_quote(self, account_id: int, symbol: str, side: Side, price: Decimal, qty: Decimal) -> int | None:
+        req = OrderRequest(symbol, side.value, "LIMIT", qty, price, time_in_force="GTC", resp_type="RESULT")
+        answer = self.exchange.new_order(account_id, req)
+        return int(answer["orderId"]) if answer["status"] in ("NEW", "PARTIALLY_FILLED") else None
+
+    def sim_cancel(self, account_id: int, symbol: str, order_id: int) -> None:
+        self.exchange.cancel_order(account_id, symbol, order_id, None)
+
+    def sim_take(self, account_id: int, symbol: str, side: Side, qty: Decimal) -> None:
+        self.exchange.new_order(account_id, OrderRequest(symbol, side.value, "MARKET", qty))
+
+
+@dataclass
+class _DepthStream:
+    """Changes accumulated for one ``<symbol>@depth...`` stream between two pushes."""
+
+    last_final: int = 0
+    first: int | None = None
+    final: int = 0
+    bids: dict[Decimal, Decimal] = field(default_factory=dict)
+    asks: dict[Decimal, Decimal] = field(default_factory=dict)
+    next_push_ms: int = 0
+
+
+class FuturesProduct:
+    name = "futures"
+
+    def __init__(
+        self,
+        ctx: SandboxContext,
+        markets: Sequence[FuturesMarket] = DEFAULT_FUTURES_MARKETS,
+        *,
+        tick_s: float = 0.05,
+    ) -> None:
+        self.ctx = ctx
+        self.tick_s = tick_s
+        self.started_ms = ctx.clock.now_ms()
+        cfg = ctx.config
+        self.limiter = RateLimiter(
+            FUTURES_RATE_LIMITS, ban_after_violations=cfg.rate_limit_ban_after, ban_ms=cfg.rate_limit_ban_ms
+        )
+        self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
+        self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s)
+        self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
+        self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
+        ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))
+        self.exchange = FuturesExchange(markets, ctx.clock, self.bus.push, self.hub.publish)
+        self._depth: dict[tuple[str, str], _DepthStream] = {
+            (m.symbol, suffix): _DepthStream() for m in markets for suffix in DEPTH_SPEEDS_MS
+        }
+        self._depth_skips = dict.fromkeys(self.exchange.markets, 0)
+        self._next_mark_push = dict.fromkeys(MARK_SPEEDS_MS, 0)
+        self._next_sweep_ms = 0
+        self.simulator: MarketSimulator | None = None
+
+    # ---- Product protocol ------------------------------------------------------------------------
+    def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
+        mount_rest(rest_app, self, self.gateway)
+        self.hub.mount(stream_app)
+
+    def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
+        """Credit the account's futures wallet (booked as TRANSFER income)."""
+        self.exchange.fund(account_id, {asset: amount})
+
+    async def start(self) -> None:
+        self.ctx.spawn(self._run(), name="sandbox-futures-ticker")
+        if self.ctx.simulate and self.exchange.markets:
+            self.simulator = self._build_simulator()
+            interval = self.ctx.config.simulator_interval_s
+            self.ctx.spawn(self.simulator.run(interval), "sandbox-futures-simulator")
+
+    def _bot(self, label: str) -> int:
+        for account in self.ctx.accounts:
+            if account.label == label:
+                return account.account_id
+        account = self.ctx.accounts.create(label=label)
+        acct = self.exchange.account(account.account_id)
+        acct.maker_fee = acct.taker_fee = Decimal(0)
+        for asset in sorted({m.margin_asset for m in self.exchange.markets.values()}):
+            self.deposit(account.account_id, asset, _BOT_FUNDS)
+        return account.account_id
+
+    def _build_simulator(self) -> MarketSimulator:
+        maker, taker = self._bot(MAKER_LABEL), self._bot(TAKER_LABEL)
+        sim_markets = [
+            SimMarket(m.symbol, m.tick_size, m.step_size, m.min_qty, m.min_notional, m.mid, m.volatility)
+            for m in self.exchange.markets.values()
+        ]
+        return MarketSimulator(
+            FuturesSimAdapter(self.exchange), sim_markets, self.ctx.rng("futures-simulator"), maker, taker
+        )
+
+    async def stop(self) -> None:
+        await self.hub.close()
+
+    def dump_state(self) -> dict[str, Any]:
+        return dump_exchange(self.exchange)
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        load_exchange(self.exchange, state)
+
+    # ---- background work -------------------------------------------------------------------------
+    async def _run(self) -> None:
+        """One loop for depth pushes, marks, funding and listen-key expiry (cheap; no I/O of its own)."""
+        while True:
+            self.tick()
+            await asyncio.sleep(self.tick_s)
+
+    def tick(self) -> None:
+        now = self.ctx.clock.now_ms()
+        self.exchange.refresh_marks()
+        self.exchange.settle_funding()
+        self._push_depth(now)
+        self._push_marks(now)
+        if now >= self._next_sweep_ms:
+            self.listen_keys.sweep(now)
+            self._next_sweep_ms = now + int(self.ctx.config.listen_key_sweep_s * 1000)
+
+    def _push_marks(self, now: int) -> None:
+        for suffix, every in MARK_SPEEDS_MS.items():
+            if now < self._next_mark_push[suffix]:
+                continue
+            self._next_mark_push[suffix] = now + every
+            for symbol, state in self.exchange.marks.items():
+                self.hub.publish(f"{symbol.lower()}{suffix}", wire.mark_price_update(state, now))
+
+    def _push_depth(self, now: int) -> None:
+        for symbol in self.exchange.markets:
+            self._depth_skips[symbol] += self.ctx.faults.take_depth_skip(symbol)
+            changes = self.exchange.engine.book(symbol).drain_changes()
+            for suffix, every in DEPTH_SPEEDS_MS.items():
+                stream = self._depth[(symbol, suffix)]
+                name = f"{symbol.lower()}{suffix}"
+                if changes is not None:
+                    if not self.hub.has_subscribers(name):
+                        stream.last_final = changes.final_update_id
+                        stream.first = None
+                        stream.bids.clear()
+                        stream.asks.clear()
+                        continue
+                    if stream.first is None:
+                        stream.first = changes.first_update_id
+                        if stream.last_final == 0:
+                            stream.last_final = changes.first_update_id - 1
+                    stream.final = changes.final_update_id
+                    stream.bids.update(changes.bids)
+                    stream.asks.update(changes.asks)
+                if stream.first is None or now < stream.next_push_ms:
+                    continue
+                stream.next_push_ms = now + every
+                event = wire.depth_update(
+                    symbol,
+                    stream.first,
+                    stream.final,
+                    stream.last_final,
+                    sorted(stream.bids.items(), reverse=True),
+                    sorted(stream.asks.items()),
+                    now,
+                    now,
+                )
+                stream.last_final = stream.final
+                stream.first = None
+                stream.bids.clear()
+                stream.asks.clear()
+                if self._depth_skips[symbol] > 0:
+                    # Sequence-gap fault: the update is lost, so the next one's pu won't match.
+                    self._depth_skips[symbol] -= 1
+                    continue
+                self.hub.publish(name, event)
+
+
+def create_product(ctx: SandboxContext, markets: Sequence[FuturesMarket] | None = None) -> FuturesProduct:
+    """Factory used by :class:`~connectorkit.sandbox.Sandbox` (see ARCHITECTURE.md)."""
+    return FuturesProduct(ctx, DEFAULT_FUTURES_MARKETS if markets is None else markets)
