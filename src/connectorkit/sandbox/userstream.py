@@ -21,12 +21,20 @@ Sink = Callable[[Event], None]
 
 class UserEventBus:
     def __init__(
-        self, faults: FaultInjector, hub: StreamHub, listen_keys: ListenKeyRegistry, clock: SandboxClock
+        self,
+        faults: FaultInjector,
+        hub: StreamHub,
+        listen_keys: ListenKeyRegistry,
+        clock: SandboxClock,
+        *,
+        expired_time_as_string: bool = False,
     ) -> None:
+        """``expired_time_as_string``: spot documents ``listenKeyExpired.E`` as a string, futures as a int."""
         self._faults = faults
         self._hub = hub
         self._keys = listen_keys
         self._clock = clock
+        self._expired_str = expired_time_as_string
         self._sinks: dict[int, tuple[int, Sink]] = {}
         self._tokens = itertools.count(1)
         self._held: dict[int, Event] = {}
@@ -66,5 +74,6 @@ class UserEventBus:
                 sink(event)
 
     def _on_key_expired(self, lk: ListenKey, now_ms: int) -> None:
-        # Spot/Futures docs "Event: Listen Key Expired".
-        self._hub.publish(lk.key, {"e": "listenKeyExpired", "E": now_ms, "listenKey": lk.key})
+        # Spot docs "User Data Streams" / USD-M docs "Event: User Data Stream Expired".
+        event_time: int | str = str(now_ms) if self._expired_str else now_ms
+        self._hub.publish(lk.key, {"e": "listenKeyExpired", "E": event_time, "listenKey": lk.key})

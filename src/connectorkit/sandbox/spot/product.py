@@ -73,7 +73,9 @@ class SpotProduct:
         self.hub = StreamHub(ctx.faults, name="spot", heartbeat=cfg.ws_heartbeat_s)
         self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
         ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))
-        self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
+        self.bus = UserEventBus(
+            ctx.faults, self.hub, self.listen_keys, ctx.clock, expired_time_as_string=True
+        )
         self.exchange.user_sink = self.bus.push
         self.market_data = SpotMarketData(self.exchange, self.hub, ctx.faults)
         self.rest = SpotRest(self.exchange, self.gateway, self.listen_keys)

@@ -126,6 +126,7 @@ class SpotWsApi:
 
     def _dispatch(self, session: _Session, ip: str, text: str) -> dict[str, Any]:
         req_id: Any = None
+        now = self.clock.now_ms()
         try:
             msg = msgspec.json.decode(text)
             if not isinstance(msg, dict):
@@ -135,14 +136,18 @@ class SpotWsApi:
             params = msg.get("params") or {}
             if not isinstance(params, dict):
                 raise ApiError(-1000, "Invalid JSON request")
-            now = self.clock.now_ms()
             self.limiter.charge_weight(ip, 2 if method and method.startswith("userDataStream") else 1, now)
             result = self._call(session, str(method), params)
             return {"id": req_id, "status": 200, "result": result, "rateLimits": self._rate_limits(ip, now)}
         except msgspec.DecodeError:
             return {"id": None, "status": 400, "error": {"code": -1000, "msg": "Invalid JSON request"}}
         except ApiError as err:
-            return {"id": req_id, "status": err.http_status, "error": err.body()}
+            return {
+                "id": req_id,
+                "status": err.http_status,
+                "error": err.body(),
+                "rateLimits": self._rate_limits(ip, now),
+            }
 
     def _rate_limits(self, ip: str, now: int) -> list[dict[str, Any]]:
         used = self.limiter.weight_headers(ip, now)
