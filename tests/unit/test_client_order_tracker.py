@@ -329,6 +329,23 @@ def test_exchange_answer_resets_not_found_count(
     assert tracker.process_order_not_found("c1") is True
 
 
+def test_unchanged_report_also_resets_not_found_count(
+    connector: FakeConnector, tracker: ClientOrderTracker
+) -> None:
+    """Polling that alternates "not found" with the same OPEN status must never make the order lost:
+    the OPEN answers prove the exchange knows it, although they change nothing."""
+    tracker.process_order_update(_status(OrderState.OPEN))
+    for _ in range(5):
+        assert tracker.process_order_not_found("c1") is False
+        assert tracker.process_order_update(_status(OrderState.OPEN)) is False
+    tracker.process_trade_update(_trade("t1", "1"))
+    for _ in range(5):
+        assert tracker.process_order_not_found("c1") is False
+        assert tracker.process_trade_update(_trade("t1", "1", cid=None)) is False  # repeated fill
+    assert tracker.lost_orders == {} and "c1" in tracker.active_orders
+    assert E.OrderFailure not in connector.tags
+
+
 def test_custom_lost_order_limit(connector: FakeConnector) -> None:
     tracker = _tracker(connector, lost_order_count_limit=1)
     tracker.start_tracking_order(_order())

@@ -242,15 +242,15 @@ class ClientOrderTracker:
         if order is None:
             self._count_unknown("order update", update.client_order_id, update.exchange_order_id)
             return False
+        # The exchange knows the order, even if this report changes nothing (a repeated OPEN from
+        # polling): "not found" answers only count toward the lost limit when they come in a row.
+        self._not_found_counts.pop(order.client_order_id, None)
         previous = order.current_state
         if not order.update_with_order_update(update):
             return False
         self._index_exchange_id(order)
-        cid = order.client_order_id
-        if self._is_tracked(cid):
-            self._not_found_counts.pop(cid, None)
-            if order.current_state is not previous:
-                self._on_state_change(order, previous, update.misc_updates or {})
+        if self._is_tracked(order.client_order_id) and order.current_state is not previous:
+            self._on_state_change(order, previous, update.misc_updates or {})
         return True
 
     def process_trade_update(self, trade: TradeUpdate) -> bool:
@@ -260,6 +260,7 @@ class ClientOrderTracker:
         if order is None:
             self._count_unknown("trade " + trade.trade_id, trade.client_order_id, trade.exchange_order_id)
             return False
+        self._not_found_counts.pop(order.client_order_id, None)  # a fill, even a repeated one, proves it
         previous = order.current_state
         applied = order.update_with_trade_update(trade)
         self._index_exchange_id(order)
@@ -267,10 +268,8 @@ class ClientOrderTracker:
             return False
         cid = order.client_order_id
         tracked = self._is_tracked(cid)
-        if tracked:
-            self._not_found_counts.pop(cid, None)
-            if previous is OrderState.PENDING_CREATE and order.current_state is not OrderState.PENDING_CREATE:
-                self._emit_created(order)
+        if tracked and previous is OrderState.PENDING_CREATE and order.current_state is not previous:
+            self._emit_created(order)
         self._emit(
             MarketEvent.OrderFilled,
             OrderFilledEvent(
