@@ -347,6 +347,23 @@ def test_third_token_uses_direct_rate_when_available() -> None:
     assert fee.fee_amount_in_token("COINX-USDT", D(9), D(1), "ETH", inverted) == D("0.2")
 
 
+def test_rate_source_that_knows_pairs_one_way_serves_both_directions() -> None:
+    """Any object with get_rate serves: one that only prices BNB in USDT still converts to BNB."""
+
+    class OneWay:
+        def get_rate(self, trading_pair: str) -> Decimal | None:
+            return D(500) if trading_pair == "BNB-USDT" else None
+
+    percent_fee = AddedToCostTradeFee(D("0.01"))
+    # 0.9 USDT of percent fee, in BNB: needs USDT-BNB, which only the inverse answers
+    assert percent_fee.fee_amount_in_token("COINX-USDT", D(9), D(10), "BNB", OneWay()) == D("0.0018")
+    # 0.5 COINX flat fee in BNB: COINX -> USDT at the trade price, then the inverse of BNB-USDT
+    flat_fee = AddedToCostTradeFee(D(0), None, [TokenAmount("COINX", D("0.5"))])
+    assert flat_fee.fee_amount_in_token("COINX-USDT", D(9), D(10), "BNB", OneWay()) == D("0.009")
+    bnb_fee = AddedToCostTradeFee(D(0), None, [TokenAmount("BNB", D("0.01"))])
+    assert bnb_fee.fee_amount_in_quote("COINX-USDT", D(9), D(10), OneWay()) == D(5)
+
+
 def test_missing_rate_raises_naming_the_pair() -> None:
     fee = AddedToCostTradeFee(D("0.001"), "BNB", [TokenAmount("BNB", D("0.01"))])
     with pytest.raises(FeeConversionError) as info:

@@ -230,9 +230,15 @@ class _Converter:
             return amount / self._price if self._price != 0 else None
         if self._rates is None:
             return None
+        # A rate source need only know each pair one way round (``BNB-USDT``), so the inverse
+        # pair is asked too: converting a USDT fee to BNB must not fail for want of ``USDT-BNB``.
         pair = f"{src}-{dst}"
         rate = self._rates.get_rate(pair)
-        return None if rate is None else amount * _positive_rate(rate, pair)
+        if rate is not None:
+            return amount * _positive_rate(rate, pair)
+        inverse_pair = f"{dst}-{src}"
+        inverse = self._rates.get_rate(inverse_pair)
+        return None if inverse is None else amount / _positive_rate(inverse, inverse_pair)
 
     def convert(self, amount: Decimal, src: str, dst: str) -> Decimal:
         if amount == 0:
@@ -375,7 +381,8 @@ class TradeFeeBase(ABC):
 
         The percent part is ``price * order_amount * percent`` in the quote asset. Every part is
         converted to ``token``: base and quote at ``price``, any other token through
-        ``rate_source`` (directly, or via the pair's quote or base). A conversion without a rate
+        ``rate_source`` (asked for the pair either way round, directly or via the pair's quote or
+        base). A conversion without a rate
         raises :class:`FeeConversionError` naming the pair; a zero part needs no conversion.
         """
         base, quote = split_trading_pair(trading_pair)
