@@ -67,6 +67,9 @@ def test_url_builders_append_official_paths_to_overrides() -> None:
     assert binance_perpetual_web_utils.private_stream_url("k/y", "ws://h:1") == (
         "ws://h:1/private/ws?listenKey=k%2Fy&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE/listenKeyExpired"
     )
+    assert binance_perpetual_web_utils.private_stream_url("key", "ws://h:1/", routed=False) == "ws://h:1/ws/key"
+    assert binance_perpetual_web_utils.public_stream_url(["a"], "ws://h:1", routed=False) == (
+        "ws://h:1/stream?streams=a")
 
 
 def test_depth_weights_follow_the_documented_tables() -> None:

@@ -7,6 +7,9 @@ import uuid
 from decimal import Decimal
 from typing import Final
 
+from pydantic import Field
+
+from connectorkit.connector.settings import ConnectorSettings
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 
@@ -18,6 +21,23 @@ DEFAULT_FEES: Final = TradeFeeSchema(
     taker_percent_fee_decimal=Decimal("0.001"),
     buy_percent_fee_deducted_from_returns=True,
 )
+
+
+
+class BinanceSettings(ConnectorSettings):
+    """Settings of ``binance``. The endpoint overrides let it talk to any compatible server:
+    ``rest_url`` and ``ws_url`` are bases (``scheme://host[:port]``) under which the official paths
+    are appended; ``ws_api_url`` is the full WebSocket-API endpoint."""
+
+    rest_url: str = CONSTANTS.DEFAULT_REST_URL
+    ws_url: str = CONSTANTS.DEFAULT_WS_URL
+    ws_api_url: str = CONSTANTS.DEFAULT_WS_API_URL
+    recv_window_ms: int = Field(
+        default=CONSTANTS.DEFAULT_RECV_WINDOW_MS, gt=0, le=CONSTANTS.MAX_RECV_WINDOW_MS
+    )
+    snapshot_refresh_interval: float = Field(default=600.0, gt=0)
+    depth_snapshot_limit: int = Field(default=CONSTANTS.DEFAULT_SNAPSHOT_LIMIT, gt=0, le=5000)
+
 
 _CLIENT_ORDER_ID_RE: Final = re.compile(CONSTANTS.CLIENT_ORDER_ID_PATTERN)
 

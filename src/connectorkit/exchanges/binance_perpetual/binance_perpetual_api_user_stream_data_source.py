@@ -46,6 +46,7 @@ class BinancePerpetualAPIUserStreamDataSource(UserStreamTrackerDataSource):
         *,
         keep_alive_interval: float = CONSTANTS.LISTEN_KEY_KEEPALIVE_S,
         message_timeout: float | None = None,
+        routed_paths: bool = True,
     ) -> None:
         super().__init__()
         self._factory = web_assistants_factory
@@ -53,6 +54,7 @@ class BinancePerpetualAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._ws_url = ws_url
         self._keep_alive_interval = keep_alive_interval
         self._message_timeout = message_timeout
+        self._routed = routed_paths
         self._listen_key: str | None = None
         self._expired = asyncio.Event()
         self.listen_keys_created = 0
@@ -76,11 +78,12 @@ class BinancePerpetualAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._listen_key = await self._create_listen_key()
         self._expired.clear()
         ws = await self._factory.get_ws_assistant()
+        route = CONSTANTS.WS_PRIVATE_ROUTE if self._routed else ""
         await ws.connect(
-            web_utils.private_stream_url(self._listen_key, self._ws_url),
+            web_utils.private_stream_url(self._listen_key, self._ws_url, routed=self._routed),
             heartbeat=CONSTANTS.WS_HEARTBEAT_S,
             message_timeout=self._message_timeout,
-            display_url=self._ws_url.rstrip("/") + CONSTANTS.WS_PRIVATE_ROUTE + CONSTANTS.WS_RAW_PATH,
+            display_url=self._ws_url.rstrip("/") + route + CONSTANTS.WS_RAW_PATH + "/<listenKey>",
         )
         return ws
 

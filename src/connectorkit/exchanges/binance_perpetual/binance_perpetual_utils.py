@@ -5,6 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final
 
+from pydantic import Field
+
+from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.core.enums import PositionMode
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import binance_utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
@@ -17,6 +21,31 @@ DEFAULT_FEES: Final = TradeFeeSchema(
     taker_percent_fee_decimal=Decimal("0.0005"),
     buy_percent_fee_deducted_from_returns=False,
 )
+
+
+
+class BinancePerpetualSettings(ConnectorSettings):
+    """Settings of ``binance_perpetual``.
+
+    ``rest_url`` is the base of the ``/fapi/...`` paths and ``ws_url`` the base of the stream
+    paths. ``ws_routed_paths`` (default True, as fstream.binance.com since 2026) puts depth under
+    ``/public``, mark price and trades under ``/market`` and the user stream under ``/private``;
+    set it False for servers with the single unrouted layout (``/stream?streams=...`` and
+    ``/ws/<listenKey>``), such as the futures testnet and the local sandbox.
+    """
+
+    rest_url: str = CONSTANTS.DEFAULT_REST_URL
+    ws_url: str = CONSTANTS.DEFAULT_WS_URL
+    ws_routed_paths: bool = True
+    recv_window_ms: int = Field(
+        default=CONSTANTS.DEFAULT_RECV_WINDOW_MS, gt=0, le=CONSTANTS.MAX_RECV_WINDOW_MS
+    )
+    position_mode: PositionMode = PositionMode.ONEWAY
+    leverage: int = Field(default=1, ge=1, le=125, description="Leverage set on every traded pair at start.")
+    snapshot_refresh_interval: float = Field(default=600.0, gt=0)
+    depth_snapshot_limit: int = Field(default=CONSTANTS.DEFAULT_SNAPSHOT_LIMIT, gt=0, le=1000)
+    listen_key_keepalive_interval: float = Field(default=CONSTANTS.LISTEN_KEY_KEEPALIVE_S, gt=0)
+
 
 trading_pair = binance_utils.trading_pair
 symbol_from_trading_pair = binance_utils.symbol_from_trading_pair

@@ -22,26 +22,42 @@ def rest_url(path: str, base_url: str = CONSTANTS.DEFAULT_REST_URL) -> str:
     return binance_web_utils.rest_url(path, base_url)
 
 
-def public_stream_url(streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL) -> str:
-    """``<ws_url>/public/stream?streams=...`` for depth streams."""
-    return binance_web_utils.combined_stream_url(streams, base_url.rstrip("/") + CONSTANTS.WS_PUBLIC_ROUTE)
+def _routed(base_url: str, route: str, routed: bool) -> str:
+    return base_url.rstrip("/") + (route if routed else "")
 
 
-def market_stream_url(streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL) -> str:
+def public_stream_url(
+    streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL, *, routed: bool = True
+) -> str:
+    """``<ws_url>/public/stream?streams=...`` for depth streams (no ``/public`` when unrouted)."""
+    base = _routed(base_url, CONSTANTS.WS_PUBLIC_ROUTE, routed)
+    return binance_web_utils.combined_stream_url(streams, base)
+
+
+def market_stream_url(
+    streams: Sequence[str], base_url: str = CONSTANTS.DEFAULT_WS_URL, *, routed: bool = True
+) -> str:
     """``<ws_url>/market/stream?streams=...`` for mark price and trade streams."""
-    return binance_web_utils.combined_stream_url(streams, base_url.rstrip("/") + CONSTANTS.WS_MARKET_ROUTE)
+    base = _routed(base_url, CONSTANTS.WS_MARKET_ROUTE, routed)
+    return binance_web_utils.combined_stream_url(streams, base)
 
 
 def private_stream_url(
     listen_key: str,
     base_url: str = CONSTANTS.DEFAULT_WS_URL,
     events: Sequence[str] = CONSTANTS.USER_STREAM_EVENTS,
+    *,
+    routed: bool = True,
 ) -> str:
-    """``<ws_url>/private/ws?listenKey=<key>&events=A/B/C`` (the events filter is an allow-list)."""
+    """Routed: ``<ws_url>/private/ws?listenKey=<key>&events=A/B/C`` (``events`` is an allow-list);
+    unrouted (legacy layout): ``<ws_url>/ws/<key>``."""
     if not listen_key:
         raise ValueError("listen key is empty")
+    key = quote(listen_key, safe="")
+    if not routed:
+        return binance_web_utils.rest_url(f"{CONSTANTS.WS_RAW_PATH}/{key}", base_url)
     base = binance_web_utils.rest_url(CONSTANTS.WS_PRIVATE_ROUTE + CONSTANTS.WS_RAW_PATH, base_url)
-    return f"{base}?listenKey={quote(listen_key, safe='')}&events={'/'.join(events)}"
+    return f"{base}?listenKey={key}&events={'/'.join(events)}"
 
 
 def build_rate_limits() -> list[RateLimit]:
