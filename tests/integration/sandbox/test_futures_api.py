@@ -1,0 +1,541 @@
+"""End-to-end: raw aiohttp requests and WebSockets against the in-process sandbox's USD-M futures API.
+
+Everything runs on 127.0.0.1 with ephemeral ports; the funding interval is shrunk so funding is paid
+within a fraction of a second. Answers are compared with the documentation examples in
+tests/fixtures/binance_futures (same keys and JSON types).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal as D
+from decimal import InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from connectorkit.sandbox import Sandbox, SandboxConfig
+from connectorkit.sandbox.futures import FuturesMarket
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_futures"
+# Fields the docs' examples carry only for trailing-stop orders (REST order / ORDER_TRADE_UPDATE).
+TRAILING_ONLY = frozenset({"activatePrice", "priceRate"})
+TRAILING_ONLY_EVENT = frozenset({"AP", "cr"})
+FUNDING_MS = 300
+RATE = D("0.001")
+
+
+def doc_example(name: str) -> Any:
+    return json.loads((FIXTURES / f"{name}.json").read_text())["example"]
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        D(text)
+    except InvalidOperation:
+        return False
+    return True
+
+
+def assert_same_shape(ours: Any, doc: Any, path: str = "$", ignore: frozenset[str] = TRAILING_ONLY) -> None:
+    """Same keys (minus ``ignore``), same JSON types, decimal strings where the docs have them."""
+    if isinstance(doc, dict):
+        assert isinstance(ours, dict), path
+        assert set(ours) == set(doc) - ignore, f"{path}: {set(ours) ^ (set(doc) - ignore)}"
+        for key in ours:
+            assert_same_shape(ours[key], doc[key], f"{path}.{key}", ignore)
+    elif isinstance(doc, list):
+        assert isinstance(ours, list), path
+        for item in ours:
+            assert_same_shape(item, doc[0], f"{path}[]", ignore)
+    else:
+        assert type(ours) is type(doc), f"{path}: {ours!r} vs {doc!r}"
+        if isinstance(doc, str) and _is_decimal(doc):
+            assert _is_decimal(ours), f"{path}: {ours!r}"
+
+
+class Client:
+    """A bare signed client: HMAC-SHA256 over the exact query string, key in X-MBX-APIKEY."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, key: str, secret: str) -> None:
+        self.session, self.base, self.key, self.secret = session, base, key, secret
+
+    async def signed(self, method: str, path: str, **params: Any) -> tuple[int, Any]:
+        params.setdefault("timestamp", int(time.time() * 1000))
+        query = urlencode(params)
+        sig = hmac.new(self.secret.encode(), query.encode(), hashlib.sha256).hexdigest()
+        # encoded=True: send the query byte for byte as signed (yarl would re-quote e.g. %21 to !)
+        url = URL(f"{self.base}{path}?{query}&signature={sig}", encoded=True)
+        async with self.session.request(method, url, headers={"X-MBX-APIKEY": self.key}) as resp:
+            return resp.status, await resp.json()
+
+    async def ok(self, method: str, path: str, **params: Any) -> Any:
+        status, body = await self.signed(method, path, **params)
+        assert status == 200, body
+        return body
+
+    async def error(self, method: str, path: str, **params: Any) -> int:
+        status, body = await self.signed(method, path, **params)
+        assert status == 400, body
+        return int(body["code"])
+
+    async def keyed(self, method: str, path: str) -> Any:
+        async with self.session.request(method, self.base + path, headers={"X-MBX-APIKEY": self.key}) as r:
+            assert r.status == 200, await r.text()
+            return await r.json()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    markets = [
+        FuturesMarket("BTCUSDT", "BTC", funding_interval_ms=FUNDING_MS, funding_rate=RATE),
+        FuturesMarket("ETHUSDT", "ETH", tick_size=D("0.01"), min_price=D("0.01"), mid=D(2000)),
+    ]
+    config = SandboxConfig(listen_key_sweep_s=0.05, ws_heartbeat_s=5.0)
+    async with Sandbox(seed=7, markets=[], futures_markets=markets, simulate=False, config=config) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def client(sb: Sandbox, session: aiohttp.ClientSession, usdt: str = "100000") -> Client:
+    key, secret = sb.create_account({}, futures_balances={"USDT": D(usdt)})
+    return Client(session, sb.futures_rest_url, key, secret)
+
+
+async def next_event(
+    ws: aiohttp.ClientWebSocketResponse, pred: Callable[[dict[str, Any]], bool], within_s: float = 3.0
+) -> dict[str, Any]:
+    async def scan() -> dict[str, Any]:
+        while True:
+            msg = await ws.receive()
+            assert msg.type is aiohttp.WSMsgType.TEXT, msg
+            data = json.loads(msg.data)
+            if pred(data):
+                return data  # type: ignore[no-any-return]
+
+    return await asyncio.wait_for(scan(), within_s)
+
+
+async def limit(c: Client, side: str, qty: str, price: str, **extra: Any) -> Any:
+    return await c.ok(
+        "POST",
+        "/fapi/v1/order",
+        symbol="BTCUSDT",
+        side=side,
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity=qty,
+        price=price,
+        **extra,
+    )
+
+
+async def market(c: Client, side: str, qty: str, **extra: Any) -> Any:
+    return await c.ok(
+        "POST",
+        "/fapi/v1/order",
+        symbol="BTCUSDT",
+        side=side,
+        type="MARKET",
+        quantity=qty,
+        newOrderRespType="RESULT",
+        **extra,
+    )
+
+
+async def position(c: Client, side: str = "BOTH") -> dict[str, Any]:
+    rows = await c.ok("GET", "/fapi/v2/positionRisk", symbol="BTCUSDT")
+    return next(r for r in rows if r["positionSide"] == side)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------------------------
+async def test_public_market_data_endpoints(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    base = sandbox.futures_rest_url
+    async with session.get(base + "/fapi/v1/ping") as r:
+        assert r.status == 200 and await r.json() == {}
+        assert r.headers["X-MBX-USED-WEIGHT-1M"] == "1"
+    async with session.get(base + "/fapi/v1/time") as r:
+        assert abs((await r.json())["serverTime"] - time.time() * 1000) < 5000
+    async with session.get(base + "/fapi/v1/exchangeInfo") as r:
+        info = await r.json()
+    assert {s["symbol"] for s in info["symbols"]} == {"BTCUSDT", "ETHUSDT"}
+    assert {(x["rateLimitType"], x["limit"]) for x in info["rateLimits"]} == {
+        ("REQUEST_WEIGHT", 2400),
+        ("ORDERS", 1200),
+        ("ORDERS", 300),
+    }
+    async with session.get(base + "/fapi/v1/premiumIndex?symbol=BTCUSDT") as r:
+        prem = await r.json()
+    assert_same_shape(prem, doc_example("market_rest_mark_price"))
+    assert prem["lastFundingRate"] == "0.001"
+    assert prem["nextFundingTime"] % FUNDING_MS == 0
+    async with session.get(base + "/fapi/v1/premiumIndex") as r:
+        assert [p["symbol"] for p in await r.json()] == ["BTCUSDT", "ETHUSDT"]
+        assert r.headers["X-MBX-USED-WEIGHT-1M"] == str(1 + 1 + 1 + 1 + 10)
+    async with session.get(base + "/fapi/v1/depth?symbol=BTCUSDT&limit=7") as r:
+        assert r.status == 400 and (await r.json())["code"] == -4021
+    c = client(sandbox, session)
+    await limit(c, "BUY", "0.010", "29990.0")
+    async with session.get(base + "/fapi/v1/depth?symbol=BTCUSDT&limit=5") as r:
+        depth = await r.json()
+    assert_same_shape(depth, doc_example("market_rest_order_book"))
+    assert depth["bids"] == [["29990.0", "0.010"]] and depth["asks"] == []
+    assert depth["lastUpdateId"] >= 1
+
+
+async def test_security_errors(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c = client(sandbox, session)
+    bad = Client(session, c.base, c.key, "0" * 64)
+    assert await bad.error("GET", "/fapi/v2/balance") == -1022
+    assert await c.error("GET", "/fapi/v2/balance", timestamp=int(time.time() * 1000) - 120_000) == -1021
+    async with session.get(c.base + "/fapi/v2/balance?timestamp=1") as r:
+        assert r.status in (400, 401)
+        assert (await r.json())["code"] in (-2014, -2015, -1102)
+    stranger = Client(session, c.base, "x" * 64, c.secret)
+    status, body = await stranger.signed("GET", "/fapi/v2/balance")
+    assert status == 401 and body["code"] == -2015
+
+
+async def test_one_way_open_close_realized_pnl_income_and_trades(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    maker, taker = client(sandbox, session), client(sandbox, session)
+    placed = await limit(maker, "SELL", "0.100", "30000.0", newClientOrderId="mk-1")
+    assert_same_shape(placed, doc_example("trade_rest_new_order"))
+    assert (placed["status"], placed["clientOrderId"], placed["positionSide"]) == ("NEW", "mk-1", "BOTH")
+    opened = await market(taker, "BUY", "0.100")
+    assert (opened["status"], opened["executedQty"], opened["avgPrice"]) == (
+        "FILLED",
+        "0.100",
+        "30000.00000000",
+    )
+    long_pos, short_pos = await position(taker), await position(maker)
+    assert (long_pos["positionAmt"], long_pos["entryPrice"]) == ("0.100", "30000.00000000")
+    assert short_pos["positionAmt"] == "-0.100"
+    assert_same_shape([long_pos], doc_example("trade_rest_position_information_v2"))
+    query = await maker.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="mk-1")
+    # "Query Order" rows carry the same fields as "Current All Open Orders" rows (whose example is newer).
+    assert_same_shape(query, doc_example("trade_rest_current_all_open_orders")[0])
+    assert query["status"] == "FILLED"
+    # close at a higher price: the long gains 0.1 * 100 = 10 USDT
+    await limit(maker, "BUY", "0.100", "30100.0")
+    closed = await market(taker, "SELL", "0.100", reduceOnly="true")
+    assert closed["status"] == "FILLED" and closed["reduceOnly"] is True
+    flat = await position(taker)
+    assert (flat["positionAmt"], flat["entryPrice"], flat["unRealizedProfit"]) == (
+        "0.000",
+        "0.00000000",
+        "0.00000000",
+    )
+    trades = await taker.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT")
+    assert_same_shape(trades, doc_example("trade_rest_account_trade_list"))
+    assert [(t["side"], t["realizedPnl"], t["maker"]) for t in trades] == [
+        ("BUY", "0.00000000", False),
+        ("SELL", "10.00000000", False),
+    ]
+    assert [t["commission"] for t in trades] == ["1.50000000", "1.50500000"]  # taker 0.05 %
+    maker_trades = await maker.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT")
+    assert [t["commission"] for t in maker_trades] == ["0.60000000", "0.60200000"]  # maker 0.02 %
+    income = await taker.ok("GET", "/fapi/v1/income", symbol="BTCUSDT")
+    assert_same_shape(income, doc_example("account_rest_get_income_history"))
+    kinds = [(r["incomeType"], r["income"]) for r in income]
+    assert kinds == [
+        ("COMMISSION", "-1.50000000"),
+        ("REALIZED_PNL", "10.00000000"),
+        ("COMMISSION", "-1.50500000"),
+    ]
+    only_pnl = await taker.ok("GET", "/fapi/v1/income", incomeType="REALIZED_PNL")
+    assert [r["income"] for r in only_pnl] == ["10.00000000"]
+    balance = await taker.ok("GET", "/fapi/v2/balance")
+    assert_same_shape(balance, doc_example("account_rest_futures_account_balance_v2"))
+    assert balance[0]["balance"] == "100006.99500000"  # 100000 + 10 - 1.5 - 1.505
+    account = await taker.ok("GET", "/fapi/v2/account")
+    assert_same_shape(account, doc_example("account_rest_account_information_v2"))
+    assert account["totalWalletBalance"] == "100006.99500000"
+
+
+async def test_orders_open_cancel_and_validation_errors(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    c = client(sandbox, session)
+    a = await limit(c, "BUY", "0.010", "29000.0", newClientOrderId="a")
+    await limit(c, "BUY", "0.020", "28000.0")
+    opened = await c.ok("GET", "/fapi/v1/openOrders", symbol="BTCUSDT")
+    assert_same_shape(opened, doc_example("trade_rest_current_all_open_orders"))
+    assert [o["price"] for o in opened] == ["29000.0", "28000.0"]
+    canceled = await c.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=a["orderId"])
+    assert canceled["status"] == "CANCELED"
+    assert await c.error("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=a["orderId"]) == -2011
+    assert await c.error("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=999_999) == -2013
+    done = await c.ok("DELETE", "/fapi/v1/allOpenOrders", symbol="BTCUSDT")
+    assert done == doc_example("trade_rest_cancel_all_open_orders")
+    assert await c.ok("GET", "/fapi/v1/openOrders") == []
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
+    expect = [
+        ({"quantity": "0.010", "price": "29000.05"}, -4014),  # tick 0.10
+        ({"quantity": "0.0105", "price": "29000.0"}, -4023),  # step 0.001
+        ({"quantity": "0.0001", "price": "29000.0"}, -4004),  # below minQty... and step
+        ({"quantity": "0.001", "price": "100.0"}, -4164),  # notional 0.1 < 5
+        ({"quantity": "0.010", "price": "29000.0", "symbol": "NOPEUSDT"}, -1121),
+        ({"quantity": "0.010", "price": "29000.0", "side": "UP"}, -1117),
+        ({"quantity": "0.010", "price": "29000.0", "type": "STOP"}, -4120),
+        ({"quantity": "0.010", "price": "29000.0", "timeInForce": "DAY"}, -1115),
+        ({"quantity": "0.010", "price": "29000.0", "positionSide": "LONG"}, -4061),
+        ({"quantity": "0.010", "price": "29000.0", "newClientOrderId": "bad id!"}, -4015),
+        ({"quantity": "0.010"}, -1102),
+    ]
+    for params, code in expect:
+        assert await c.error("POST", "/fapi/v1/order", **(order | params)) == code, params
+    await limit(c, "BUY", "0.010", "29000.0", newClientOrderId="dup")
+    assert (
+        await c.error(
+            "POST", "/fapi/v1/order", **order, quantity="0.01", price="29000.0", newClientOrderId="dup"
+        )
+        == -4116
+    )
+    # post-only that would take, FOK that cannot fill
+    other = client(sandbox, session)
+    await limit(other, "SELL", "0.010", "29500.0")
+    assert (
+        await c.error(
+            "POST", "/fapi/v1/order", **order | {"timeInForce": "GTX"}, quantity="0.010", price="29600.0"
+        )
+        == -5022
+    )
+    assert (
+        await c.error(
+            "POST", "/fapi/v1/order", **order | {"timeInForce": "FOK"}, quantity="0.020", price="29600.0"
+        )
+        == -5021
+    )
+    ioc = await c.ok(
+        "POST",
+        "/fapi/v1/order",
+        **order | {"timeInForce": "IOC"},
+        quantity="0.020",
+        price="29600.0",
+        newOrderRespType="RESULT",
+    )
+    assert (ioc["status"], ioc["executedQty"]) == ("EXPIRED", "0.010")
+
+
+async def test_leverage_and_margin(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    poor = client(sandbox, session, usdt="100")
+    resp = await poor.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=10)
+    assert_same_shape(resp, doc_example("trade_rest_change_initial_leverage"))
+    assert resp["leverage"] == 10
+    assert await poor.error("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=0) == -4028
+    assert await poor.error("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=126) == -4028
+    # 10x: 100 USDT carries at most 1000 USDT of notional
+    await limit(poor, "BUY", "0.033", "30000.0")  # 990 notional, 99 margin
+    assert (
+        await poor.error(
+            "POST",
+            "/fapi/v1/order",
+            symbol="BTCUSDT",
+            side="BUY",
+            type="LIMIT",
+            timeInForce="GTC",
+            quantity="0.001",
+            price="30000.0",
+        )
+        == -2019
+    )
+    risk = await position(poor)
+    assert risk["leverage"] == "10"
+    account = await poor.ok("GET", "/fapi/v2/account")
+    assert account["totalOpenOrderInitialMargin"] == "99.00000000"
+    assert account["availableBalance"] == "1.00000000"
+
+
+async def test_reduce_only_and_hedge_mode(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    assert (
+        await c.error(
+            "POST",
+            "/fapi/v1/order",
+            symbol="BTCUSDT",
+            side="SELL",
+            type="MARKET",
+            quantity="0.010",
+            reduceOnly="true",
+        )
+        == -2022
+    )
+    assert await c.ok("GET", "/fapi/v1/positionSide/dual") == {"dualSidePosition": False}
+    assert await c.error("POST", "/fapi/v1/positionSide/dual", dualSidePosition="false") == -4059
+    resting = await limit(c, "BUY", "0.010", "20000.0")
+    assert await c.error("POST", "/fapi/v1/positionSide/dual", dualSidePosition="true") == -4067
+    await c.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=resting["orderId"])
+    await limit(lp, "SELL", "0.010", "30000.0")
+    await market(c, "BUY", "0.010")
+    assert await c.error("POST", "/fapi/v1/positionSide/dual", dualSidePosition="true") == -4068
+    await limit(lp, "BUY", "0.010", "30000.0")
+    await market(c, "SELL", "0.010", reduceOnly="true")
+    changed = await c.ok("POST", "/fapi/v1/positionSide/dual", dualSidePosition="true")
+    assert changed == doc_example("trade_rest_change_position_mode")
+    assert await c.ok("GET", "/fapi/v1/positionSide/dual") == doc_example(
+        "account_rest_get_current_position_mode"
+    )
+    base = {"symbol": "BTCUSDT", "type": "MARKET", "quantity": "0.010"}
+    assert await c.error("POST", "/fapi/v1/order", **base, side="BUY") == -4061  # positionSide required
+    assert await c.error("POST", "/fapi/v1/order", **base, side="BUY", positionSide="BOTH") == -4061
+    assert (
+        await c.error("POST", "/fapi/v1/order", **base, side="BUY", positionSide="LONG", reduceOnly="true")
+        == -1106
+    )
+    # a long and a short side by side
+    await limit(lp, "SELL", "0.020", "30000.0")
+    await limit(lp, "BUY", "0.030", "29900.0")
+    await market(c, "BUY", "0.020", positionSide="LONG")
+    await market(c, "SELL", "0.030", positionSide="SHORT")
+    rows = await c.ok("GET", "/fapi/v2/positionRisk", symbol="BTCUSDT")
+    assert {r["positionSide"]: r["positionAmt"] for r in rows} == {"LONG": "0.020", "SHORT": "-0.030"}
+    # closing more than the LONG side holds is refused
+    assert (
+        await c.error(
+            "POST", "/fapi/v1/order", **base | {"quantity": "0.021"}, side="SELL", positionSide="LONG"
+        )
+        == -2022
+    )
+
+
+async def test_user_data_stream_events(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    created = await c.keyed("POST", "/fapi/v1/listenKey")
+    assert_same_shape(created, doc_example("uds_start_user_data_stream"))
+    key = created["listenKey"]
+    assert await c.keyed("POST", "/fapi/v1/listenKey") == created  # same active key
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/ws/{key}") as ws:
+        await limit(lp, "SELL", "0.050", "30000.0")
+        await market(c, "BUY", "0.050")
+        seen: list[dict[str, Any]] = []
+
+        def is_trade(e: dict[str, Any]) -> bool:
+            seen.append(e)
+            return e.get("e") == "ORDER_TRADE_UPDATE" and e["o"]["x"] == "TRADE"
+
+        trade = await next_event(ws, is_trade)
+        new = next(e for e in seen if e.get("e") == "ORDER_TRADE_UPDATE")
+        assert_same_shape(new, doc_example("uds_event_order_update"), ignore=TRAILING_ONLY_EVENT)
+        assert (new["o"]["x"], new["o"]["X"], new["o"]["o"], new["o"]["S"]) == ("NEW", "NEW", "MARKET", "BUY")
+        o = trade["o"]
+        assert (o["X"], o["l"], o["L"], o["m"], o["n"], o["N"]) == (
+            "FILLED",
+            "0.050",
+            "30000.0",
+            False,
+            "0.75000000",
+            "USDT",
+        )
+        # the position/balance change of the fill comes with it, reason ORDER
+        acct = next(e for e in seen if e.get("e") == "ACCOUNT_UPDATE" and e["a"]["m"] == "ORDER")
+        assert_same_shape(acct, doc_example("uds_event_balance_and_position_update"))
+        assert acct["a"]["P"][0]["pa"] == "0.050" and acct["a"]["P"][0]["ps"] == "BOTH"
+        assert acct["a"]["B"][0]["wb"] == "99999.25000000"
+        assert await c.keyed("PUT", "/fapi/v1/listenKey") == {"listenKey": key}
+        sandbox.faults.expire_listen_key(key)
+        expired = await next_event(ws, lambda e: e.get("e") == "listenKeyExpired")
+        assert_same_shape(expired, doc_example("uds_event_user_data_stream_expired"))
+        assert expired["listenKey"] == key
+    status, body = await c.signed("PUT", "/fapi/v1/listenKey")
+    assert status == 400 and body["code"] == -1125
+
+
+async def test_funding_is_paid_within_seconds_and_booked_as_income(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    long_c, short_c = client(sandbox, session), client(sandbox, session)
+    key = (await long_c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/ws/{key}") as ws:
+        await limit(short_c, "SELL", "0.100", "30000.0")
+        await market(long_c, "BUY", "0.100")
+        event = await next_event(
+            ws, lambda e: e.get("e") == "ACCOUNT_UPDATE" and e["a"]["m"] == "FUNDING_FEE"
+        )
+    assert event["a"]["P"] == []
+    paid = D(event["a"]["B"][0]["bc"])
+    mark = sandbox.futures.exchange.marks["BTCUSDT"].mark_price
+    assert paid < 0 and abs(paid) == D("0.1") * mark * RATE  # the long pays rate * notional
+    assert event["T"] % FUNDING_MS == 0
+    long_income = await long_c.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
+    short_income = await short_c.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
+    assert long_income and short_income
+    assert D(long_income[0]["income"]) == paid
+    n = min(len(long_income), len(short_income))
+    assert sum(D(r["income"]) for r in long_income[:n] + short_income[:n]) == 0  # zero-sum
+    wallet = D((await long_c.ok("GET", "/fapi/v2/balance"))[0]["balance"])
+    all_income = await long_c.ok("GET", "/fapi/v1/income", limit=1000)
+    assert wallet == sum(D(r["income"]) for r in all_income)
+
+
+async def test_market_streams_depth_sequence_trades_tickers_and_marks(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    streams = "btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@markPrice@1s"
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/stream?streams={streams}") as ws:
+        await asyncio.sleep(0.05)
+        await limit(lp, "SELL", "0.010", "30000.0")
+        await limit(lp, "SELL", "0.010", "30000.0")
+        ticker = await next_event(ws, lambda m: m["stream"] == "btcusdt@bookTicker")
+        assert_same_shape(ticker["data"], doc_example("ws_market_individual_symbol_book_ticker_streams"))
+        await market(c, "BUY", "0.015")
+        agg = await next_event(ws, lambda m: m["stream"] == "btcusdt@aggTrade")
+        assert_same_shape(agg["data"], doc_example("ws_market_aggregate_trade_streams"))
+        assert (agg["data"]["q"], agg["data"]["p"], agg["data"]["m"]) == ("0.015", "30000.0", False)
+        assert agg["data"]["l"] - agg["data"]["f"] == 1  # two fills against two resting orders
+        first = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
+        assert_same_shape(first["data"], doc_example("ws_market_diff_book_depth_streams"))
+        await limit(lp, "BUY", "0.010", "29000.0")
+        second = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
+        assert second["data"]["pu"] == first["data"]["u"]
+        assert second["data"]["U"] == first["data"]["u"] + 1
+        assert second["data"]["b"] == [["29000.0", "0.010"]]
+        sandbox.faults.skip_depth_updates("BTCUSDT", 1)
+        await limit(lp, "BUY", "0.010", "28000.0")
+        await asyncio.sleep(0.3)
+        await limit(lp, "BUY", "0.010", "27000.0")
+        third = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
+        assert third["data"]["pu"] != second["data"]["u"]  # the gap a client must detect
+        assert third["data"]["b"] == [["27000.0", "0.010"]]
+        assert "skip_depth_updates" in sandbox.faults.kinds()
+        mark = await next_event(ws, lambda m: m["stream"] == "btcusdt@markPrice@1s", within_s=3)
+        assert_same_shape(mark["data"], doc_example("ws_market_mark_price_stream"))
+        assert mark["data"]["r"] == "0.001"
+
+
+async def test_state_survives_dump_and_load(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    await limit(lp, "SELL", "0.010", "30000.0")
+    await market(c, "BUY", "0.010")
+    await limit(c, "BUY", "0.020", "25000.0", newClientOrderId="rest")
+    state = json.loads(json.dumps(sandbox.futures.dump_state()))
+    before = sandbox.futures.exchange
+    restored = Sandbox(markets=[], futures_markets=list(before.markets.values()), simulate=False)
+    restored.futures.load_state(state)
+    after = restored.futures.exchange
+    aid = sandbox.account_id(c.key)
+    assert after.account(aid).balance("USDT") == before.account(aid).balance("USDT")
+    assert after.account(aid).income == before.account(aid).income
+    assert after.account(aid).position("BTCUSDT", before.account(aid).position_sides()[0]).amount == D(
+        "0.010"
+    )
+    [resting] = after.open_orders(aid, "BTCUSDT")
+    assert (resting.client_order_id, resting.price) == ("rest", D("25000.0"))
+    assert after.engine.book("BTCUSDT").best_bid() == (D("25000.0"), D("0.020"))
+    assert after.account(aid).open_order_initial_margin("USDT") == D(25)  # 500 notional / 20x
