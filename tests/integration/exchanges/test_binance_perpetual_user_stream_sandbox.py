@@ -16,9 +16,9 @@ from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.sandbox import Market, Sandbox
 
 
-async def _wait_for(predicate: object, timeout: float = 5.0) -> None:
+async def _wait_for(predicate: object, seconds: float = 5.0) -> None:
     assert callable(predicate)
-    for _ in range(int(timeout / 0.01)):
+    for _ in range(int(seconds / 0.01)):
         if predicate():
             return
         await asyncio.sleep(0.01)
