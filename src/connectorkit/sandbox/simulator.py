@@ -102,5 +102,5 @@ class MarketSimulator:
 
     async def run(self, interval_s: float) -> None:
         while True:
-            self.step()
             await asyncio.sleep(interval_s)
+            self.step()

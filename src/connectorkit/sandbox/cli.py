@@ -1,0 +1,69 @@
+"""``connectorkit sandbox``: run the local exchange until interrupted.
+
+Prints its URLs and the keys of a ready-made funded account. ``--state FILE`` keeps accounts, balances,
+orders and trades across clean restarts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from connectorkit.sandbox.sandbox import Sandbox
+
+DEMO_LABEL = "cli-demo-account"
+DEMO_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decimal("10")}
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox", help="run the local Binance-compatible exchange", description=__doc__
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="REST/spot-stream port (default: any free port)")
+    parser.add_argument("--futures-stream-port", type=int, default=0, help="futures stream port")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the simulated market")
+    parser.add_argument("--state", default=None, metavar="FILE", help="SQLite state file")
+    parser.add_argument("--no-simulation", action="store_true", help="no background traders")
+    parser.add_argument("--no-futures", action="store_true", help="serve spot only")
+    return parser
+
+
+def _demo_account(sb: Sandbox) -> tuple[str, str]:
+    for account in sb.accounts:
+        if account.label == DEMO_LABEL:
+            return account.api_key, account.secret
+    return sb.create_account(DEMO_BALANCES, label=DEMO_LABEL)
+
+
+async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
+    """Start the sandbox, print how to reach it, serve until cancelled (Ctrl-C), stop cleanly."""
+    sandbox = Sandbox(
+        seed=args.seed,
+        simulate=not args.no_simulation,
+        futures_markets=[] if args.no_futures else None,
+        state_file=args.state,
+        host=args.host,
+        port=args.port,
+        futures_stream_port=args.futures_stream_port,
+    )
+    async with sandbox as sb:
+        api_key, secret = _demo_account(sb)
+        out(f"rest:            {sb.rest_url}")
+        out(f"spot streams:    {sb.ws_url}  (/ws/<stream>, /stream?streams=...)")
+        out(f"spot ws-api:     {sb.ws_api_url}")
+        if sb.futures is not None:
+            out(f"futures rest:    {sb.futures_rest_url}")
+            out(f"futures streams: {sb.futures_ws_url}")
+        out(f"api key:         {api_key}")
+        out(f"secret:          {secret}")
+        out("admin:           POST /sandbox/accounts, GET /sandbox/state, POST /sandbox/faults/<kind>")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            out("sandbox stopping")
+            raise
+    return 0

@@ -1,0 +1,142 @@
+"""Spot user data: listen-key streams (legacy) and the WebSocket API subscription (current), with the
+documented event payloads; listen-key keep-alive and expiry on an accelerated clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sandbox_spot_support import FAST, assert_same_shape, fixture, running, seed_book, sign
+from test_sandbox_spot_streams import place, recv_json
+
+from connectorkit.sandbox.spot.wsapi import ws_api_payload
+
+EXEC_OPTIONAL = frozenset({"v"})  # prevented match id: only when self-trade prevention fired
+
+
+async def test_listen_key_stream_delivers_documented_events() -> None:
+    async with running() as (sb, client):
+        await seed_book(sb)
+        listen_key = (await client.ok("POST", "/api/v3/userDataStream", key=True))["listenKey"]
+        async with client.session.ws_connect(f"{sb.ws_url}/ws/{listen_key}") as ws:
+            await asyncio.sleep(0.05)
+            await client.ok(
+                "POST",
+                "/api/v3/order",
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "SELL",
+                    "type": "MARKET",
+                    "quantity": "0.1",
+                    "newClientOrderId": "mine1",
+                },
+                signed=True,
+            )
+            new = await recv_json(ws)
+            assert_same_shape(new, fixture("user_data_stream__order_update"), optional=EXEC_OPTIONAL)
+            assert (new["x"], new["X"], new["c"], new["o"]) == ("NEW", "NEW", "mine1", "MARKET")
+            trade = await recv_json(ws)
+            assert (trade["x"], trade["X"], trade["l"], trade["L"]) == (
+                "TRADE",
+                "FILLED",
+                "0.10000000",
+                "29990.00000000",
+            )
+            assert (trade["n"], trade["N"], trade["m"]) == ("2.99900000", "USDT", False)
+            position = await recv_json(ws)
+            assert_same_shape(position, fixture("user_data_stream__account_update"))
+            balances = {b["a"]: b for b in position["B"]}
+            assert balances["BTC"]["f"] == "1.90000000" and balances["USDT"]["f"] == "102996.00100000"
+
+            sb.spot.exchange.deposit(sb.account_id(client.key), "BTC", Decimal("1"))
+            update = await recv_json(ws)
+            assert_same_shape(update, fixture("user_data_stream__balance_update"))
+            assert (update["a"], update["d"]) == ("BTC", "1.00000000")
+
+
+async def test_listen_key_expires_unless_kept_alive() -> None:
+    config = replace(FAST, listen_key_validity_ms=300, listen_key_sweep_s=0.02)
+    async with running(config=config) as (sb, client):
+        listen_key = (await client.ok("POST", "/api/v3/userDataStream", key=True))["listenKey"]
+        async with client.session.ws_connect(f"{sb.ws_url}/ws/{listen_key}") as ws:
+            for _ in range(4):  # keep-alives every 150 ms hold it open past its 300 ms validity
+                await asyncio.sleep(0.15)
+                await client.ok("PUT", "/api/v3/userDataStream", {"listenKey": listen_key}, key=True)
+            assert sb.spot.listen_keys.get(listen_key) is not None
+            expired = await recv_json(ws, wait=2)
+            assert_same_shape(expired, fixture("user_data_stream__listen_key_expired"))
+            assert expired["listenKey"] == listen_key
+            assert sb.spot.listen_keys.get(listen_key) is None
+            # Nothing more is delivered to an expired key.
+            sb.spot.exchange.deposit(sb.account_id(client.key), "BTC", Decimal("1"))
+            with pytest.raises(asyncio.TimeoutError):
+                await ws.receive(timeout=0.2)
+        _status, body, _ = await client.request(
+            "PUT", "/api/v3/userDataStream", {"listenKey": listen_key}, key=True
+        )
+        assert body["code"] == -1125
+
+
+def subscribe_request(key: str, secret: str, req_id: Any = "sub-1", ts: int | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"apiKey": key, "timestamp": ts if ts is not None else int(time.time() * 1000)}
+    params["signature"] = sign(secret, ws_api_payload(params))
+    return {"id": req_id, "method": "userDataStream.subscribe.signature", "params": params}
+
+
+async def test_ws_api_signed_subscription() -> None:
+    async with running() as (sb, client):
+        await seed_book(sb)
+        async with client.session.ws_connect(sb.ws_api_url) as ws:
+            await ws.send_json(subscribe_request(client.key, client.secret))
+            answer = await recv_json(ws)
+            assert_same_shape(
+                answer, fixture("websocket_api__user_data_stream_subscribe_signature__response")
+            )
+            assert answer["status"] == 200 and answer["id"] == "sub-1"
+            sub_id = answer["result"]["subscriptionId"]
+            assert answer["rateLimits"][0]["rateLimitType"] == "REQUEST_WEIGHT"
+
+            place(sb, client.key, "BUY", "0.01", "29000")
+            report = await recv_json(ws)
+            assert report["subscriptionId"] == sub_id and report["event"]["e"] == "executionReport"
+            position = await recv_json(ws)
+            assert_same_shape(position, fixture("websocket_api__user_data_stream__event"))
+
+            await ws.send_json({"id": 2, "method": "session.subscriptions"})
+            assert (await recv_json(ws))["result"] == [{"subscriptionId": sub_id}]
+            await ws.send_json(
+                {"id": 3, "method": "userDataStream.unsubscribe", "params": {"subscriptionId": sub_id}}
+            )
+            terminated = await recv_json(ws)
+            assert terminated["event"]["e"] == "eventStreamTerminated"
+            assert (await recv_json(ws))["status"] == 200
+            place(sb, client.key, "BUY", "0.01", "29001")
+            await ws.send_json({"id": 4, "method": "ping"})
+            pong = await recv_json(ws)  # the order placed after unsubscribing sent nothing here
+            assert (pong["id"], pong["status"], pong["result"]) == (4, 200, {})
+            limit = pong["rateLimits"][0]
+            assert (limit["interval"], limit["intervalNum"], limit["limit"]) == ("MINUTE", 1, 6000)
+            assert 1 <= limit["count"] <= 6  # 2 + 1 + 2 + 1 weights (less if a minute began meanwhile)
+
+
+async def test_ws_api_errors_follow_the_response_format() -> None:
+    async with running() as (sb, client), client.session.ws_connect(sb.ws_api_url) as ws:
+        bad = subscribe_request(client.key, "0" * 64, req_id="e1")
+        await ws.send_json(bad)
+        answer = await recv_json(ws)
+        assert_same_shape(answer, fixture("websocket_api__response_format__error"))
+        assert answer["status"] == 400
+        assert answer["error"] == {"code": -1022, "msg": "Signature for this request is not valid."}
+        old = subscribe_request(client.key, client.secret, req_id="e2", ts=int(time.time() * 1000) - 60_000)
+        await ws.send_json(old)
+        assert (await recv_json(ws))["error"]["code"] == -1021
+        await ws.send_json(subscribe_request(client.key, client.secret, req_id="ok"))
+        assert (await recv_json(ws))["status"] == 200
+        await ws.send_json(subscribe_request(client.key, client.secret, req_id="again"))
+        assert (await recv_json(ws))["error"]["code"] == -2035
+        await ws.send_json({"id": "x", "method": "order.place", "params": {}})
+        assert (await recv_json(ws))["error"]["code"] == -1020
