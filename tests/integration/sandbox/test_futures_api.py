@@ -8,6 +8,7 @@ tests/fixtures/binance_futures (same keys and JSON types).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -539,3 +540,60 @@ async def test_state_survives_dump_and_load(sandbox: Sandbox, session: aiohttp.C
     assert (resting.client_order_id, resting.price) == ("rest", D("25000.0"))
     assert after.engine.book("BTCUSDT").best_bid() == (D("25000.0"), D("0.020"))
     assert after.account(aid).open_order_initial_margin("USDT") == D(25)  # 500 notional / 20x
+
+
+async def test_routed_public_and_market_endpoints(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    lp = client(sandbox, session)
+    ws_base = sandbox.futures_ws_url
+    both = "btcusdt@depth@100ms/btcusdt@markPrice@1s"
+    async with (
+        session.ws_connect(f"{ws_base}/public/stream?streams={both}") as public,
+        session.ws_connect(f"{ws_base}/market/ws/btcusdt@markPrice@1s") as market_ws,
+    ):
+        await asyncio.sleep(0.05)
+        await limit(lp, "BUY", "0.010", "29000.0")
+        depth = await next_event(public, lambda m: True)
+        assert depth["stream"] == "btcusdt@depth@100ms"  # /public carries depth...
+        mark = await next_event(market_ws, lambda m: True, within_s=3)
+        assert mark["e"] == "markPriceUpdate"  # ...and /market the mark price (raw frames in ws mode)
+        await asyncio.sleep(1.1)  # a mark-price push happened meanwhile: never on /public
+        while True:
+            try:
+                msg = await public.receive(timeout=0.01)
+            except TimeoutError:
+                break
+            assert json.loads(msg.data)["stream"] != "btcusdt@markPrice@1s"
+
+
+async def test_routed_private_stream_with_event_filter(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    base = sandbox.futures_ws_url
+    async with (
+        session.ws_connect(f"{base}/private/ws?listenKey={key}&events=ACCOUNT_UPDATE") as only_account,
+        session.ws_connect(f"{base}/private/stream?listenKey={key}&events=ORDER_TRADE_UPDATE") as combined,
+        session.ws_connect(f"{base}/private/ws/{key}") as everything,
+    ):
+        await asyncio.sleep(0.05)
+        await limit(lp, "SELL", "0.010", "30000.0")
+        await market(c, "BUY", "0.010")
+        account = await next_event(only_account, lambda e: True)
+        assert account["e"] == "ACCOUNT_UPDATE"
+        wrapped = await next_event(combined, lambda e: True)
+        assert wrapped["stream"] == key and wrapped["data"]["e"] == "ORDER_TRADE_UPDATE"
+        kinds = [(await next_event(everything, lambda e: True))["e"] for _ in range(3)]
+        assert sorted(kinds) == ["ACCOUNT_UPDATE", "ORDER_TRADE_UPDATE", "ORDER_TRADE_UPDATE"]
+        later: list[str] = []  # the filter holds back order updates (funding updates may still come)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                later.append(json.loads((await only_account.receive(timeout=0.2)).data)["e"])
+        assert set(later) <= {"ACCOUNT_UPDATE"}
+        sandbox.faults.expire_listen_key(key)
+        expired = await next_event(everything, lambda e: e.get("e") == "listenKeyExpired")
+        assert expired["listenKey"] == key
+        dropped = sandbox.faults.drop_websockets()
+        assert dropped >= 3
+        msg = await everything.receive(timeout=2)
+        assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR)

@@ -1,9 +1,15 @@
 """The USD-M futures product: REST routes, market streams, user data stream, marks and funding.
 
-Streams are served like fstream.binance.com (``/ws/<stream>``, ``/stream?streams=``) on the futures
-stream app: ``<symbol>@depth@100ms`` / ``@depth`` (250 ms) / ``@depth@500ms`` with ``U``/``u``/``pu``,
-``@aggTrade``, ``@bookTicker``, ``@markPrice`` (3 s) / ``@markPrice@1s``, and ``/ws/<listenKey>``
-for the user data stream.
+Streams are served on the futures stream app like fstream.binance.com, in both layouts:
+
+* routed (current; USDⓈ-M docs "Important WebSocket Change Notice — Base URL Split & Migration"):
+  ``/public/ws/<streams>`` and ``/public/stream?streams=`` for ``<symbol>@depth@100ms`` / ``@depth``
+  (250 ms) / ``@depth@500ms`` (``U``/``u``/``pu``) and ``@bookTicker``; ``/market/...`` for
+  ``@aggTrade`` and ``@markPrice`` (3 s) / ``@markPrice@1s``; ``/private/ws?listenKey=&events=``,
+  ``/private/stream?...`` and ``/private/ws/<listenKey>`` for user data. A stream asked for on the
+  wrong route receives nothing, as on Binance.
+* legacy: ``/ws/<streams>``, ``/stream?streams=`` and ``/ws/<listenKey>`` carry every stream (kept so
+  older clients and the brief's "append /ws" rule keep working).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from connectorkit.sandbox.userstream import UserEventBus
 from . import wire
 from .exchange import FuturesExchange, OrderRequest
 from .markets import DEFAULT_FUTURES_MARKETS, FuturesMarket
+from .private import PrivateStreams
 from .rest import mount_rest
 from .state import dump_exchange, load_exchange
 
@@ -100,10 +107,13 @@ class FuturesProduct:
         )
         self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
         self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s)
+        self.public_hub = StreamHub(ctx.faults, name="futures-public", heartbeat=cfg.ws_heartbeat_s)
+        self.market_hub = StreamHub(ctx.faults, name="futures-market", heartbeat=cfg.ws_heartbeat_s)
         self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
         self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
+        self.private = PrivateStreams(ctx.faults, self.bus, self.listen_keys, cfg.ws_heartbeat_s)
         ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))
-        self.exchange = FuturesExchange(markets, ctx.clock, self.bus.push, self.hub.publish)
+        self.exchange = FuturesExchange(markets, ctx.clock, self.bus.push, self.publish)
         self._depth: dict[tuple[str, str], _DepthStream] = {
             (m.symbol, suffix): _DepthStream() for m in markets for suffix in DEPTH_SPEEDS_MS
         }
@@ -116,6 +126,17 @@ class FuturesProduct:
     def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
         mount_rest(rest_app, self, self.gateway)
         self.hub.mount(stream_app)
+        self.private.mount(stream_app)
+        for prefix, hub in (("/public", self.public_hub), ("/market", self.market_hub)):
+            routed = web.Application()
+            hub.mount(routed)
+            stream_app.add_subapp(prefix, routed)
+
+    def publish(self, stream: str, payload: dict[str, Any]) -> None:
+        """Send a market event on the legacy endpoint and on its route (/public or /market)."""
+        self.hub.publish(stream, payload)
+        route = self.public_hub if "@depth" in stream or stream.endswith("@bookTicker") else self.market_hub
+        route.publish(stream, payload)
 
     def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
         """Credit the account's futures wallet (booked as TRANSFER income)."""
@@ -150,7 +171,9 @@ class FuturesProduct:
         )
 
     async def stop(self) -> None:
-        await self.hub.close()
+        await self.private.close()
+        for hub in (self.hub, self.public_hub, self.market_hub):
+            await hub.close()
 
     def dump_state(self) -> dict[str, Any]:
         return dump_exchange(self.exchange)
@@ -175,13 +198,16 @@ class FuturesProduct:
             self.listen_keys.sweep(now)
             self._next_sweep_ms = now + int(self.ctx.config.listen_key_sweep_s * 1000)
 
+    def _has_subscribers(self, stream: str) -> bool:
+        return any(h.has_subscribers(stream) for h in (self.hub, self.public_hub, self.market_hub))
+
     def _push_marks(self, now: int) -> None:
         for suffix, every in MARK_SPEEDS_MS.items():
             if now < self._next_mark_push[suffix]:
                 continue
             self._next_mark_push[suffix] = now + every
             for symbol, state in self.exchange.marks.items():
-                self.hub.publish(f"{symbol.lower()}{suffix}", wire.mark_price_update(state, now))
+                self.publish(f"{symbol.lower()}{suffix}", wire.mark_price_update(state, now))
 
     def _push_depth(self, now: int) -> None:
         for symbol in self.exchange.markets:
@@ -191,7 +217,7 @@ class FuturesProduct:
                 stream = self._depth[(symbol, suffix)]
                 name = f"{symbol.lower()}{suffix}"
                 if changes is not None:
-                    if not self.hub.has_subscribers(name):
+                    if not self._has_subscribers(name):
                         stream.last_final = changes.final_update_id
                         stream.first = None
                         stream.bids.clear()
@@ -225,7 +251,7 @@ class FuturesProduct:
                     # Sequence-gap fault: the update is lost, so the next one's pu won't match.
                     self._depth_skips[symbol] -= 1
                     continue
-                self.hub.publish(name, event)
+                self.publish(name, event)
 
 
 def create_product(ctx: SandboxContext, markets: Sequence[FuturesMarket] | None = None) -> FuturesProduct:

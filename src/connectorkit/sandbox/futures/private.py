@@ -1,0 +1,180 @@
+"""The routed ``/private`` user-data endpoint of fstream (USDⓈ-M docs, WebSocket Market Streams,
+"Important WebSocket Change Notice — Base URL Split & Migration"):
+
+* ``/private/ws?listenKey=<key>&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE`` (ws mode, raw events);
+* ``/private/stream?listenKey=<k1>&events=...&listenKey=<k2>&events=...`` (stream mode, events wrapped
+  as ``{"stream": <listenKey>, "data": ...}``);
+* ``/private/ws/<listenKey>`` (all events of that key, as the other derivatives products document it).
+
+``events`` is an allow-list per listen key; without it every event type is delivered. A key that expires
+gets its ``listenKeyExpired`` event and nothing more. Events reach this module through the shared
+:class:`~connectorkit.sandbox.userstream.UserEventBus` (so the duplicate/reorder faults apply), and the
+drop-websockets fault closes these sockets too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.listenkeys import ListenKey, ListenKeyRegistry
+from connectorkit.sandbox.userstream import UserEventBus
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+_conn_ids = itertools.count(1)
+
+
+class _Conn:
+    def __init__(
+        self, ws: web.WebSocketResponse, combined: bool, transport: asyncio.BaseTransport | None
+    ) -> None:
+        self.conn_id = next(_conn_ids)
+        self.ws = ws
+        self.combined = combined
+        self.transport = transport
+        self.filters: dict[str, frozenset[str] | None] = {}  # listen key -> allowed event types
+        self.sinks: list[int] = []
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+
+def parse_subscriptions(query: list[tuple[str, str]]) -> dict[str, frozenset[str] | None]:
+    """Pair each ``listenKey`` with the ``events`` parameter that follows it (None = all events)."""
+    subs: dict[str, frozenset[str] | None] = {}
+    current: str | None = None
+    for name, value in query:
+        if name == "listenKey" and value:
+            current = value
+            subs[current] = None
+        elif name == "events" and current is not None:
+            subs[current] = frozenset(e for e in value.split("/") if e)
+    return subs
+
+
+class PrivateStreams:
+    def __init__(
+        self,
+        faults: FaultInjector,
+        bus: UserEventBus,
+        listen_keys: ListenKeyRegistry,
+        heartbeat: float = 20.0,
+    ) -> None:
+        self._heartbeat = heartbeat
+        self._faults = faults
+        self._bus = bus
+        self._keys = listen_keys
+        self._conns: dict[int, _Conn] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        listen_keys.on_expired.append(self._on_expired)
+        faults.register_ws_dropper(self.drop_all)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/private/ws", self._handle_ws)
+        app.router.add_get("/private/ws/{key}", self._handle_ws)
+        app.router.add_get("/private/stream", self._handle_stream)
+
+    async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
+        subs = parse_subscriptions(list(request.rel_url.query.items()))
+        key = request.match_info.get("key")
+        if key:
+            subs[key] = None
+        return await self._serve(request, subs, combined=False)
+
+    async def _handle_stream(self, request: web.Request) -> web.StreamResponse:
+        subs = parse_subscriptions(list(request.rel_url.query.items()))
+        return await self._serve(request, subs, combined=True)
+
+    async def _serve(
+        self, request: web.Request, subs: dict[str, frozenset[str] | None], *, combined: bool
+    ) -> web.StreamResponse:
+        ws = web.WebSocketResponse(heartbeat=self._heartbeat)
+        await ws.prepare(request)
+        conn = _Conn(ws, combined, request.transport)
+        self._conns[conn.conn_id] = conn
+        self._tasks[conn.conn_id] = asyncio.create_task(
+            self._writer(conn), name=f"sandbox-futures-private-writer-{conn.conn_id}"
+        )
+        for key, events in subs.items():
+            lk = self._keys.get(key)
+            if lk is None:
+                log.info("private stream: unknown listen key ignored")
+                continue
+            conn.filters[key] = events
+            conn.sinks.append(self._bus.add_sink(lk.account_id, self._sink(conn, key)))
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            await self._close(conn)
+        return ws
+
+    def _sink(self, conn: _Conn, key: str) -> Any:
+        def deliver(event: Event) -> None:
+            if key not in conn.filters or self._keys.get(key) is None:
+                return
+            self._send(conn, key, event)
+
+        return deliver
+
+    def _send(self, conn: _Conn, key: str, event: Event) -> None:
+        allowed = conn.filters.get(key)
+        if allowed is not None and event.get("e") not in allowed:
+            return
+        payload = {"stream": key, "data": event} if conn.combined else event
+        conn.queue.put_nowait(msgspec.json.encode(payload).decode())
+
+    def _on_expired(self, lk: ListenKey, now_ms: int) -> None:
+        # "Event: User Data Stream Expired", then nothing more for that key.
+        event = {"e": "listenKeyExpired", "E": now_ms, "listenKey": lk.key}
+        for conn in list(self._conns.values()):
+            if lk.key in conn.filters:
+                self._send(conn, lk.key, event)
+                del conn.filters[lk.key]
+
+    async def _writer(self, conn: _Conn) -> None:
+        try:
+            while True:
+                frame = await conn.queue.get()
+                if frame is None or conn.ws.closed:
+                    return
+                await conn.ws.send_str(frame)
+                self._faults.on_ws_message_sent()
+        except (ConnectionResetError, RuntimeError):
+            return
+        except Exception:
+            log.exception("private stream writer %s died", conn.conn_id)
+            raise
+
+    async def _close(self, conn: _Conn) -> None:
+        if self._conns.pop(conn.conn_id, None) is None:
+            return
+        for token in conn.sinks:
+            self._bus.remove_sink(token)
+        task = self._tasks.pop(conn.conn_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if not conn.ws.closed:
+            await conn.ws.close()
+
+    def drop_all(self) -> int:
+        """The drop-websockets fault: abort every private socket without a close frame."""
+        conns = list(self._conns.values())
+        for conn in conns:
+            if isinstance(conn.transport, asyncio.Transport):
+                conn.transport.abort()
+        return len(conns)
+
+    async def close(self) -> None:
+        for conn in list(self._conns.values()):
+            await self._close(conn)
