@@ -1,0 +1,107 @@
+"""State survives a clean restart (--state FILE); the CLI entry prints URLs and a funded account."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+from sandbox_spot_support import BTC, FAST, Client
+
+from connectorkit.sandbox import Sandbox
+from connectorkit.sandbox.cli import add_parser, run
+
+
+async def test_state_survives_a_clean_restart(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.sqlite"
+    async with Sandbox(
+        markets=[BTC], futures_markets=[], simulate=False, config=FAST, state_file=state
+    ) as sb:
+        key, secret = sb.create_account({"USDT": Decimal("1000")})
+        async with aiohttp.ClientSession() as session:
+            client = Client(session, sb.rest_url, key, secret)
+            placed = await client.ok(
+                "POST",
+                "/api/v3/order",
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "timeInForce": "GTC",
+                    "quantity": "0.01",
+                    "price": "20000",
+                    "newClientOrderId": "keepme",
+                },
+                signed=True,
+            )
+        update_id = sb.spot.engine.book("BTCUSDT").update_id
+    assert state.exists()
+    async with (
+        Sandbox(markets=[BTC], futures_markets=[], simulate=False, config=FAST, state_file=state) as sb2,
+        aiohttp.ClientSession() as session,
+    ):
+        client = Client(session, sb2.rest_url, key, secret)  # same keys still work
+        open_orders = await client.ok("GET", "/api/v3/openOrders", {"symbol": "BTCUSDT"}, signed=True)
+        assert [(o["orderId"], o["clientOrderId"]) for o in open_orders] == [(placed["orderId"], "keepme")]
+        account = await client.ok("GET", "/api/v3/account", signed=True)
+        usdt = next(b for b in account["balances"] if b["asset"] == "USDT")
+        assert (usdt["free"], usdt["locked"]) == ("800.00000000", "200.00000000")
+        depth = await client.ok("GET", "/api/v3/depth", {"symbol": "BTCUSDT"})
+        assert depth["bids"] == [["20000.00000000", "0.01000000"]]
+        assert depth["lastUpdateId"] >= update_id
+        new = await client.ok(
+            "POST",
+            "/api/v3/order",
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.01",
+                "price": "20000",
+            },
+            signed=True,
+        )
+        assert new["orderId"] > placed["orderId"]  # ids continue, never reused
+        await client.ok(
+            "DELETE", "/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": "keepme"}, signed=True
+        )
+
+
+def test_cli_parser() -> None:
+    parser = argparse.ArgumentParser(prog="connectorkit")
+    sub = parser.add_subparsers(dest="command")
+    add_parser(sub)
+    args = parser.parse_args(["sandbox", "--port", "0", "--seed", "3", "--state", "x.db", "--no-futures"])
+    assert (args.command, args.port, args.seed, args.state, args.no_futures) == (
+        "sandbox",
+        0,
+        3,
+        "x.db",
+        True,
+    )
+
+
+async def test_cli_run_prints_urls_and_working_keys(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser(prog="connectorkit")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sandbox", "--seed", "1", "--no-futures", "--state", str(tmp_path / "s.db")])
+    lines: list[str] = []
+    task = asyncio.create_task(run(args, out=lines.append), name="cli-sandbox")
+    try:
+        for _ in range(200):
+            if any(line.startswith("secret:") for line in lines):
+                break
+            await asyncio.sleep(0.01)
+        info = {line.split(":", 1)[0]: line.split(":", 1)[1].split()[0] for line in lines if ":" in line}
+        async with aiohttp.ClientSession() as session:
+            client = Client(session, info["rest"], info["api key"], info["secret"])
+            account = await client.ok("GET", "/api/v3/account", signed=True)
+            assert {b["asset"]: b["free"] for b in account["balances"]}["USDT"] == "100000.00000000"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert lines[-1] == "sandbox stopping"
+    assert (tmp_path / "s.db").exists()
