@@ -1,0 +1,155 @@
+"""FuturesExchange without HTTP: order answers, events, reduce-only knock-out, funding, marks."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+
+from connectorkit.core.enums import PositionSide
+from connectorkit.sandbox.clock import SandboxClock
+from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.futures.exchange import FuturesExchange, OrderRequest
+from connectorkit.sandbox.futures.markets import FuturesMarket
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.user: list[tuple[int, dict[str, Any]]] = []
+        self.market: list[tuple[str, dict[str, Any]]] = []
+
+    def emit(self, account_id: int, event: dict[str, Any]) -> None:
+        self.user.append((account_id, event))
+
+    def publish(self, stream: str, event: dict[str, Any]) -> None:
+        self.market.append((stream, event))
+
+    def user_events(self, account_id: int, kind: str) -> list[dict[str, Any]]:
+        return [e for a, e in self.user if a == account_id and e["e"] == kind]
+
+
+@pytest.fixture
+def rec() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def ex(rec: Recorder) -> FuturesExchange:
+    market = FuturesMarket("BTCUSDT", "BTC", funding_interval_ms=1000, funding_rate=D("0.0005"))
+    exchange = FuturesExchange([market], SandboxClock(), rec.emit, rec.publish)
+    for aid in (1, 2, 3):
+        exchange.fund(aid, {"USDT": D(100_000)})
+    return exchange
+
+
+def lim(side: str, qty: str, price: str, **kw: Any) -> OrderRequest:
+    return OrderRequest("BTCUSDT", side, "LIMIT", D(qty), D(price), time_in_force="GTC", **kw)
+
+
+def mkt(side: str, qty: str, **kw: Any) -> OrderRequest:
+    return OrderRequest("BTCUSDT", side, "MARKET", D(qty), **kw)
+
+
+def test_ack_answers_before_matching_and_result_after(ex: FuturesExchange) -> None:
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    ack = ex.new_order(1, mkt("BUY", "0.004"))
+    assert (ack["status"], ack["executedQty"]) == ("NEW", "0")
+    result = ex.new_order(1, mkt("BUY", "0.004", resp_type="RESULT"))
+    assert (result["status"], result["executedQty"], result["avgPrice"]) == (
+        "FILLED",
+        "0.004",
+        "30000.00000000",
+    )
+    assert ex.orders[ack["orderId"]].status.value == "FILLED"  # the ACK'd order did trade
+
+
+def test_events_per_fill_and_agg_trade_per_taker_run(ex: FuturesExchange, rec: Recorder) -> None:
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    ex.new_order(3, lim("SELL", "0.010", "30000.0"))
+    ex.new_order(2, lim("SELL", "0.010", "30000.5"))
+    ex.new_order(1, mkt("BUY", "0.025"))
+    taker = [e["o"] for e in rec.user_events(1, "ORDER_TRADE_UPDATE")]
+    assert [(o["x"], o["X"], o["l"]) for o in taker] == [
+        ("NEW", "NEW", "0"),
+        ("TRADE", "PARTIALLY_FILLED", "0.010"),
+        ("TRADE", "PARTIALLY_FILLED", "0.010"),
+        ("TRADE", "FILLED", "0.005"),
+    ]
+    updates = rec.user_events(1, "ACCOUNT_UPDATE")
+    assert [u["a"]["P"][0]["pa"] for u in updates] == ["0.010", "0.020", "0.025"]
+    makers = [e["o"] for e in rec.user_events(2, "ORDER_TRADE_UPDATE") if e["o"]["x"] == "TRADE"]
+    assert all(o["m"] for o in makers)
+    aggs = [e for s, e in rec.market if s == "btcusdt@aggTrade"]
+    assert [(a["p"], a["q"], a["l"] - a["f"]) for a in aggs] == [
+        ("30000.0", "0.020", 1),
+        ("30000.5", "0.005", 0),
+    ]
+    tickers = [e for s, e in rec.market if s == "btcusdt@bookTicker"]
+    assert (tickers[-1]["a"], tickers[-1]["A"]) == ("30000.5", "0.005")
+
+
+def test_resting_reduce_only_order_is_expired_when_the_position_shrinks(
+    ex: FuturesExchange, rec: Recorder
+) -> None:
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.010"))
+    ro = ex.new_order(1, lim("SELL", "0.010", "31000.0", reduce_only=True))
+    # the position is closed by a plain (non reduce-only) order: the resting RO order would now open a short
+    ex.new_order(3, lim("BUY", "0.010", "29000.0"))
+    ex.new_order(1, mkt("SELL", "0.010"))
+    assert ex.orders[ro["orderId"]].status.value == "EXPIRED"
+    expired = [e["o"] for e in rec.user_events(1, "ORDER_TRADE_UPDATE") if e["o"]["x"] == "EXPIRED"]
+    assert [(o["i"], o["er"], o["R"]) for o in expired] == [(ro["orderId"], "4", True)]
+    assert ex.open_orders(1) == []
+
+
+def test_market_remainder_expires_with_reason_9(ex: FuturesExchange, rec: Recorder) -> None:
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    answer = ex.new_order(1, mkt("BUY", "0.020", resp_type="RESULT"))
+    assert (answer["status"], answer["executedQty"]) == ("EXPIRED", "0.010")
+    last = rec.user_events(1, "ORDER_TRADE_UPDATE")[-1]["o"]
+    assert (last["x"], last["X"], last["er"]) == ("EXPIRED", "EXPIRED", "9")
+
+
+def test_funding_settles_with_balance_only_account_update(ex: FuturesExchange, rec: Recorder) -> None:
+    ex.new_order(2, lim("SELL", "0.100", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.100"))
+    state = ex.marks["BTCUSDT"]
+    state.next_funding_time = ex.clock.now_ms() - 1  # due now
+    assert ex.settle_funding() == 2
+    [long_update] = [u for u in rec.user_events(1, "ACCOUNT_UPDATE") if u["a"]["m"] == "FUNDING_FEE"]
+    assert long_update["a"]["P"] == []
+    assert long_update["a"]["B"][0]["bc"] == "-1.50000000"  # 0.1 * 30000 * 0.0005
+    [short_income] = [r for r in ex.account(2).income if r.income_type == "FUNDING_FEE"]
+    assert short_income.income == D("1.5")
+    assert ex.settle_funding() == 0  # not due again until the next interval
+
+
+def test_marks_follow_the_book_mid(ex: FuturesExchange) -> None:
+    ex.new_order(2, lim("SELL", "0.010", "30010.0"))
+    ex.new_order(3, lim("BUY", "0.010", "29990.0"))
+    ex.refresh_marks()
+    assert ex.marks["BTCUSDT"].mark_price == D("30000.0")
+
+
+def test_hedge_mode_orders_carry_their_position_side(ex: FuturesExchange, rec: Recorder) -> None:
+    ex.set_dual_side(1, True)
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.010", position_side="LONG"))
+    assert ex.account(1).position("BTCUSDT", PositionSide.LONG).amount == D("0.010")
+    assert rec.user_events(1, "ORDER_TRADE_UPDATE")[-1]["o"]["ps"] == "LONG"
+    with pytest.raises(ApiError) as err:
+        ex.new_order(1, mkt("SELL", "0.011", position_side="LONG"))
+    assert err.value.code == -2022
+
+
+def test_unknown_order_lookups(ex: FuturesExchange) -> None:
+    with pytest.raises(ApiError) as err:
+        ex.find_order(1, "BTCUSDT", None, None)
+    assert err.value.code == -1102
+    placed = ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    with pytest.raises(ApiError) as err:
+        ex.find_order(1, "BTCUSDT", placed["orderId"], None)  # someone else's order
+    assert err.value.code == -2013
+    assert ex.find_order(2, "BTCUSDT", None, placed["clientOrderId"]).order_id == placed["orderId"]
