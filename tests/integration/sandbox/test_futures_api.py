@@ -597,3 +597,28 @@ async def test_routed_private_stream_with_event_filter(
         assert dropped >= 3
         msg = await everything.receive(timeout=2)
         assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR)
+
+
+async def test_futures_state_survives_a_clean_restart(tmp_path: Path, session: aiohttp.ClientSession) -> None:
+    state_file = tmp_path / "sandbox.sqlite"
+    markets = [FuturesMarket("BTCUSDT", "BTC")]
+    async with Sandbox(markets=[], futures_markets=markets, simulate=False, state_file=state_file) as sb:
+        c, lp = client(sb, session), client(sb, session)
+        await limit(lp, "SELL", "0.010", "30000.0")
+        await market(c, "BUY", "0.010")
+        await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=7)
+        await limit(c, "BUY", "0.020", "25000.0", newClientOrderId="keep-me")
+        key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+        before_income = await c.ok("GET", "/fapi/v1/income")
+    async with Sandbox(markets=[], futures_markets=markets, simulate=False, state_file=state_file) as sb2:
+        c2 = Client(session, sb2.futures_rest_url, c.key, c.secret)
+        pos = await position(c2)
+        assert (pos["positionAmt"], pos["entryPrice"], pos["leverage"]) == ("0.010", "30000.00000000", "7")
+        [kept] = await c2.ok("GET", "/fapi/v1/openOrders", symbol="BTCUSDT")
+        assert (kept["clientOrderId"], kept["price"], kept["status"]) == ("keep-me", "25000.0", "NEW")
+        assert await c2.ok("GET", "/fapi/v1/income") == before_income
+        assert await c2.keyed("PUT", "/fapi/v1/listenKey") == {"listenKey": key}
+        # the restored book still trades: the kept bid fills
+        lp2 = client(sb2, session)
+        await market(lp2, "SELL", "0.020")
+        assert (await position(c2))["positionAmt"] == "0.030"

@@ -176,10 +176,11 @@ class FuturesProduct:
             await hub.close()
 
     def dump_state(self) -> dict[str, Any]:
-        return dump_exchange(self.exchange)
+        return {"exchange": dump_exchange(self.exchange), "listen_keys": self.listen_keys.dump()}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        load_exchange(self.exchange, state)
+        load_exchange(self.exchange, state["exchange"])
+        self.listen_keys.load(state.get("listen_keys", []))
 
     # ---- background work -------------------------------------------------------------------------
     async def _run(self) -> None:
