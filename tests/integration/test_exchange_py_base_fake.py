@@ -1,0 +1,405 @@
+"""The ExchangePyBase template end to end, with a fake connector over an in-process fake exchange."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/support importable
+
+from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
+from connectorkit.core.enums import OrderState, OrderType
+from connectorkit.core.events import MarketEvent
+from support.fake_exchange import FakeExchange, FakeSettings
+from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
+
+API_KEY = "fake-api-key-0123456789abcdef"
+API_SECRET = "fake-api-secret-fedcba9876543210"
+PAIR = "BTC-USDT"
+
+
+class Recorder:
+    """Collects every event the connector emits, in order."""
+
+    def __init__(self, connector: FakeExchange) -> None:
+        self.events: list[tuple[MarketEvent, Any]] = []
+        self._changed = asyncio.Event()
+        self._listeners = []
+        for tag in MarketEvent:
+            listener = self._make_listener(tag)
+            self._listeners.append(listener)
+            connector.add_listener(tag, listener)
+
+    def _make_listener(self, tag: MarketEvent) -> Callable[[Any], None]:
+        def listener(payload: Any) -> None:
+            self.events.append((tag, payload))
+            self._changed.set()
+
+        return listener
+
+    def of(self, tag: MarketEvent, order_id: str | None = None) -> list[Any]:
+        return [p for t, p in self.events if t is tag and (order_id is None or p.order_id == order_id)]
+
+    def tags(self, order_id: str) -> list[MarketEvent]:
+        return [t for t, p in self.events if getattr(p, "order_id", None) == order_id]
+
+    async def wait_for(self, tag: MarketEvent, order_id: str | None = None, count: int = 1) -> list[Any]:
+        async with asyncio.timeout(5):
+            while len(self.of(tag, order_id)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.of(tag, order_id)
+
+
+async def until(predicate: Callable[[], bool], what: str) -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeExchangeServer]:
+    srv = FakeExchangeServer(
+        API_KEY, API_SECRET,
+        [SymbolSpec("BTCUSDT", "BTC", "USDT"), SymbolSpec("ETHUSDT", "ETH", "USDT", order_types=("LIMIT",))],
+    )
+    srv.balances = {"USDT": (Decimal(10_000), Decimal(10_000)), "BTC": (Decimal(1), Decimal(1))}
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+def make_connector(server: FakeExchangeServer, **overrides: Any) -> FakeExchange:
+    settings: dict[str, Any] = {
+        "trading_pairs": [PAIR, "ETH-USDT"],
+        "api_key": API_KEY,
+        "api_secret": API_SECRET,
+        "rest_url": server.url,
+        "ws_url": server.url.replace("http://", "ws://"),
+        "short_poll_interval": 0.05,
+        "long_poll_interval": 60.0,
+        "user_stream_silence_threshold": 60.0,
+        "trading_rules_refresh_interval": 60.0,
+        **overrides,
+    }
+    return FakeExchange(FakeSettings(**settings))
+
+
+@pytest.fixture
+async def connector(server: FakeExchangeServer) -> AsyncIterator[FakeExchange]:
+    conn = make_connector(server)
+    await conn.start_network()
+    await until(lambda: conn.ready, "connector ready")
+    yield conn
+    await conn.stop_network()
+
+
+def placed(server: FakeExchangeServer) -> list[dict[str, str]]:
+    return [params for method, path, params in server.requests if method == "POST" and path == "/api/order"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# readiness and lifecycle
+# ---------------------------------------------------------------------------------------------------
+async def test_readiness_and_owned_tasks(server: FakeExchangeServer) -> None:
+    conn = make_connector(server)
+    assert not conn.ready
+    assert set(conn.status_dict) == {
+        "symbols_mapping_initialized", "order_books_initialized", "account_balance",
+        "trading_rule_initialized", "user_stream_initialized",
+    }
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "connector ready")
+        assert all(conn.status_dict.values())
+        assert conn.get_balance("USDT") == Decimal(10_000)
+        assert conn.trading_rules[PAIR].min_notional_size == Decimal(10)
+        assert conn.get_price(PAIR, True) == Decimal(101)
+        await server.push_depth_diff("BTCUSDT", bids=[], asks=[["100.50", "0.4"]])
+        await until(lambda: conn.get_price(PAIR, True) == Decimal("100.5"), "diff applied to the book")
+        assert conn.get_vwap_for_volume(PAIR, True, Decimal(1)) == Decimal("100.8")
+        names = conn.background_task_names
+        for loop in ("trading-rules", "status-polling", "user-stream-listener", "time-sync"):
+            assert f"fake_exchange:{loop}" in names
+    finally:
+        await conn.stop_network()
+    assert conn.background_task_names == []
+    assert not conn.user_stream_tracker.is_running  # type: ignore[union-attr]
+
+
+async def test_without_trading_only_market_data_is_required(server: FakeExchangeServer) -> None:
+    conn = make_connector(server, trading_required=False, api_key="", api_secret="")
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "market-data connector ready")
+        assert conn.user_stream_tracker is None
+        assert not [r for r in server.requests if r[1] == "/api/account"]
+    finally:
+        await conn.stop_network()
+
+
+# ---------------------------------------------------------------------------------------------------
+# placement
+# ---------------------------------------------------------------------------------------------------
+async def test_buy_quantizes_tracks_and_places(
+    connector: FakeExchange, server: FakeExchangeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    events = Recorder(connector)
+    with caplog.at_level(logging.INFO):
+        order_id = connector.buy(PAIR, Decimal("0.12345"), OrderType.LIMIT, Decimal("100.019"))
+        assert order_id.startswith("fx-B") and len(order_id) <= 32
+        created = await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    assert created[0].amount == Decimal("0.123") and created[0].price == Decimal("100.01")
+    assert placed(server)[-1]["quantity"] == "0.123" and placed(server)[-1]["price"] == "100.01"
+    assert "floored to 0.123" in caplog.text and "floored to 100.01" in caplog.text
+    order = connector.in_flight_orders[order_id]
+    assert order.current_state is OrderState.OPEN
+    assert order.exchange_order_id == str(server.orders[order_id].order_id)
+
+
+@pytest.mark.parametrize(
+    ("pair", "amount", "order_type", "price", "reason"),
+    [
+        (PAIR, "0.0004", OrderType.LIMIT, "100", "below the minimum order size"),
+        (PAIR, "0.05", OrderType.LIMIT, "100", "below the minimum notional 10"),
+        (PAIR, "0.05", OrderType.MARKET, "NaN", "below the minimum notional 10"),
+        ("ETH-USDT", "1", OrderType.MARKET, "NaN", "does not accept market orders"),
+        (PAIR, "1", OrderType.LIMIT, "NaN", "needs a positive price"),
+        ("DOGE-USDT", "1", OrderType.LIMIT, "1", "no trading rule for DOGE-USDT"),
+    ],
+)
+async def test_validation_failures_send_nothing(
+    connector: FakeExchange, server: FakeExchangeServer,
+    pair: str, amount: str, order_type: OrderType, price: str, reason: str,
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.sell(pair, Decimal(amount), order_type, Decimal(price))
+    failure = (await events.wait_for(MarketEvent.OrderFailure, order_id))[0]
+    assert reason in failure.error_message
+    assert failure.error_type == "OrderValidationError"
+    assert placed(server) == []
+    assert order_id not in connector.in_flight_orders
+
+
+async def test_bad_arguments_raise_before_any_id(connector: FakeExchange) -> None:
+    with pytest.raises(TypeError, match="Decimal"):
+        connector.buy(PAIR, 0.1, OrderType.LIMIT, Decimal(1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="positive"):
+        connector.buy(PAIR, Decimal(-1), OrderType.LIMIT, Decimal(1))
+    with pytest.raises(ValueError, match="BASE-QUOTE"):
+        connector.buy("BTCUSDT", Decimal(1), OrderType.LIMIT, Decimal(1))
+    assert not any("place-" in name for name in connector.background_task_names)
+
+
+async def test_exchange_rejection_fails_the_order(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.placement_outcomes.append("reject")
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    failure = (await events.wait_for(MarketEvent.OrderFailure, order_id))[0]
+    assert "insufficient balance" in failure.error_message
+    assert failure.error_type == "ExchangeRequestError"
+    assert events.tags(order_id) == [MarketEvent.OrderFailure]
+
+
+async def test_unknown_status_is_resolved_by_polling_not_guessed(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.placement_outcomes.append("unknown_accept")  # 503 -1007, but the order exists
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    created = await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    assert created[0].exchange_order_id == str(server.orders[order_id].order_id)
+    assert events.of(MarketEvent.OrderFailure) == []
+    assert connector.in_flight_orders[order_id].current_state is OrderState.OPEN
+
+
+async def test_unknown_status_never_created_becomes_lost(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.placement_outcomes.append("unknown_drop")  # 503 -1007, and the order does not exist
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    failure = (await events.wait_for(MarketEvent.OrderFailure, order_id))[0]
+    assert failure.error_type == ORDER_NOT_FOUND_ERROR_TYPE
+    assert order_id in connector.order_tracker.lost_orders
+    status_polls = [p for m, path, p in server.requests if m == "GET" and path == "/api/order"]
+    assert len(status_polls) >= 3
+
+
+# ---------------------------------------------------------------------------------------------------
+# fills, cancels
+# ---------------------------------------------------------------------------------------------------
+async def test_fills_and_balances_from_the_user_stream(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    await server.fill(order_id, "0.2", "100")
+    await server.fill(order_id, "0.3", "99.5")
+    completed = await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+    assert completed[0].base_asset_amount == Decimal("0.5")
+    assert completed[0].quote_asset_amount == Decimal("49.850")
+    fills = events.of(MarketEvent.OrderFilled, order_id)
+    assert [f.amount for f in fills] == [Decimal("0.2"), Decimal("0.3")]
+    assert events.tags(order_id) == [
+        MarketEvent.BuyOrderCreated, MarketEvent.OrderFilled, MarketEvent.OrderFilled,
+        MarketEvent.BuyOrderCompleted,
+    ]
+    await server.push_balance("BTC", "1.5", "0")
+    await events.wait_for(MarketEvent.BalanceUpdate)
+    assert connector.get_balance("BTC") == Decimal("1.5")
+
+
+async def test_cancel_and_cancel_all(connector: FakeExchange, server: FakeExchangeServer) -> None:
+    events = Recorder(connector)
+    first = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(90))
+    second = connector.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(110))
+    third = connector.sell(PAIR, Decimal("0.2"), OrderType.LIMIT, Decimal(120))
+    await events.wait_for(MarketEvent.BuyOrderCreated, first)
+    await events.wait_for(MarketEvent.SellOrderCreated, second)
+    await events.wait_for(MarketEvent.SellOrderCreated, third)
+    assert connector.cancel(PAIR, first) == first
+    await events.wait_for(MarketEvent.OrderCancelled, first)
+    assert server.orders[first].status == "CANCELED"
+
+    server.cancel_outcomes.extend(["accept", "fail"])
+    results = await connector.cancel_all(timeout_seconds=5)
+    by_id = {r.order_id: r.success for r in results}
+    assert by_id == {second: True, third: False} or by_id == {second: False, third: True}
+    assert len(events.of(MarketEvent.OrderCancelled)) == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# polling, reconnect, reconcile
+# ---------------------------------------------------------------------------------------------------
+async def test_reconnect_reconciles_what_the_stream_missed(
+    connector: FakeExchange, server: FakeExchangeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    # While the stream is down, the order fills and the balance changes: no event reaches us.
+    server.user_stream_muted = True
+    await server.fill(order_id, "0.5", "100")
+    server.balances["BTC"] = (Decimal("1.5"), Decimal("1.5"))
+    await server.drop_user_streams()
+    server.user_stream_muted = False
+    with caplog.at_level(logging.INFO):
+        await server.wait_for_user_connections(2)
+        completed = await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+    assert completed[0].base_asset_amount == Decimal("0.5")
+    assert len(events.of(MarketEvent.OrderFilled, order_id)) == 1
+    await until(lambda: connector.get_balance("BTC") == Decimal("1.5"), "balance reconciled")
+    assert "reconnected" in caplog.text
+
+
+async def test_silent_stream_means_fast_polling(server: FakeExchangeServer) -> None:
+    conn = make_connector(server, long_poll_interval=60.0, user_stream_silence_threshold=0.05)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        events = Recorder(conn)
+        order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+        server.user_stream_muted = True  # connected but silent: only polling can see the fill
+        await server.fill(order_id, "0.5", "100")
+        await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+        assert conn._poll_interval() == 0.05
+    finally:
+        await conn.stop_network()
+
+
+async def test_flowing_stream_means_slow_polling(connector: FakeExchange, server: FakeExchangeServer) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)  # the stream delivered a message
+    assert connector._poll_interval() == 60.0
+
+
+async def test_timestamp_rejection_resyncs_and_retries_once(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.server_time_offset_ms = 30_000  # our signed timestamps are now outside the window
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    assert connector.time_synchronizer.time_offset == pytest.approx(30.0, abs=1.0)
+    assert len(placed(server)) == 1
+
+
+async def test_tracking_states_survive_a_restart(server: FakeExchangeServer) -> None:
+    first = make_connector(server)
+    await first.start_network()
+    await until(lambda: first.ready, "ready")
+    events = Recorder(first)
+    order_id = first.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    saved = first.tracking_states
+    await first.stop_network()
+
+    await server.fill(order_id, "0.5", "100")  # happens while nobody is connected
+    second = make_connector(server)
+    assert second.restore_tracking_states(saved) == 1
+    events2 = Recorder(second)
+    await second.start_network()
+    try:
+        completed = await events2.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+        assert completed[0].base_asset_amount == Decimal("0.5")
+    finally:
+        await second.stop_network()
+
+
+async def test_bad_user_event_is_counted_and_skipped(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    await server._push_user({"e": "mystery"})
+    await server.push_balance("ETH", "2", "0")
+    await events.wait_for(MarketEvent.BalanceUpdate)
+    assert connector.user_stream_event_error_count == 1
+    assert connector.get_balance("ETH") == Decimal(2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# secrets
+# ---------------------------------------------------------------------------------------------------
+async def test_secrets_never_reach_logs_or_reprs(
+    server: FakeExchangeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    conn = make_connector(server)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        events = Recorder(conn)
+        server.placement_outcomes.extend(["reject", "unknown_drop"])
+        failed = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        await events.wait_for(MarketEvent.OrderFailure, failed)
+        conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        server.server_time_offset_ms = 30_000
+        ok = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        await events.wait_for(MarketEvent.BuyOrderCreated, ok)
+        await server.drop_user_streams()
+        await server.wait_for_user_connections(2)
+        texts = [
+            caplog.text, repr(conn), repr(conn.settings), str(conn.settings.model_dump()),
+            repr(conn._auth), str(events.events),
+        ]
+    finally:
+        await conn.stop_network()
+    assert "rejected by fake_exchange" in caplog.text  # the scan saw real error logs
+    for text in texts:
+        assert API_SECRET not in text
+        assert API_KEY not in text

@@ -1,0 +1,169 @@
+"""The PerpetualDerivativePyBase template end to end, over the in-process fake exchange."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/support importable
+
+from test_exchange_py_base_fake import API_KEY, API_SECRET, Recorder, until
+
+from connectorkit.core.budget_checker import PerpetualBudgetChecker
+from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from connectorkit.core.events import MarketEvent
+from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee
+from support.fake_exchange import FakeSettings
+from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
+from support.fake_perpetual import FakePerpetual
+
+PAIR = "BTC-USDT"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeExchangeServer]:
+    srv = FakeExchangeServer(API_KEY, API_SECRET, [SymbolSpec("BTCUSDT", "BTC", "USDT")])
+    srv.balances = {"USDT": (Decimal(10_000), Decimal(10_000))}
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+def make_perpetual(server: FakeExchangeServer, **overrides: Any) -> FakePerpetual:
+    return FakePerpetual(FakeSettings(**{
+        "trading_pairs": [PAIR], "api_key": API_KEY, "api_secret": API_SECRET, "rest_url": server.url,
+        "ws_url": server.url.replace("http://", "ws://"), "short_poll_interval": 0.05,
+        "long_poll_interval": 60.0, "funding_payment_poll_interval": 0.05, **overrides,
+    }))
+
+
+@pytest.fixture
+async def perp(server: FakeExchangeServer) -> AsyncIterator[FakePerpetual]:
+    conn = make_perpetual(server)
+    await conn.start_network()
+    await until(lambda: conn.ready, "perpetual ready")
+    yield conn
+    await conn.stop_network()
+
+
+async def test_ready_requires_funding_info(server: FakeExchangeServer) -> None:
+    conn = make_perpetual(server)
+    assert conn.status_dict["funding_info"] is False
+    events = Recorder(conn)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        info = conn.get_funding_info(PAIR)
+        assert (info.mark_price, info.index_price, info.rate) == (Decimal("100.5"), Decimal("100.4"),
+                                                                 Decimal("0.0001"))
+        assert info.next_funding_utc_timestamp == 1_700_000_000
+        assert events.of(MarketEvent.FundingInfo)[0].mark_price == Decimal("100.5")
+        assert "fake_perpetual:funding-info" in conn.background_task_names
+        assert "fake_perpetual:funding-payments" in conn.background_task_names
+    finally:
+        await conn.stop_network()
+    assert conn.background_task_names == []
+
+
+async def test_funding_updates_from_the_stream(perp: FakePerpetual, server: FakeExchangeServer) -> None:
+    events = Recorder(perp)
+    await server.push_mark_price("BTCUSDT", "101.25", "0.0003")
+    await events.wait_for(MarketEvent.FundingInfo)
+    info = perp.get_funding_info(PAIR)
+    assert info.mark_price == Decimal("101.25") and info.rate == Decimal("0.0003")
+    assert info.index_price == Decimal("100.4")  # not carried by the update: kept
+
+
+async def test_orders_require_a_position_action(perp: FakePerpetual, server: FakeExchangeServer) -> None:
+    with pytest.raises(ValueError, match="position_action"):
+        perp.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    with pytest.raises(ValueError, match="position_action"):
+        perp.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), position_action=PositionAction.NIL)
+    assert await perp.set_leverage_async(PAIR, 20)
+    events = Recorder(perp)
+    order_id = perp.buy(
+        PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), position_action=PositionAction.OPEN
+    )
+    created = (await events.wait_for(MarketEvent.BuyOrderCreated, order_id))[0]
+    assert created.position is PositionAction.OPEN and created.leverage == 20
+    fee = perp.get_fee("BTC", "USDT", OrderType.LIMIT, TradeType.SELL, Decimal(1), Decimal(100),
+                       position_action=PositionAction.CLOSE)
+    assert isinstance(fee, DeductedFromReturnsTradeFee)
+    fee = perp.get_fee("BTC", "USDT", OrderType.LIMIT, TradeType.SELL, Decimal(1), Decimal(100),
+                       position_action=PositionAction.OPEN)
+    assert isinstance(fee, AddedToCostTradeFee)
+
+
+async def test_leverage(perp: FakePerpetual, server: FakeExchangeServer) -> None:
+    assert await perp.set_leverage_async(PAIR, 20)
+    assert perp.get_leverage(PAIR) == 20 and server.leverage["BTCUSDT"] == 20
+    assert not await perp.set_leverage_async(PAIR, 200)  # the exchange refuses
+    assert perp.get_leverage(PAIR) == 20
+    with pytest.raises(ValueError):
+        await perp.set_leverage_async(PAIR, 0)
+
+
+async def test_position_mode_events(perp: FakePerpetual, server: FakeExchangeServer) -> None:
+    events = Recorder(perp)
+    assert await perp.set_position_mode_async(PositionMode.HEDGE)
+    assert perp.position_mode is PositionMode.HEDGE and server.dual_side
+    ok = events.of(MarketEvent.PositionModeChangeSucceeded)
+    assert [(e.trading_pair, e.position_mode) for e in ok] == [(PAIR, PositionMode.HEDGE)]
+
+    await server.push_position("BTCUSDT", "LONG", "0.5", "100")
+    await events.wait_for(MarketEvent.PositionUpdate)
+    assert not await perp.set_position_mode_async(PositionMode.ONEWAY)
+    failed = events.of(MarketEvent.PositionModeChangeFailed)
+    assert "exists position" in failed[0].message
+    assert perp.position_mode is PositionMode.HEDGE
+
+
+async def test_positions_from_stream_and_reconcile_after_reconnect(
+    perp: FakePerpetual, server: FakeExchangeServer
+) -> None:
+    events = Recorder(perp)
+    await server.push_position("BTCUSDT", "BOTH", "0.5", "100")
+    await events.wait_for(MarketEvent.PositionUpdate)
+    position = perp.get_position(PAIR)
+    assert position is not None and position.amount == Decimal("0.5")
+    assert list(perp.account_positions) == [PAIR]
+
+    server.user_stream_muted = True  # the position is closed while we are disconnected
+    await server.push_position("BTCUSDT", "BOTH", "0", "0")
+    await server.drop_user_streams()
+    server.user_stream_muted = False
+    await server.wait_for_user_connections(2)
+    updates = await events.wait_for(MarketEvent.PositionUpdate, count=2)
+    assert updates[-1].amount == 0
+    assert perp.get_position(PAIR) is None
+
+
+async def test_funding_payments_after_start_are_reported_once(server: FakeExchangeServer) -> None:
+    started = time.time()
+    server.income["BTCUSDT"] = [{"time": int((started - 3600) * 1000), "income": "-1.5", "rate": "0.0001"}]
+    conn = make_perpetual(server)
+    events = Recorder(conn)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        payment = {"time": int((time.time() + 1) * 1000), "income": "0.75", "rate": "-0.0002"}
+        server.income["BTCUSDT"].append(payment)
+        payments = await events.wait_for(MarketEvent.FundingPaymentCompleted)
+        assert [(p.amount, p.funding_rate) for p in payments] == [(Decimal("0.75"), Decimal("-0.0002"))]
+        await until(lambda: len([r for r in server.requests if r[1] == "/api/income"]) >= 3, "more polls")
+        assert len(events.of(MarketEvent.FundingPaymentCompleted)) == 1  # the same payment is not repeated
+    finally:
+        await conn.stop_network()
+
+
+async def test_budget_checker_and_collateral(perp: FakePerpetual) -> None:
+    assert isinstance(perp.budget_checker, PerpetualBudgetChecker)
+    assert perp.get_buy_collateral_token(PAIR) == "USDT"
+    assert perp.get_sell_collateral_token(PAIR) == "USDT"
+    assert perp.get_position(PAIR, PositionSide.BOTH) is None
