@@ -7,7 +7,7 @@ import logging
 import random
 import zlib
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from aiohttp import web
 from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.ratelimit import RateLimitRule
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ class SandboxConfig:
     rate_limit_ban_after: int = 3
     rate_limit_ban_ms: int = 120_000
     #: Override the spot REQUEST_WEIGHT/ORDERS rules (None = Binance's documented ones).
-    spot_rate_limits: tuple[Any, ...] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    spot_rate_limits: tuple[RateLimitRule, ...] | None = None
 
 
 class SandboxContext:

@@ -121,8 +121,8 @@ class SpotLedger:
         charges: dict[bool, LegCharge] = {}
         for order, is_maker in ((fill.maker, True), (fill.taker, False)):
             if order.side is Side.BUY:
-                limit_buy = not order.is_market and order.price is not None
-                budget = fill.qty * order.price if limit_buy and order.price is not None else fill.quote_qty
+                # A limit BUY reserved ``price * qty``; a market BUY reserved exactly what it spends.
+                budget = fill.qty * order.price if order.price is not None else fill.quote_qty
                 self._consume(order, fill.quote_qty, budget)
                 fee = self._commission(order.account_id, fill.qty, is_maker)
                 self.balance(order.account_id, market.base).free += fill.qty - fee

@@ -48,7 +48,9 @@ class _SlowDiff:
             sorted(self.bids.items(), reverse=True),
             sorted(self.asks.items()),
         )
-        self.__init__()  # type: ignore[misc]
+        self.first = None
+        self.bids = {}
+        self.asks = {}
         return out
 
 
@@ -92,13 +94,15 @@ class SpotMarketData:
                 book.skip_update_ids(skip)
             lower = symbol.lower()
             changes = book.drain_changes()
+            fast_stream, slow_stream = f"{lower}@depth@100ms", f"{lower}@depth"
             if changes is not None:
-                self.hub.publish(f"{lower}@depth@100ms", events.depth_update(symbol, changes, now))
+                if self.hub.has_subscribers(fast_stream):
+                    self.hub.publish(fast_stream, events.depth_update(symbol, changes, now))
                 self._slow[symbol].add(changes)
             if slow:
                 merged = self._slow[symbol].take()
-                if merged is not None:
-                    self.hub.publish(f"{lower}@depth", events.depth_update(symbol, merged, now))
+                if merged is not None and self.hub.has_subscribers(slow_stream):
+                    self.hub.publish(slow_stream, events.depth_update(symbol, merged, now))
             top = (book.best_bid(), book.best_ask())
             if top != self._tops.get(symbol):
                 self._tops[symbol] = top

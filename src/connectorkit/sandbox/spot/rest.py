@@ -144,6 +144,11 @@ def _depth_weight(req: ApiRequest) -> int:
     return 250
 
 
+def _my_trades_weight(req: ApiRequest) -> int:
+    # Account endpoints → "Account trade list": 20, or 5 with orderId.
+    return 5 if req.params.get("orderId") else 20
+
+
 def _symbols_param(req: ApiRequest) -> list[str] | None:
     raw = req.get("symbols")
     if raw is None:
@@ -190,7 +195,9 @@ class SpotRest:
         )
         r.add_delete("/api/v3/openOrders", gw.endpoint(weight=1, security="SIGNED")(self.cancel_all))
         r.add_get("/api/v3/account", gw.endpoint(weight=20, security="SIGNED")(self.account))
-        r.add_get("/api/v3/myTrades", gw.endpoint(weight=20, security="SIGNED")(self.my_trades))
+        r.add_get(
+            "/api/v3/myTrades", gw.endpoint(weight=_my_trades_weight, security="SIGNED")(self.my_trades)
+        )
         r.add_post("/api/v3/userDataStream", gw.endpoint(weight=2, security="USER_STREAM")(self.start_stream))
         r.add_put(
             "/api/v3/userDataStream", gw.endpoint(weight=2, security="USER_STREAM")(self.keepalive_stream)

@@ -123,6 +123,9 @@ class SpotWsApi:
                 self.faults.on_ws_message_sent()
         except (ConnectionResetError, RuntimeError):
             return
+        except Exception:
+            log.exception("ws-api writer %s died", session.session_id)
+            raise
 
     def _dispatch(self, session: _Session, ip: str, text: str) -> dict[str, Any]:
         req_id: Any = None
