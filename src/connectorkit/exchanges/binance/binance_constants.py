@@ -51,6 +51,7 @@ PING_PATH: Final = "/api/v3/ping"
 SERVER_TIME_PATH: Final = "/api/v3/time"
 EXCHANGE_INFO_PATH: Final = "/api/v3/exchangeInfo"
 DEPTH_PATH: Final = "/api/v3/depth"
+TICKER_PRICE_PATH: Final = "/api/v3/ticker/price"  # "Symbol price ticker"
 ORDER_PATH: Final = "/api/v3/order"
 OPEN_ORDERS_PATH: Final = "/api/v3/openOrders"
 ACCOUNT_PATH: Final = "/api/v3/account"
@@ -61,6 +62,7 @@ USER_DATA_STREAM_PATH: Final = "/api/v3/userDataStream"  # deprecated listen-key
 PING_WEIGHT: Final = 1
 SERVER_TIME_WEIGHT: Final = 1
 EXCHANGE_INFO_WEIGHT: Final = 20
+TICKER_PRICE_WEIGHT: Final = 2  # one symbol
 ORDER_WEIGHT: Final = 1  # POST /api/v3/order; also 1 unit of each ORDERS limit
 CANCEL_ORDER_WEIGHT: Final = 1  # DELETE /api/v3/order
 QUERY_ORDER_WEIGHT: Final = 4  # GET /api/v3/order
@@ -129,6 +131,7 @@ ENDPOINT_LIMITS: Final[tuple[LimitSpec, ...]] = (
     _ip(SERVER_TIME_PATH, SERVER_TIME_WEIGHT),
     _ip(EXCHANGE_INFO_PATH, EXCHANGE_INFO_WEIGHT),
     _ip(DEPTH_PATH, depth_weight(DEFAULT_SNAPSHOT_LIMIT)),
+    _ip(TICKER_PRICE_PATH, TICKER_PRICE_WEIGHT),
     LimitSpec(
         ORDER_PATH,
         6000,

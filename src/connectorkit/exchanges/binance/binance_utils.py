@@ -35,7 +35,6 @@ class BinanceSettings(ConnectorSettings):
     recv_window_ms: int = Field(
         default=CONSTANTS.DEFAULT_RECV_WINDOW_MS, gt=0, le=CONSTANTS.MAX_RECV_WINDOW_MS
     )
-    snapshot_refresh_interval: float = Field(default=600.0, gt=0)
     depth_snapshot_limit: int = Field(default=CONSTANTS.DEFAULT_SNAPSHOT_LIMIT, gt=0, le=5000)
 
 

@@ -50,6 +50,7 @@ PING_PATH: Final = "/fapi/v1/ping"
 SERVER_TIME_PATH: Final = "/fapi/v1/time"
 EXCHANGE_INFO_PATH: Final = "/fapi/v1/exchangeInfo"
 DEPTH_PATH: Final = "/fapi/v1/depth"
+TICKER_PRICE_PATH: Final = "/fapi/v1/ticker/price"  # "Symbol Price Ticker"
 PREMIUM_INDEX_PATH: Final = "/fapi/v1/premiumIndex"  # "Mark Price" (mark, index, funding)
 ORDER_PATH: Final = "/fapi/v1/order"
 OPEN_ORDERS_PATH: Final = "/fapi/v1/openOrders"
@@ -68,6 +69,7 @@ LISTEN_KEY_PATH: Final = "/fapi/v1/listenKey"
 PING_WEIGHT: Final = 1
 SERVER_TIME_WEIGHT: Final = 1
 EXCHANGE_INFO_WEIGHT: Final = 1
+TICKER_PRICE_WEIGHT: Final = 1  # one symbol
 PREMIUM_INDEX_WEIGHT: Final = 1  # with symbol (10 without)
 ORDER_WEIGHT: Final = 0  # New Order: 0 on the IP weight, 1 on each ORDERS limit
 CANCEL_ORDER_WEIGHT: Final = 1
@@ -121,6 +123,7 @@ ENDPOINT_LIMITS: Final[tuple[LimitSpec, ...]] = (
     _ip(SERVER_TIME_PATH, SERVER_TIME_WEIGHT),
     _ip(EXCHANGE_INFO_PATH, EXCHANGE_INFO_WEIGHT),
     _ip(DEPTH_PATH, depth_weight(DEFAULT_SNAPSHOT_LIMIT)),
+    _ip(TICKER_PRICE_PATH, TICKER_PRICE_WEIGHT),
     _ip(PREMIUM_INDEX_PATH, PREMIUM_INDEX_WEIGHT),
     LimitSpec(ORDER_PATH, 2400, 60.0, 1, ((ORDERS_1MIN, 1), (ORDERS_10S, 1))),
     _ip("DELETE " + ORDER_PATH, CANCEL_ORDER_WEIGHT),

@@ -8,7 +8,6 @@ from typing import Final
 from pydantic import Field
 
 from connectorkit.connector.settings import ConnectorSettings
-from connectorkit.core.enums import PositionMode
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import binance_utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
@@ -40,9 +39,6 @@ class BinancePerpetualSettings(ConnectorSettings):
     recv_window_ms: int = Field(
         default=CONSTANTS.DEFAULT_RECV_WINDOW_MS, gt=0, le=CONSTANTS.MAX_RECV_WINDOW_MS
     )
-    position_mode: PositionMode = PositionMode.ONEWAY
-    leverage: int = Field(default=1, ge=1, le=125, description="Leverage set on every traded pair at start.")
-    snapshot_refresh_interval: float = Field(default=600.0, gt=0)
     depth_snapshot_limit: int = Field(default=CONSTANTS.DEFAULT_SNAPSHOT_LIMIT, gt=0, le=1000)
     listen_key_keepalive_interval: float = Field(default=CONSTANTS.LISTEN_KEY_KEEPALIVE_S, gt=0)
 

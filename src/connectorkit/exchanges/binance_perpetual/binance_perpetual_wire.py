@@ -36,6 +36,7 @@ from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants
 
 __all__ = [
     "ExchangeInfo",
+    "SymbolRules",
     "WireFormatError",
     "decode_error",
     "decode_exchange_info",

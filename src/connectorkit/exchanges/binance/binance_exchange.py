@@ -1,0 +1,279 @@
+"""BinanceExchange: the Binance Spot connector on the ``ExchangePyBase`` template.
+
+Orders: LIMIT (GTC), LIMIT_MAKER (Binance's post-only type) and MARKET (by base quantity), sent
+to ``POST /api/v3/order`` with our client order id and ``newOrderRespType=FULL`` so immediate
+fills (with their commissions) are known from the answer. Amounts and prices are quantized to the
+exchangeInfo filters and validated (LOT_SIZE, MARKET_LOT_SIZE, PRICE_FILTER, NOTIONAL) before
+anything is sent. Cancels go by ``origClientOrderId``. Status comes from the WebSocket-API user
+stream and from REST polling, merged idempotently by the order tracker; an answer that leaves the
+outcome unknown (5xx such as 503 -1007, timeouts) keeps the order tracked until polling resolves
+it. Error classification uses the documented codes: -2013 "Order does not exist." and -2011
+"Unknown order sent." mean not found; -1021 is a timestamp outside recvWindow (the clock is then
+resynchronised and the call signed anew).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.exchanges.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
+
+from connectorkit.connector.exchange_py_base import ExchangePyBase
+from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
+from connectorkit.core.enums import OrderType, TradeType
+from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
+from connectorkit.core.trading_rule import TradingRule
+from connectorkit.exchanges.binance import binance_constants as CONSTANTS
+from connectorkit.exchanges.binance import binance_trading_wire as wire
+from connectorkit.exchanges.binance import binance_utils as utils
+from connectorkit.exchanges.binance import binance_web_utils as web_utils
+from connectorkit.exchanges.binance.binance_api_user_stream_data_source import BinanceAPIUserStreamDataSource
+from connectorkit.exchanges.binance.binance_auth import BinanceAuth
+from connectorkit.exchanges.binance.binance_utils import BinanceSettings
+from connectorkit.net.auth import AuthBase
+from connectorkit.net.errors import ExchangeRequestError
+from connectorkit.net.rest_request import RESTMethod
+from connectorkit.net.throttler import RateLimit
+from connectorkit.net.time_synchronizer import call_with_time_resync
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _error_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None) if isinstance(exc, ExchangeRequestError) else None
+    return code if isinstance(code, int) else None
+
+
+class BinanceExchange(ExchangePyBase):
+    """Binance Spot (``binance``)."""
+
+    DEFAULT_FEES = utils.DEFAULT_FEES
+    CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
+    CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
+
+    _ORDER_TYPE: ClassVar[dict[OrderType, str]] = {
+        OrderType.LIMIT: "LIMIT",
+        OrderType.LIMIT_MAKER: "LIMIT_MAKER",
+        OrderType.MARKET: "MARKET",
+    }
+
+    def __init__(self, settings: BinanceSettings, *, time_provider: Callable[[], float] = time.time) -> None:
+        self._binance_settings = settings
+        self._rest_url = settings.rest_url
+        self._symbol_rules: dict[str, wire.SymbolRules] = {}
+        super().__init__(settings, time_provider=time_provider)
+
+    @property
+    def name(self) -> str:
+        return CONSTANTS.EXCHANGE_NAME
+
+    # ---- factories ------------------------------------------------------------------------------
+    def _rate_limits(self) -> Sequence[RateLimit]:
+        return web_utils.build_rate_limits()
+
+    def _create_auth(self) -> AuthBase | None:
+        key = self._settings.api_key.get_secret_value()
+        secret = self._settings.api_secret.get_secret_value()
+        if not key or not secret:
+            return None
+        return BinanceAuth(key, secret, self._time_synchronizer, self._binance_settings.recv_window_ms)
+
+    def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
+        return BinanceAPIOrderBookDataSource(
+            self._trading_pairs,
+            self._web_assistants_factory,
+            symbol_resolver=self.exchange_symbol_associated_to_pair,
+            rest_url=self._binance_settings.rest_url,
+            ws_url=self._binance_settings.ws_url,
+            snapshot_limit=self._binance_settings.depth_snapshot_limit,
+        )
+
+    def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
+        return BinanceAPIUserStreamDataSource(self._web_assistants_factory, self._binance_settings.ws_api_url)
+
+    # ---- REST helpers ---------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return web_utils.rest_url(path, self._rest_url)
+
+    async def _typed_request(
+        self,
+        path: str,
+        response_type: type[T],
+        *,
+        method: RESTMethod = RESTMethod.GET,
+        params: Mapping[str, Any] | None = None,
+        signed: bool = False,
+        limit_id: str | None = None,
+    ) -> T:
+        """One call decoded straight into ``response_type`` (no intermediate dicts); signed calls
+        are retried once after a clock resync when Binance answers -1021."""
+        rest = await self._web_assistants_factory.get_rest_assistant()
+
+        async def call() -> T:
+            return await rest.execute_request(
+                self._url(path), method=method, params=params, is_auth_required=signed,
+                throttler_limit_id=limit_id or path, response_type=response_type,
+            )
+
+        if not signed:
+            return await call()
+        return await call_with_time_resync(
+            call,
+            synchronizer=self._time_synchronizer,
+            time_provider=self._request_server_time,
+            is_timestamp_error=self._is_time_synchronizer_related_error,
+        )
+
+    async def _request_server_time(self) -> float:
+        url = self._url(CONSTANTS.SERVER_TIME_PATH)
+        answer = await self._api_get(url, limit_id=CONSTANTS.SERVER_TIME_PATH)
+        return web_utils.parse_server_time(answer)
+
+    # ---- instruments ----------------------------------------------------------------------------
+    async def _request_exchange_info(self) -> wire.ExchangeInfo:
+        return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+
+    def _format_trading_pair_symbol_map(self, exchange_info: Any) -> Mapping[str, str]:
+        info: wire.ExchangeInfo = exchange_info
+        return {
+            s.symbol: utils.trading_pair(s.baseAsset, s.quoteAsset)
+            for s in info.symbols
+            if wire.is_spot_symbol_tradable(s)
+        }
+
+    def _format_trading_rules(self, exchange_info: Any) -> list[TradingRule]:
+        info: wire.ExchangeInfo = exchange_info
+        rules: dict[str, wire.SymbolRules] = {}
+        for symbol in info.symbols:
+            if not wire.is_spot_symbol_tradable(symbol):
+                continue
+            try:
+                parsed = wire.symbol_rules(symbol)
+            except wire.WireFormatError as exc:
+                logger.warning("binance: no trading rule for %s: %s", symbol.symbol, exc)
+                continue
+            rules[parsed.rule.trading_pair] = parsed
+        self._symbol_rules = rules
+        return [parsed.rule for parsed in rules.values()]
+
+    def _validate_order(self, order: InFlightOrder, quantized_amount: Decimal) -> str | None:
+        """The template's checks, plus Binance's MARKET_LOT_SIZE filter for market orders."""
+        reason = super()._validate_order(order, quantized_amount)
+        if reason is not None or order.order_type is not OrderType.MARKET:
+            return reason
+        rules = self._symbol_rules.get(order.trading_pair)
+        if rules is None:
+            return None
+        if rules.market_min_qty is not None and quantized_amount < rules.market_min_qty:
+            return f"amount {quantized_amount} is below the market minimum {rules.market_min_qty}"
+        if rules.market_max_qty is not None and quantized_amount > rules.market_max_qty:
+            return f"amount {quantized_amount} is above the market maximum {rules.market_max_qty}"
+        if rules.market_step_size is not None and quantized_amount % rules.market_step_size != 0:
+            return f"amount {quantized_amount} is not a multiple of the market step {rules.market_step_size}"
+        return None
+
+    # ---- orders ---------------------------------------------------------------------------------
+    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        params: dict[str, Any] = {
+            "symbol": symbol,
+            "side": CONSTANTS.SIDE_BUY if order.trade_type is TradeType.BUY else CONSTANTS.SIDE_SELL,
+            "type": self._ORDER_TYPE[order.order_type],
+            "quantity": order.amount,
+            "newClientOrderId": order.client_order_id,
+            "newOrderRespType": CONSTANTS.ORDER_RESP_TYPE_FULL,
+        }
+        if order.order_type.is_limit_type():
+            params["price"] = order.price
+        if order.order_type is OrderType.LIMIT:
+            params["timeInForce"] = CONSTANTS.TIME_IN_FORCE_GTC
+        answer = await self._typed_request(
+            CONSTANTS.ORDER_PATH, wire.OrderResponse, method=RESTMethod.POST, params=params, signed=True
+        )
+        # Fills first, then the status they led to: the tracker emits fill events before completion.
+        for trade in wire.trade_updates_from_response(answer, order.trading_pair, self._trade_fee_schema):
+            self._order_tracker.process_trade_update(trade)
+        update = wire.order_update_from_response(answer, order.trading_pair, self.current_timestamp)
+        self._order_tracker.process_order_update(update)
+        return str(answer.order_id), update.update_timestamp
+
+    async def _place_cancel(self, order: InFlightOrder) -> bool:
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        answer = await self._typed_request(
+            CONSTANTS.ORDER_PATH, wire.OrderResponse, method=RESTMethod.DELETE,
+            params={"symbol": symbol, "origClientOrderId": order.client_order_id}, signed=True,
+            limit_id="DELETE " + CONSTANTS.ORDER_PATH,
+        )
+        update = wire.order_update_from_response(answer, order.trading_pair, self.current_timestamp)
+        self._order_tracker.process_order_update(update)
+        return answer.status == "CANCELED"
+
+    async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate:
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        answer = await self._typed_request(
+            CONSTANTS.ORDER_PATH, wire.OrderResponse,
+            params={"symbol": symbol, "origClientOrderId": order.client_order_id}, signed=True,
+            limit_id="GET " + CONSTANTS.ORDER_PATH,
+        )
+        return wire.order_update_from_response(answer, order.trading_pair, self.current_timestamp)
+
+    async def _all_trade_updates_for_order(self, order: InFlightOrder) -> list[TradeUpdate]:
+        if order.exchange_order_id is None:
+            return []
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        trades = await self._typed_request(
+            CONSTANTS.MY_TRADES_PATH, list[wire.AccountTrade],
+            params={"symbol": symbol, "orderId": order.exchange_order_id}, signed=True,
+        )
+        return [
+            wire.trade_update_from_account_trade(
+                trade, order.trading_pair, self._trade_fee_schema, order.client_order_id
+            )
+            for trade in trades
+            if str(trade.order_id) == order.exchange_order_id
+        ]
+
+    async def _fetch_balances(self) -> Mapping[str, tuple[Decimal, Decimal]]:
+        account = await self._typed_request(
+            CONSTANTS.ACCOUNT_PATH, wire.AccountInfo, params={"omitZeroBalances": "true"}, signed=True
+        )
+        snapshot = wire.balances_from_account(account)
+        return {asset: (total, snapshot.available[asset]) for asset, total in snapshot.total.items()}
+
+    # ---- user stream ----------------------------------------------------------------------------
+    async def _process_user_stream_event(self, event: Any) -> None:
+        if isinstance(event, wire.ExecutionReport):
+            pair = await self.trading_pair_associated_to_exchange_symbol(event.symbol)
+            trade = wire.trade_update_from_execution_report(event, pair, self._trade_fee_schema)
+            if trade is not None:
+                self._order_tracker.process_trade_update(trade)
+            self._order_tracker.process_order_update(wire.order_update_from_execution_report(event, pair))
+        elif isinstance(event, wire.OutboundAccountPosition):
+            snapshot = wire.balances_from_account_position(event)
+            for asset, total in snapshot.total.items():
+                self._set_balance(asset, total, snapshot.available[asset])
+        elif isinstance(event, wire.BalanceUpdate):
+            # Deposits/withdrawals/transfers: an outboundAccountPosition with the new balance
+            # follows, which is what we apply; the delta alone is only logged.
+            logger.info("binance: balance of %s changed by %s outside trading", event.asset, event.delta)
+
+    # ---- error classification -------------------------------------------------------------------
+    def _is_order_not_found_error(self, exception: BaseException) -> bool:
+        code = _error_code(exception)
+        if code == CONSTANTS.ERR_NO_SUCH_ORDER:
+            return True
+        message = getattr(exception, "message", None) or ""
+        return code == CONSTANTS.ERR_CANCEL_REJECTED and CONSTANTS.UNKNOWN_ORDER_MESSAGE in message
+
+    def _is_request_exception_unknown_status(self, exception: BaseException) -> bool:
+        return _error_code(exception) in CONSTANTS.EXECUTION_STATUS_UNKNOWN_CODES
+
+    def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool:
+        return _error_code(exception) == CONSTANTS.ERR_INVALID_TIMESTAMP

@@ -1,0 +1,388 @@
+"""BinancePerpetualDerivative: Binance USDⓈ-M perpetuals on ``PerpetualDerivativePyBase``.
+
+Orders (docs: "Trade > New Order"): LIMIT (GTC), LIMIT_MAKER as ``LIMIT`` + ``timeInForce=GTX``
+(post-only: an order that would take is expired by the exchange) and MARKET. In one-way mode a
+closing order carries ``reduceOnly=true``; in hedge mode ``positionSide`` says which side is opened
+or closed (BUY opens LONG / closes SHORT, SELL opens SHORT / closes LONG) and ``reduceOnly`` is not
+sent (Binance rejects it in hedge mode). Positions come from ``GET /fapi/v2/positionRisk`` (which
+also reports each symbol's leverage) and from ``ACCOUNT_UPDATE``; fills and their commissions from
+``ORDER_TRADE_UPDATE`` and ``GET /fapi/v1/userTrades``; funding payments from ``GET /fapi/v1/income``
+(``incomeType=FUNDING_FEE``), reported with the funding rate that was announced for that funding
+time (the income row itself carries no rate).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
+from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from connectorkit.core.funding_info import FundingInfo
+from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
+from connectorkit.core.position import Position
+from connectorkit.core.trading_rule import TradingRule
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_utils as utils
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils as web_utils
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as wire
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_api_order_book_data_source import (
+    BinancePerpetualAPIOrderBookDataSource,
+)
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_api_user_stream_data_source import (
+    BinancePerpetualAPIUserStreamDataSource,
+)
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_auth import BinancePerpetualAuth
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_utils import BinancePerpetualSettings
+from connectorkit.net.auth import AuthBase
+from connectorkit.net.errors import ExchangeRequestError
+from connectorkit.net.rest_request import RESTMethod
+from connectorkit.net.throttler import RateLimit
+from connectorkit.net.time_synchronizer import call_with_time_resync
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How far an income row's time may be from the funding time it settles (Binance books the
+#: payment at the funding time; a few seconds of slack absorb clock differences).
+_FUNDING_TIME_TOLERANCE_S = 60.0
+
+
+def _error_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None) if isinstance(exc, ExchangeRequestError) else None
+    return code if isinstance(code, int) else None
+
+
+class BinancePerpetualDerivative(PerpetualDerivativePyBase):
+    """Binance USDⓈ-M perpetual futures (``binance_perpetual``)."""
+
+    DEFAULT_FEES = utils.DEFAULT_FEES
+    CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
+    CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
+    SUPPORTED_POSITION_MODES: ClassVar[tuple[PositionMode, ...]] = (PositionMode.ONEWAY, PositionMode.HEDGE)
+
+    def __init__(
+        self, settings: BinancePerpetualSettings, *, time_provider: Callable[[], float] = time.time
+    ) -> None:
+        self._perp_settings = settings
+        self._rest_url = settings.rest_url
+        self._symbol_rules: dict[str, wire.SymbolRules] = {}
+        self._position_mode_known = False
+        #: funding time (s) -> last rate announced for it, to label funding payments
+        self._rate_by_funding_time: dict[int, Decimal] = {}
+        super().__init__(settings, time_provider=time_provider)
+
+    @property
+    def name(self) -> str:
+        return CONSTANTS.EXCHANGE_NAME
+
+    # ---- factories ------------------------------------------------------------------------------
+    def _rate_limits(self) -> Sequence[RateLimit]:
+        return web_utils.build_rate_limits()
+
+    def _create_auth(self) -> AuthBase | None:
+        key = self._settings.api_key.get_secret_value()
+        secret = self._settings.api_secret.get_secret_value()
+        if not key or not secret:
+            return None
+        return BinancePerpetualAuth(key, secret, self._time_synchronizer, self._perp_settings.recv_window_ms)
+
+    def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
+        return BinancePerpetualAPIOrderBookDataSource(
+            self._trading_pairs,
+            self._web_assistants_factory,
+            symbol_resolver=self.exchange_symbol_associated_to_pair,
+            rest_url=self._perp_settings.rest_url,
+            ws_url=self._perp_settings.ws_url,
+            routed_paths=self._perp_settings.ws_routed_paths,
+            snapshot_limit=self._perp_settings.depth_snapshot_limit,
+        )
+
+    def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
+        return BinancePerpetualAPIUserStreamDataSource(
+            self._web_assistants_factory,
+            rest_url=self._perp_settings.rest_url,
+            ws_url=self._perp_settings.ws_url,
+            keep_alive_interval=self._perp_settings.listen_key_keepalive_interval,
+            routed_paths=self._perp_settings.ws_routed_paths,
+        )
+
+    # ---- REST helpers ---------------------------------------------------------------------------
+    async def _typed_request(
+        self,
+        path: str,
+        response_type: type[T],
+        *,
+        method: RESTMethod = RESTMethod.GET,
+        params: Mapping[str, Any] | None = None,
+        signed: bool = False,
+        limit_id: str | None = None,
+    ) -> T:
+        rest = await self._web_assistants_factory.get_rest_assistant()
+
+        async def call() -> T:
+            return await rest.execute_request(
+                web_utils.rest_url(path, self._rest_url), method=method, params=params,
+                is_auth_required=signed, throttler_limit_id=limit_id or path, response_type=response_type,
+            )
+
+        if not signed:
+            return await call()
+        return await call_with_time_resync(
+            call,
+            synchronizer=self._time_synchronizer,
+            time_provider=self._request_server_time,
+            is_timestamp_error=self._is_time_synchronizer_related_error,
+        )
+
+    async def _request_server_time(self) -> float:
+        url = web_utils.rest_url(CONSTANTS.SERVER_TIME_PATH, self._rest_url)
+        answer = await self._api_get(url, limit_id=CONSTANTS.SERVER_TIME_PATH)
+        return web_utils.parse_server_time(answer)
+
+    # ---- instruments ----------------------------------------------------------------------------
+    async def _request_exchange_info(self) -> wire.ExchangeInfo:
+        return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+
+    def _format_trading_pair_symbol_map(self, exchange_info: Any) -> Mapping[str, str]:
+        info: wire.ExchangeInfo = exchange_info
+        return {
+            s.symbol: utils.trading_pair(s.baseAsset, s.quoteAsset)
+            for s in info.symbols
+            if wire.is_perpetual_symbol_tradable(s)
+        }
+
+    def _format_trading_rules(self, exchange_info: Any) -> list[TradingRule]:
+        info: wire.ExchangeInfo = exchange_info
+        rules: dict[str, wire.SymbolRules] = {}
+        for symbol in info.symbols:
+            if not wire.is_perpetual_symbol_tradable(symbol):
+                continue
+            try:
+                parsed = wire.perpetual_symbol_rules(symbol)
+            except wire.WireFormatError as exc:
+                logger.warning("binance_perpetual: no trading rule for %s: %s", symbol.symbol, exc)
+                continue
+            rules[parsed.rule.trading_pair] = parsed
+        self._symbol_rules = rules
+        return [parsed.rule for parsed in rules.values()]
+
+    def _validate_order(self, order: InFlightOrder, quantized_amount: Decimal) -> str | None:
+        reason = super()._validate_order(order, quantized_amount)
+        if reason is not None or order.order_type is not OrderType.MARKET:
+            return reason
+        rules = self._symbol_rules.get(order.trading_pair)
+        if rules is not None and rules.market_max_qty is not None and quantized_amount > rules.market_max_qty:
+            return f"amount {quantized_amount} is above the market maximum {rules.market_max_qty}"
+        return None
+
+    # ---- orders ---------------------------------------------------------------------------------
+    def _position_side(self, order: InFlightOrder) -> str:
+        if self.position_mode is PositionMode.ONEWAY:
+            return "BOTH"
+        opens = order.position is PositionAction.OPEN
+        is_buy = order.trade_type is TradeType.BUY
+        return "LONG" if opens == is_buy else "SHORT"
+
+    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        params: dict[str, Any] = {
+            "symbol": symbol,
+            "side": CONSTANTS.SIDE_BUY if order.trade_type is TradeType.BUY else CONSTANTS.SIDE_SELL,
+            "type": "MARKET" if order.order_type is OrderType.MARKET else "LIMIT",
+            "quantity": order.amount,
+            "newClientOrderId": order.client_order_id,
+            "newOrderRespType": CONSTANTS.ORDER_RESP_TYPE_RESULT,
+        }
+        if order.order_type.is_limit_type():
+            params["price"] = order.price
+            params["timeInForce"] = (
+                CONSTANTS.TIME_IN_FORCE_GTX if order.order_type is OrderType.LIMIT_MAKER
+                else CONSTANTS.TIME_IN_FORCE_GTC
+            )
+        position_side = self._position_side(order)
+        params["positionSide"] = position_side
+        if position_side == "BOTH" and order.position is PositionAction.CLOSE:
+            params["reduceOnly"] = True
+        answer = await self._typed_request(
+            CONSTANTS.ORDER_PATH, wire.FuturesOrder, method=RESTMethod.POST, params=params, signed=True
+        )
+        update = wire.order_update_from_order(answer, order.trading_pair, self.current_timestamp)
+        self._order_tracker.process_order_update(update)
+        return str(answer.order_id), update.update_timestamp
+
+    async def _place_cancel(self, order: InFlightOrder) -> bool:
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        answer = await self._typed_request(
+            CONSTANTS.ORDER_PATH, wire.FuturesOrder, method=RESTMethod.DELETE,
+            params={"symbol": symbol, "origClientOrderId": order.client_order_id}, signed=True,
+            limit_id="DELETE " + CONSTANTS.ORDER_PATH,
+        )
+        self._order_tracker.process_order_update(
+            wire.order_update_from_order(answer, order.trading_pair, self.current_timestamp)
+        )
+        return answer.status == "CANCELED"
+
+    async def _request_order_status(self, order: InFlightOrder) -> OrderUpdate:
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        answer = await self._typed_request(
+            CONSTANTS.ORDER_PATH, wire.FuturesOrder,
+            params={"symbol": symbol, "origClientOrderId": order.client_order_id}, signed=True,
+            limit_id="GET " + CONSTANTS.ORDER_PATH,
+        )
+        return wire.order_update_from_order(answer, order.trading_pair, self.current_timestamp)
+
+    async def _all_trade_updates_for_order(self, order: InFlightOrder) -> list[TradeUpdate]:
+        if order.exchange_order_id is None:
+            return []
+        symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
+        trades = await self._typed_request(
+            CONSTANTS.USER_TRADES_PATH, list[wire.UserTrade],
+            params={"symbol": symbol, "orderId": order.exchange_order_id}, signed=True,
+        )
+        action = order.position if order.position is not PositionAction.NIL else PositionAction.OPEN
+        return [
+            wire.trade_update_from_user_trade(
+                trade, order.trading_pair, self._trade_fee_schema, action, order.client_order_id
+            )
+            for trade in trades
+            if str(trade.order_id) == order.exchange_order_id
+        ]
+
+    async def _fetch_balances(self) -> Mapping[str, tuple[Decimal, Decimal]]:
+        rows = await self._typed_request(CONSTANTS.BALANCE_PATH, list[wire.FuturesBalance], signed=True)
+        snapshot = wire.balances_from_rows(rows)
+        return {asset: (total, snapshot.available[asset]) for asset, total in snapshot.total.items()}
+
+    # ---- positions, leverage, position mode -----------------------------------------------------
+    async def _sync_position_mode(self) -> None:
+        answer = await self._typed_request(
+            CONSTANTS.POSITION_SIDE_PATH, wire.PositionModeAnswer, signed=True,
+            limit_id="GET " + CONSTANTS.POSITION_SIDE_PATH,
+        )
+        mode = PositionMode.HEDGE if answer.dualSidePosition else PositionMode.ONEWAY
+        if mode is not self.position_mode:
+            logger.info("binance_perpetual: the account is in %s position mode", mode.value)
+            self._perpetual_trading.set_position_mode(mode)
+        self._position_mode_known = True
+
+    async def _fetch_positions(self) -> list[Position]:
+        if not self._position_mode_known:
+            await self._sync_position_mode()
+        rows = await self._typed_request(CONSTANTS.POSITION_RISK_PATH, list[wire.PositionRisk], signed=True)
+        pairs = self.trading_pair_symbol_map()
+        positions: list[Position] = []
+        for row in rows:
+            pair = pairs.get(row.symbol)
+            if pair is None:
+                continue
+            if row.leverage is not None:
+                self._perpetual_trading.set_leverage(pair, int(row.leverage))
+            position = wire.position_from_risk(row, pair, Decimal(self.get_leverage(pair)))
+            if position is not None:
+                positions.append(position)
+        return positions
+
+    async def _set_trading_pair_leverage(self, trading_pair: str, leverage: int) -> None:
+        symbol = await self.exchange_symbol_associated_to_pair(trading_pair)
+        answer = await self._typed_request(
+            CONSTANTS.LEVERAGE_PATH, wire.LeverageAnswer, method=RESTMethod.POST,
+            params={"symbol": symbol, "leverage": leverage}, signed=True,
+        )
+        if answer.leverage != leverage:
+            raise ValueError(f"the exchange set leverage {answer.leverage}, not {leverage}")
+
+    async def _set_position_mode_on_exchange(self, mode: PositionMode) -> None:
+        try:
+            await self._api_post(
+                web_utils.rest_url(CONSTANTS.POSITION_SIDE_PATH, self._rest_url),
+                params={"dualSidePosition": CONSTANTS.DUAL_SIDE_POSITION[mode]},
+                is_auth_required=True, limit_id=CONSTANTS.POSITION_SIDE_PATH,
+            )
+        except ExchangeRequestError as exc:
+            # -4059 "No need to change position side.": the account is already in that mode.
+            if _error_code(exc) != CONSTANTS.ERR_NO_NEED_TO_CHANGE_POSITION_SIDE:
+                raise
+        self._position_mode_known = True
+
+    # ---- funding ----------------------------------------------------------------------------------
+    def _emit_funding_info(self, info: FundingInfo) -> None:
+        self._rate_by_funding_time[info.next_funding_utc_timestamp] = info.rate
+        if len(self._rate_by_funding_time) > 64:
+            del self._rate_by_funding_time[min(self._rate_by_funding_time)]
+        super()._emit_funding_info(info)
+
+    def _funding_rate_at(self, trading_pair: str, timestamp: float) -> Decimal:
+        """The rate announced for the funding time closest to ``timestamp`` (else the current one)."""
+        if self._rate_by_funding_time:
+            closest = min(self._rate_by_funding_time, key=lambda t: abs(t - timestamp))
+            if abs(closest - timestamp) <= _FUNDING_TIME_TOLERANCE_S:
+                return self._rate_by_funding_time[closest]
+        try:
+            return self.get_funding_info(trading_pair).rate
+        except KeyError:
+            return Decimal("NaN")
+
+    async def _fetch_last_funding_payment(self, trading_pair: str) -> tuple[float, Decimal, Decimal] | None:
+        symbol = await self.exchange_symbol_associated_to_pair(trading_pair)
+        records = await self._typed_request(
+            CONSTANTS.INCOME_PATH, list[wire.IncomeRecord],
+            params={"symbol": symbol, "incomeType": CONSTANTS.INCOME_TYPE_FUNDING_FEE, "limit": 10},
+            signed=True,
+        )
+        payments = wire.funding_payments(records, {symbol: trading_pair})
+        if not payments:
+            return None
+        last = payments[-1]
+        return last.timestamp, self._funding_rate_at(trading_pair, last.timestamp), last.amount
+
+    # ---- user stream ----------------------------------------------------------------------------
+    async def _process_user_stream_event(self, event: Any) -> None:
+        if isinstance(event, wire.OrderTradeUpdate):
+            pair = await self.trading_pair_associated_to_exchange_symbol(event.order.symbol)
+            trade = wire.trade_update_from_event(event, pair, self._trade_fee_schema)
+            if trade is not None:
+                self._order_tracker.process_trade_update(trade)
+            self._order_tracker.process_order_update(wire.order_update_from_event(event, pair))
+        elif isinstance(event, wire.AccountUpdate):
+            await self._apply_account_update(event)
+        elif isinstance(event, wire.AccountConfigUpdate) and event.leverage_config is not None:
+            config = event.leverage_config
+            pair = await self.trading_pair_associated_to_exchange_symbol(config.symbol)
+            self._perpetual_trading.set_leverage(pair, config.leverage)
+
+    async def _apply_account_update(self, event: wire.AccountUpdate) -> None:
+        """Wallet balances and positions as pushed. ACCOUNT_UPDATE carries no available balance,
+        so the available amount is refreshed from REST right after."""
+        for balance in event.account.balances:
+            available = self.get_available_balance(balance.asset)
+            self._set_balance(balance.asset, balance.wallet_balance, available)
+        for entry in event.account.positions:
+            pair = self.trading_pair_symbol_map().get(entry.symbol)
+            if pair is None:
+                continue
+            side = wire.position_side_of(entry.position_side)
+            if self.position_mode is PositionMode.ONEWAY and side is not PositionSide.BOTH:
+                continue
+            self._set_position(wire.position_from_entry(entry, pair, Decimal(self.get_leverage(pair))))
+        self._poll_now.set()
+
+    # ---- error classification -------------------------------------------------------------------
+    def _is_order_not_found_error(self, exception: BaseException) -> bool:
+        code = _error_code(exception)
+        if code == CONSTANTS.ERR_NO_SUCH_ORDER:
+            return True
+        message = getattr(exception, "message", None) or ""
+        return code == CONSTANTS.ERR_CANCEL_REJECTED and CONSTANTS.UNKNOWN_ORDER_MESSAGE in message
+
+    def _is_request_exception_unknown_status(self, exception: BaseException) -> bool:
+        return _error_code(exception) in CONSTANTS.EXECUTION_STATUS_UNKNOWN_CODES
+
+    def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool:
+        return _error_code(exception) == CONSTANTS.ERR_INVALID_TIMESTAMP
