@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,53 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/suppo
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
 from connectorkit.core.enums import OrderState, OrderType
 from connectorkit.core.events import MarketEvent
-from support.fake_exchange import FakeExchange, FakeSettings
+from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
+from support.recorder import Recorder, until
 
-API_KEY = "fake-api-key-0123456789abcdef"
-API_SECRET = "fake-api-secret-fedcba9876543210"
 PAIR = "BTC-USDT"
-
-
-class Recorder:
-    """Collects every event the connector emits, in order."""
-
-    def __init__(self, connector: FakeExchange) -> None:
-        self.events: list[tuple[MarketEvent, Any]] = []
-        self._changed = asyncio.Event()
-        self._listeners = []
-        for tag in MarketEvent:
-            listener = self._make_listener(tag)
-            self._listeners.append(listener)
-            connector.add_listener(tag, listener)
-
-    def _make_listener(self, tag: MarketEvent) -> Callable[[Any], None]:
-        def listener(payload: Any) -> None:
-            self.events.append((tag, payload))
-            self._changed.set()
-
-        return listener
-
-    def of(self, tag: MarketEvent, order_id: str | None = None) -> list[Any]:
-        return [p for t, p in self.events if t is tag and (order_id is None or p.order_id == order_id)]
-
-    def tags(self, order_id: str) -> list[MarketEvent]:
-        return [t for t, p in self.events if getattr(p, "order_id", None) == order_id]
-
-    async def wait_for(self, tag: MarketEvent, order_id: str | None = None, count: int = 1) -> list[Any]:
-        async with asyncio.timeout(5):
-            while len(self.of(tag, order_id)) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.of(tag, order_id)
-
-
-async def until(predicate: Callable[[], bool], what: str) -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -235,6 +192,10 @@ async def test_unknown_status_never_created_becomes_lost(
     assert order_id in connector.order_tracker.lost_orders
     status_polls = [p for m, path, p in server.requests if m == "GET" and path == "/api/order"]
     assert len(status_polls) >= 3
+    # Lost-order cleanup: still unknown after further checks, it is dropped from tracking.
+    await until(lambda: order_id not in connector.order_tracker.lost_orders, "lost order dropped")
+    assert connector.order_tracker.fetch_order(order_id) is not None  # still findable as finished
+    assert len(events.of(MarketEvent.OrderFailure, order_id)) == 1
 
 
 # ---------------------------------------------------------------------------------------------------

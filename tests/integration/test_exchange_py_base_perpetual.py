@@ -13,15 +13,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/support importable
 
-from test_exchange_py_base_fake import API_KEY, API_SECRET, Recorder, until
 
 from connectorkit.core.budget_checker import PerpetualBudgetChecker
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
 from connectorkit.core.events import MarketEvent
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee
-from support.fake_exchange import FakeSettings
+from support.fake_exchange import API_KEY, API_SECRET, FakeSettings
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
 from support.fake_perpetual import FakePerpetual
+from support.recorder import Recorder, until
 
 PAIR = "BTC-USDT"
 

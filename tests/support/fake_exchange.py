@@ -32,6 +32,9 @@ from connectorkit.net.ws_request import WSJSONRequest
 from support.fake_exchange_server import API_KEY_HEADER
 from support.fake_order_book_data_source import FakeOrderBookDataSource
 
+API_KEY = "fake-api-key-0123456789abcdef"
+API_SECRET = "fake-api-secret-fedcba9876543210"
+
 STATUS = {
     "NEW": OrderState.OPEN,
     "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED,

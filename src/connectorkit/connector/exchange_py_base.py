@@ -591,7 +591,10 @@ class ExchangePyBase(ExchangeBase):
     async def _trading_rules_polling_loop(self) -> None:
         while True:
             try:
-                await self._update_trading_rules()
+                if self.trading_pair_symbol_map_ready():
+                    await self._update_trading_rules()
+                else:  # shares the one initial fetch with early symbol lookups
+                    await self._ensure_trading_pair_symbol_map()
                 delay = self._settings.trading_rules_refresh_interval
             except asyncio.CancelledError:
                 raise
@@ -608,8 +611,7 @@ class ExchangePyBase(ExchangeBase):
         self._trading_rules.update({rule.trading_pair: rule for rule in rules})
 
     async def _initialize_trading_pair_symbol_map(self) -> None:
-        exchange_info = await self._request_exchange_info()
-        self._set_trading_pair_symbol_map(self._format_trading_pair_symbol_map(exchange_info))
+        await self._update_trading_rules()
 
     async def _time_sync_loop(self) -> None:
         while True:
