@@ -86,6 +86,10 @@ def illegal_chars(name: str, legal: str) -> ApiError:
     return ApiError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'.")
 
 
+def duplicate_param() -> ApiError:
+    return ApiError(-1101, "Duplicate values for a parameter detected.")
+
+
 def not_required(name: str) -> ApiError:
     return ApiError(-1106, f"Parameter '{name}' sent when not required.")
 

@@ -145,9 +145,12 @@ class ApiGateway:
                 raise err
             query = request.rel_url.raw_query_string
             body = (await request.text()) if request.can_read_body else ""
-            params = dict(parse_qsl(query, keep_blank_values=True))
+            pairs = parse_qsl(query, keep_blank_values=True)
             if body and request.content_type in ("application/x-www-form-urlencoded", ""):
-                params.update(parse_qsl(body, keep_blank_values=True))
+                pairs += parse_qsl(body, keep_blank_values=True)
+            params = dict(pairs)
+            if len(params) != len(pairs):
+                raise errors.duplicate_param()
             req = ApiRequest(request, params, None)
             ip = request.remote or "?"
             now = self.clock.now_ms()

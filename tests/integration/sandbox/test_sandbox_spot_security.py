@@ -113,3 +113,9 @@ async def test_user_stream_endpoints_need_only_the_key() -> None:
         assert (status, body) == (400, {"code": -1125, "msg": "This listenKey does not exist."})
         status, body, _ = await client.request("POST", "/api/v3/userDataStream")
         assert (status, body["code"]) == (401, -2014)
+
+
+async def test_duplicate_parameter_is_rejected() -> None:
+    async with running() as (_sb, client):
+        status, body, _ = await client.request("GET", "/api/v3/depth?symbol=BTCUSDT&symbol=ETHUSDT")
+        assert (status, body) == (400, {"code": -1101, "msg": "Duplicate values for a parameter detected."})

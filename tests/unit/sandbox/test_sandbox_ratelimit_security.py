@@ -1,0 +1,109 @@
+"""Rate-limit windows and request authentication rules, with explicit times (no wall clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectorkit.sandbox import security
+from connectorkit.sandbox.accounts import AccountRegistry
+from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
+
+RULES = (
+    RateLimitRule("REQUEST_WEIGHT", "MINUTE", 1, 10),
+    RateLimitRule("ORDERS", "SECOND", 10, 2),
+)
+T0 = 1_700_000_080_000  # 40 s into a minute
+
+
+def test_weight_window_is_aligned_and_resets() -> None:
+    limiter = RateLimiter(RULES, ban_after_violations=5)
+    assert limiter.charge_weight("ip", 6, T0) == {"X-MBX-USED-WEIGHT-1M": "6"}
+    with pytest.raises(ApiError) as err:
+        limiter.charge_weight("ip", 5, T0 + 1000)
+    assert err.value.http_status == 429 and err.value.code == -1003
+    assert err.value.headers["Retry-After"] == "19"  # seconds to the next minute
+    assert err.value.headers["X-MBX-USED-WEIGHT-1M"] == "6"  # a refused request adds nothing
+    assert limiter.charge_weight("other-ip", 5, T0) == {"X-MBX-USED-WEIGHT-1M": "5"}  # per IP
+    assert limiter.charge_weight("ip", 5, T0 + 20_000) == {"X-MBX-USED-WEIGHT-1M": "5"}  # new minute
+
+
+def test_repeated_violations_ban_with_418_until_ban_ends() -> None:
+    limiter = RateLimiter(RULES, ban_after_violations=2, ban_ms=60_000)
+    limiter.charge_weight("ip", 10, T0)
+    codes = []
+    for i in range(3):
+        with pytest.raises(ApiError) as err:
+            limiter.charge_weight("ip", 1, T0 + i)
+        codes.append(err.value.http_status)
+    assert codes == [429, 429, 418]
+    with pytest.raises(ApiError) as err:
+        limiter.charge_weight("ip", 1, T0 + 30_000)  # new window, but still banned
+    assert err.value.http_status == 418 and err.value.headers["Retry-After"] == "31"
+    assert limiter.charge_weight("ip", 1, T0 + 60_003) == {"X-MBX-USED-WEIGHT-1M": "1"}
+
+
+def test_order_counts_per_account() -> None:
+    limiter = RateLimiter(RULES)
+    assert limiter.charge_order(1, T0) == {"X-MBX-ORDER-COUNT-10S": "1"}
+    assert limiter.charge_order(1, T0 + 1) == {"X-MBX-ORDER-COUNT-10S": "2"}
+    with pytest.raises(ApiError) as err:
+        limiter.charge_order(1, T0 + 2)
+    assert err.value.msg == "Too many new orders; current limit is 2 orders per 10 SECOND."
+    assert limiter.charge_order(2, T0 + 2) == {"X-MBX-ORDER-COUNT-10S": "1"}
+    assert limiter.charge_order(1, T0 + 10_000) == {"X-MBX-ORDER-COUNT-10S": "1"}
+
+
+def test_exchange_info_shape_of_a_rule() -> None:
+    assert RULES[0].exchange_info() == {
+        "rateLimitType": "REQUEST_WEIGHT",
+        "interval": "MINUTE",
+        "intervalNum": 1,
+        "limit": 10,
+    }
+
+
+def test_timestamp_window_rules() -> None:
+    now = 1_000_000
+    security.check_timestamp({"timestamp": str(now - 5000)}, now)  # exactly the default window
+    with pytest.raises(ApiError, match="outside of the recvWindow"):
+        security.check_timestamp({"timestamp": str(now - 5001)}, now)
+    security.check_timestamp({"timestamp": str(now + 999)}, now)
+    with pytest.raises(ApiError, match="1000ms ahead"):
+        security.check_timestamp({"timestamp": str(now + 1000)}, now)
+    security.check_timestamp({"timestamp": str(now - 59_000), "recvWindow": "60000"}, now)
+    with pytest.raises(ApiError) as err:
+        security.check_timestamp({"timestamp": str(now), "recvWindow": "60001"}, now)
+    assert err.value.code == -1131
+    with pytest.raises(ApiError) as err:
+        security.check_timestamp({"timestamp": "soon"}, now)
+    assert err.value.code == -1100
+
+
+def test_signature_is_over_query_then_body_without_signature() -> None:
+    secret = "s3cr3t"
+    query, body = "symbol=BTCUSDT&side=BUY", "quantity=1&timestamp=5"
+    sig = security.sign(secret, query + body)
+    security.check_signature(secret, query, body + "&signature=" + sig)
+    security.check_signature(secret, query + "&signature=" + sig.upper(), body)  # not case sensitive
+    with pytest.raises(ApiError) as err:
+        security.check_signature(secret, query.replace("BUY", "SELL"), body + "&signature=" + sig)
+    assert err.value.code == -1022
+    with pytest.raises(ApiError) as err:
+        security.check_signature(secret, query, body)
+    assert err.value.code == -1102
+
+
+def test_api_key_checks() -> None:
+    registry = AccountRegistry()
+    account = registry.create()
+    assert len(account.api_key) == 64 and account.api_key.isalnum()
+    assert security.authenticate_key(registry, account.api_key) is account
+    for bad in (None, "", "has space", "x" * 200):
+        with pytest.raises(ApiError) as err:
+            security.authenticate_key(registry, bad)
+        assert err.value.code == -2014
+    with pytest.raises(ApiError) as err:
+        security.authenticate_key(registry, "a" * 64)
+    assert err.value.code == -2015
+    assert account.secret not in repr(account)
