@@ -143,6 +143,16 @@ def test_fill_before_placement_answer(connector: FakeConnector, tracker: ClientO
     assert tracker.fetch_order("c1").current_state is OrderState.PARTIALLY_FILLED  # type: ignore[union-attr]
 
 
+def test_report_with_foreign_client_id_is_routed_by_exchange_id(
+    connector: FakeConnector, tracker: ClientOrderTracker
+) -> None:
+    tracker.process_order_update(_status(OrderState.OPEN))
+    assert tracker.process_order_update(_status(OrderState.CANCELED, cid="cancel-req-1", eid="ex1"))
+    assert connector.tags == [E.BuyOrderCreated, E.OrderCancelled]
+    assert connector.log[-1][1].order_id == "c1"
+    assert tracker.active_orders == {}
+
+
 def test_backward_and_repeated_states_are_ignored(
     connector: FakeConnector, tracker: ClientOrderTracker
 ) -> None:

@@ -177,6 +177,19 @@ def test_update_matching_by_ids(caplog: pytest.LogCaptureFixture) -> None:
     assert order.update_with_order_update(wrong_pair) is False
 
 
+def test_update_with_other_client_id_applies_by_exchange_id() -> None:
+    """The issue's rule: an update applies when its client id *or* its exchange id matches."""
+    order = _order()
+    foreign = OrderUpdate(PAIR, 102.0, OrderState.CANCELED, client_order_id="x1", exchange_order_id="ex1")
+    assert order.update_with_order_update(foreign) is False  # our exchange id is not known yet
+    order.update_with_order_update(_status(OrderState.OPEN))
+    assert order.update_with_trade_update(_trade("t1", "1", client_id="x1")) is True
+    assert order.update_with_order_update(foreign) is True
+    assert order.current_state is OrderState.CANCELED
+    assert order.executed_amount_base == Decimal(1)
+    assert order.update_with_trade_update(_trade("t2", "1", client_id="c2", exchange_id="ex2")) is False
+
+
 # -- trade updates ---------------------------------------------------------------------------------
 
 

@@ -398,24 +398,29 @@ class InFlightOrder:
     # -- updates -----------------------------------------------------------------------------
 
     def _matches(self, client_order_id: str | None, exchange_order_id: str | None, what: str) -> bool:
-        """An update applies when its client id matches, or (without one) its exchange id does.
+        """An update applies when its client id matches, or its exchange id matches the known one.
 
         An update naming our client id with a different exchange id is contradictory and refused.
+        One naming another client id with our exchange id applies: the exchange's id is the
+        stronger proof (e.g. a cancel report that carries the cancel request's own client id).
         """
-        if client_order_id is not None and client_order_id != self.client_order_id:
-            return False
-        if (
-            exchange_order_id is not None
-            and self.exchange_order_id is not None
-            and exchange_order_id != self.exchange_order_id
-        ):
-            if client_order_id is not None:
+        known_exchange_id = exchange_order_id is not None and self.exchange_order_id is not None
+        if client_order_id == self.client_order_id:
+            if known_exchange_id and exchange_order_id != self.exchange_order_id:
                 logger.warning(
                     "%s for %s names exchange id %s but the order has %s; ignored",
                     what, self.client_order_id, exchange_order_id, self.exchange_order_id,
                 )
-            return False
-        return client_order_id is not None or exchange_order_id == self.exchange_order_id
+                return False
+            return True
+        if known_exchange_id and exchange_order_id == self.exchange_order_id:
+            if client_order_id is not None:
+                logger.debug(
+                    "%s names client id %s for exchange id %s of order %s; applied by exchange id",
+                    what, client_order_id, exchange_order_id, self.client_order_id,
+                )
+            return True
+        return False
 
     def can_transition_to(self, new_state: OrderState) -> bool:
         """Whether a status report of ``new_state`` would move this order forward."""
