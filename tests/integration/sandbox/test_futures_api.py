@@ -622,3 +622,20 @@ async def test_futures_state_survives_a_clean_restart(tmp_path: Path, session: a
         lp2 = client(sb2, session)
         await market(lp2, "SELL", "0.020")
         assert (await position(c2))["positionAmt"] == "0.030"
+
+
+async def test_v3_account_endpoints(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    assert await c.ok("GET", "/fapi/v3/positionRisk") == []  # nothing open yet
+    await limit(lp, "SELL", "0.010", "30000.0")
+    await market(c, "BUY", "0.010")
+    rows = await c.ok("GET", "/fapi/v3/positionRisk")
+    assert_same_shape(rows, doc_example("trade_rest_position_information_v3"))
+    assert [(r["symbol"], r["positionAmt"], r["marginAsset"]) for r in rows] == [("BTCUSDT", "0.010", "USDT")]
+    info = await c.ok("GET", "/fapi/v3/account")
+    assert_same_shape(info, doc_example("account_rest_account_information_v3"))
+    assert [p["symbol"] for p in info["positions"]] == ["BTCUSDT"]
+    balance = await c.ok("GET", "/fapi/v3/balance")
+    assert_same_shape(balance, doc_example("account_rest_futures_account_balance_v3"))
+    # same rows as V2 (values may move between the two calls: BTCUSDT funds every 300 ms here)
+    assert [b["asset"] for b in balance] == [b["asset"] for b in await c.ok("GET", "/fapi/v2/balance")]

@@ -174,14 +174,14 @@ def test_account_update_shapes_for_order_and_funding() -> None:
     event = wire.account_update(
         reason="ORDER",
         balances=[("USDT", acct.balance("USDT"), D(0))],
-        positions=[wire.position_update(pos, D(30100))],
+        positions=[wire.position_update(pos, MARKETS["BTCUSDT"], D(30100))],
         event_time=T0 + 1,
         transaction_time=T0,
     )
     assert_same_shape(event, doc_example("uds_event_balance_and_position_update"))
     p = event["a"]["P"][0]
     assert (p["pa"], p["ep"], p["up"], p["mt"], p["ps"]) == (
-        "0.01",
+        "0.010",
         "30000.00000000",
         "1.00000000",
         "cross",
@@ -206,10 +206,10 @@ def test_rest_account_shapes() -> None:
         "ETHUSDT", TradeType.SELL, PositionSide.BOTH, D("0.1"), D(2000), is_maker=True, trade_id=1, time_ms=T0
     )
     marks = {"BTCUSDT": D(30000), "ETHUSDT": D(1990)}
-    info = wire.account_v2(acct, MARKETS, marks, [make_order()], T0)
+    info = wire.account_v2(acct, MARKETS, marks, [make_order()])
     assert_same_shape(info, doc_example("account_rest_account_information_v2"))
     eth = next(p for p in info["positions"] if p["symbol"] == "ETHUSDT")
-    assert (eth["positionAmt"], eth["unrealizedProfit"], eth["leverage"]) == ("-0.1", "1.00000000", "20")
+    assert (eth["positionAmt"], eth["unrealizedProfit"], eth["leverage"]) == ("-0.100", "1.00000000", "20")
     assert info["totalUnrealizedProfit"] == "1.00000000"
     btc = next(p for p in info["positions"] if p["symbol"] == "BTCUSDT")
     assert btc["bidNotional"] == "300.00100"
@@ -281,3 +281,37 @@ def test_exchange_info_shape() -> None:
 def test_every_fixture_names_its_doc_page(name: str) -> None:
     data = json.loads((FIXTURES / f"{name}.json").read_text())
     assert data["doc"].startswith("https://developers.binance.com/docs/derivatives/usds-margined-futures/")
+
+
+def test_v3_account_and_position_risk_list_only_active_positions() -> None:
+    contracts = {s: m.contract() for s, m in MARKETS.items()}
+    acct = new_account(contracts, {"USDT": D(1000)}, T0)
+    acct.apply_fill(
+        "ETHUSDT", TradeType.BUY, PositionSide.BOTH, D("0.5"), D(2000), is_maker=False, trade_id=1, time_ms=T0
+    )
+    order = make_order()  # a resting BTC bid, no BTC position
+    acct.reserve_order(7, "BTCUSDT", TradeType.BUY, PositionSide.BOTH, D("30000.10"), D("0.010"), False)
+    marks = {"BTCUSDT": D(30000), "ETHUSDT": D(2010)}
+    rows = wire.position_risk_v3(acct, MARKETS, marks, [order], None)
+    assert_same_shape(rows, doc_example("trade_rest_position_information_v3"))
+    by_symbol = {r["symbol"]: r for r in rows}
+    assert set(by_symbol) == {"BTCUSDT", "ETHUSDT"}
+    btc, eth = by_symbol["BTCUSDT"], by_symbol["ETHUSDT"]
+    assert (btc["positionAmt"], btc["openOrderInitialMargin"], btc["bidNotional"]) == (
+        "0.000",
+        "15.00005000",  # 300.001 / 20
+        "300.00100",
+    )
+    assert (eth["positionAmt"], eth["positionInitialMargin"], eth["maintMargin"]) == (
+        "0.500",
+        "50.25000000",  # 1005 / 20
+        "5.02500000",  # 1005 * 0.005
+    )
+    assert wire.position_risk_v3(acct, MARKETS, marks, [order], "ETHUSDT") == [eth]
+    info = wire.account_v3(acct, MARKETS, marks, [order])
+    assert_same_shape(info, doc_example("account_rest_account_information_v3"))
+    assert {p["symbol"] for p in info["positions"]} == {"BTCUSDT", "ETHUSDT"}
+    assert info["totalOpenOrderInitialMargin"] == "15.00005000"
+    assert_same_shape(
+        wire.balance_v2(acct, marks, "sb1"), doc_example("account_rest_futures_account_balance_v3")
+    )

@@ -467,12 +467,20 @@ class FuturesAccount:
         )
 
     @_exact
-    def open_order_initial_margin(self, asset: str, extra: _Reservation | None = None) -> Decimal:
+    def open_order_initial_margin(
+        self,
+        asset: str,
+        extra: _Reservation | None = None,
+        *,
+        symbol: str | None = None,
+        position_side: PositionSide | None = None,
+    ) -> Decimal:
         """Initial margin of the opening part of open orders, at their limit price.
 
         Closing orders need none. In one-way mode an order on the side opposite to the
         position first consumes what is left of the position to reduce (earliest order first)
-        and only the rest opens; that rest is margined.
+        and only the rest opens; that rest is margined. ``symbol`` / ``position_side`` restrict
+        the sum to one position (per-position rows of the account endpoints).
         """
         reservations = list(self._orders.values())
         if extra is not None:
@@ -493,7 +501,10 @@ class FuturesAccount:
                 used = min(opening, left_to_reduce[key])
                 left_to_reduce[key] -= used
                 opening -= used
-            total += initial_margin(opening * res.price, self.leverage_of(res.symbol))
+            if (symbol is None or res.symbol == symbol) and (
+                position_side is None or res.position_side is position_side
+            ):
+                total += initial_margin(opening * res.price, self.leverage_of(res.symbol))
         return total
 
     @_exact

@@ -398,7 +398,7 @@ class FuturesExchange:
                     wire.account_update(
                         reason="ORDER",
                         balances=[(leg.commission_asset, leg.wallet_balance, Decimal(0))],
-                        positions=[wire.position_update(leg.position, mark)],
+                        positions=[wire.position_update(leg.position, market, mark)],
                         event_time=now,
                         transaction_time=fill.time,
                     ),

@@ -192,7 +192,13 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
     async def account_v2(req: ApiRequest) -> Any:
         """Account REST, "Account Information V2 (USER_DATA)": GET /fapi/v2/account."""
         aid = req.acct.account_id
-        return wire.account_v2(ex.account(aid), ex.markets, ex.mark_prices(), ex.open_orders(aid), now())
+        return wire.account_v2(ex.account(aid), ex.markets, ex.mark_prices(), ex.open_orders(aid))
+
+    @gw.endpoint(weight=5, security="SIGNED")
+    async def account_v3(req: ApiRequest) -> Any:
+        """Account REST, "Account Information V3 (USER_DATA)": GET /fapi/v3/account."""
+        aid = req.acct.account_id
+        return wire.account_v3(ex.account(aid), ex.markets, ex.mark_prices(), ex.open_orders(aid))
 
     @gw.endpoint(weight=5, security="SIGNED")
     async def balance_v2(req: ApiRequest) -> Any:
@@ -212,6 +218,16 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
             for m in markets
             for side in acct.position_sides()
         ]
+
+    @gw.endpoint(weight=5, security="SIGNED")
+    async def position_risk_v3(req: ApiRequest) -> Any:
+        """Trade REST, "Position Information V3 (USER_DATA)": GET /fapi/v3/positionRisk."""
+        aid = req.acct.account_id
+        symbol = req.get("symbol")
+        if symbol is not None:
+            ex.market(symbol)
+        acct, orders = ex.account(aid), ex.open_orders(aid)
+        return wire.position_risk_v3(acct, ex.markets, ex.mark_prices(), orders, symbol)
 
     @gw.endpoint(weight=30, security="SIGNED")
     async def income(req: ApiRequest) -> Any:
@@ -282,6 +298,10 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
     r.add_get("/fapi/v1/positionSide/dual", get_position_mode)
     r.add_get("/fapi/v2/account", account_v2)
     r.add_get("/fapi/v2/balance", balance_v2)
+    # "Futures Account Balance V3" answers exactly like V2.
+    r.add_get("/fapi/v3/balance", balance_v2)
+    r.add_get("/fapi/v3/account", account_v3)
+    r.add_get("/fapi/v3/positionRisk", position_risk_v3)
     r.add_get("/fapi/v2/positionRisk", position_risk_v2)
     r.add_get("/fapi/v1/income", income)
     r.add_post("/fapi/v1/listenKey", listen_key_create)

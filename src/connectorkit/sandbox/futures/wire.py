@@ -39,6 +39,11 @@ def money(value: Decimal, places: int = 8) -> str:
     return f"{whole}.{frac}" if frac else whole
 
 
+def position_amount(pos: Position, market: FuturesMarket) -> str:
+    """Position size with the contract's ``quantityPrecision`` decimals (``"0.000"``), never rounded."""
+    return money(pos.amount, market.quantity_precision)
+
+
 def avg_price(order: Order) -> str:
     """Average fill price; a quotient, so rounded half-even to 8 decimals (Binance shows it rounded)."""
     if order.executed_qty <= 0:
@@ -153,11 +158,11 @@ def order_trade_update(
     }
 
 
-def position_update(pos: Position, mark: Decimal) -> Json:
+def position_update(pos: Position, market: FuturesMarket, mark: Decimal) -> Json:
     """One entry of ``P`` in "Event: Balance and Position Update"."""
     return {
         "s": pos.symbol,
-        "pa": fmt(pos.amount),
+        "pa": position_amount(pos, market),
         "ep": money(pos.entry_price),
         "bep": money(pos.entry_price),
         "cr": money(pos.realized_pnl),
@@ -199,7 +204,7 @@ def position_risk_v2(
     """Trade REST, "Position Information V2" (``GET /fapi/v2/positionRisk``) row; cross margin only."""
     return {
         "symbol": pos.symbol,
-        "positionAmt": fmt(pos.amount),
+        "positionAmt": position_amount(pos, market),
         "entryPrice": money(pos.entry_price),
         "breakEvenPrice": money(pos.entry_price),
         "markPrice": fmt(mark),
@@ -224,59 +229,93 @@ def _side_notional(orders: Iterable[Order], side: Side) -> Decimal:
     )
 
 
-def account_v2(
-    acct: FuturesAccount,
-    markets: dict[str, FuturesMarket],
-    marks: dict[str, Decimal],
-    open_orders: list[Order],
-    now_ms: int,
-) -> Json:
-    """Account REST, "Account Information V2" (``GET /fapi/v2/account``), single-asset mode."""
-    assets = []
+def _asset_rows(acct: FuturesAccount, marks: dict[str, Decimal], *, v2: bool) -> list[Json]:
+    """``assets`` of "Account Information V2/V3" (V3 drops ``marginAvailable``)."""
+    rows = []
     for asset in acct.assets():
         wallet = acct.balance(asset)
         upnl = acct.unrealized_pnl(asset, marks)
         pim = acct.position_initial_margin(asset, marks)
         oim = acct.open_order_initial_margin(asset)
         avail = acct.available_balance(asset, marks)
-        assets.append(
-            {
-                "asset": asset,
-                "walletBalance": money(wallet),
-                "unrealizedProfit": money(upnl),
-                "marginBalance": money(wallet + upnl),
-                "maintMargin": money(acct.maint_margin(asset, marks)),
-                "initialMargin": money(pim + oim),
-                "positionInitialMargin": money(pim),
-                "openOrderInitialMargin": fmt(oim),
-                "crossWalletBalance": money(wallet),
-                "crossUnPnl": money(upnl),
-                "availableBalance": money(avail),
-                "maxWithdrawAmount": money(max(ZERO, min(wallet, avail))),
-                "marginAvailable": True,
-                "updateTime": acct.wallet_update_time.get(asset, 0),
-            }
-        )
+        row: Json = {
+            "asset": asset,
+            "walletBalance": money(wallet),
+            "unrealizedProfit": money(upnl),
+            "marginBalance": money(wallet + upnl),
+            "maintMargin": money(acct.maint_margin(asset, marks)),
+            "initialMargin": money(pim + oim),
+            "positionInitialMargin": money(pim),
+            "openOrderInitialMargin": money(oim),
+            "crossWalletBalance": money(wallet),
+            "crossUnPnl": money(upnl),
+            "availableBalance": money(avail),
+            "maxWithdrawAmount": money(max(ZERO, min(wallet, avail))),
+            "marginAvailable": True,
+            "updateTime": acct.wallet_update_time.get(asset, 0),
+        }
+        if not v2:
+            del row["marginAvailable"]
+        rows.append(row)
+    return rows
+
+
+_TOTALS = {
+    "totalInitialMargin": "initialMargin",
+    "totalMaintMargin": "maintMargin",
+    "totalWalletBalance": "walletBalance",
+    "totalUnrealizedProfit": "unrealizedProfit",
+    "totalMarginBalance": "marginBalance",
+    "totalPositionInitialMargin": "positionInitialMargin",
+    "totalOpenOrderInitialMargin": "openOrderInitialMargin",
+    "totalCrossWalletBalance": "crossWalletBalance",
+    "totalCrossUnPnl": "crossUnPnl",
+    "availableBalance": "availableBalance",
+    "maxWithdrawAmount": "maxWithdrawAmount",
+}
+
+
+def _totals(assets: list[Json]) -> Json:
+    """Single-asset mode: the account totals are the USDT asset's figures."""
     usdt = next((a for a in assets if a["asset"] == "USDT"), None)
+    return {k: (usdt[v] if usdt is not None else "0.00000000") for k, v in _TOTALS.items()}
 
-    def total(key: str) -> str:
-        return str(usdt[key]) if usdt is not None else "0.00000000"
 
+def _position_margins(
+    acct: FuturesAccount, market: FuturesMarket, pos: Position, mark: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(position initial margin, open-order initial margin, maintenance margin) of one position."""
+    pim = initial_margin(pos.notional(mark), acct.leverage_of(pos.symbol)) if pos.amount else ZERO
+    oim = acct.open_order_initial_margin(market.margin_asset, symbol=pos.symbol, position_side=pos.side)
+    return pim, oim, abs(pos.notional(mark)) * market.maint_margin_rate
+
+
+def account_v2(
+    acct: FuturesAccount,
+    markets: dict[str, FuturesMarket],
+    marks: dict[str, Decimal],
+    open_orders: list[Order],
+) -> Json:
+    """Account REST, "Account Information V2" (``GET /fapi/v2/account``), single-asset mode.
+
+    ``positions`` lists every symbol, on the sides of the current position mode.
+    """
+    assets = _asset_rows(acct, marks, v2=True)
     positions = []
     for symbol, market in markets.items():
         mark = marks[symbol]
         sym_orders = [o for o in open_orders if o.symbol == symbol]
         for side in acct.position_sides():
             pos = acct.position(symbol, side)
-            pim = _im(acct, pos, mark)
+            pim, oim, mm = _position_margins(acct, market, pos, mark)
             positions.append(
                 {
                     "symbol": symbol,
-                    "initialMargin": money(pim),
-                    "maintMargin": money(abs(pos.notional(mark)) * market.maint_margin_rate),
+                    "initialMargin": money(pim + oim),
+                    "maintMargin": money(mm),
                     "unrealizedProfit": money(pos.unrealized_pnl(mark)),
                     "positionInitialMargin": money(pim),
-                    "openOrderInitialMargin": "0",
+                    "openOrderInitialMargin": money(oim),
                     "leverage": str(acct.leverage_of(symbol)),
                     "isolated": False,
                     "entryPrice": money(pos.entry_price),
@@ -284,7 +323,7 @@ def account_v2(
                     "bidNotional": fmt(_side_notional(sym_orders, Side.BUY)),
                     "askNotional": fmt(_side_notional(sym_orders, Side.SELL)),
                     "positionSide": side.value,
-                    "positionAmt": fmt(pos.amount),
+                    "positionAmt": position_amount(pos, market),
                     "updateTime": pos.update_time,
                 }
             )
@@ -297,24 +336,95 @@ def account_v2(
         "updateTime": 0,
         "multiAssetsMargin": False,
         "tradeGroupId": -1,
-        "totalInitialMargin": total("initialMargin"),
-        "totalMaintMargin": total("maintMargin"),
-        "totalWalletBalance": total("walletBalance"),
-        "totalUnrealizedProfit": total("unrealizedProfit"),
-        "totalMarginBalance": total("marginBalance"),
-        "totalPositionInitialMargin": total("positionInitialMargin"),
-        "totalOpenOrderInitialMargin": total("openOrderInitialMargin"),
-        "totalCrossWalletBalance": total("crossWalletBalance"),
-        "totalCrossUnPnl": total("crossUnPnl"),
-        "availableBalance": total("availableBalance"),
-        "maxWithdrawAmount": total("maxWithdrawAmount"),
+        **_totals(assets),
         "assets": assets,
         "positions": positions,
     }
 
 
-def _im(acct: FuturesAccount, pos: Position, mark: Decimal) -> Decimal:
-    return initial_margin(pos.notional(mark), acct.leverage_of(pos.symbol)) if pos.amount else ZERO
+def _active_positions(
+    acct: FuturesAccount, markets: dict[str, FuturesMarket], open_orders: list[Order], symbol: str | None
+) -> list[tuple[FuturesMarket, Position, list[Order]]]:
+    """Positions the V3 endpoints list: only symbols with a position or open orders."""
+    out = []
+    for sym, market in markets.items():
+        if symbol is not None and sym != symbol:
+            continue
+        sym_orders = [o for o in open_orders if o.symbol == sym]
+        for side in acct.position_sides():
+            pos = acct.position(sym, side)
+            if pos.amount or any(position_side(o) is side for o in sym_orders):
+                out.append((market, pos, sym_orders))
+    return out
+
+
+def account_v3(
+    acct: FuturesAccount,
+    markets: dict[str, FuturesMarket],
+    marks: dict[str, Decimal],
+    open_orders: list[Order],
+) -> Json:
+    """Account REST, "Account Information V3" (``GET /fapi/v3/account``), single-asset mode."""
+    assets = _asset_rows(acct, marks, v2=False)
+    positions = []
+    for market, pos, _ in _active_positions(acct, markets, open_orders, None):
+        mark = marks[market.symbol]
+        pim, oim, mm = _position_margins(acct, market, pos, mark)
+        positions.append(
+            {
+                "symbol": pos.symbol,
+                "positionSide": pos.side.value,
+                "positionAmt": position_amount(pos, market),
+                "unrealizedProfit": money(pos.unrealized_pnl(mark)),
+                "isolatedMargin": "0.00000000",
+                "notional": money(pos.notional(mark)),
+                "isolatedWallet": "0",
+                "initialMargin": money(pim + oim),
+                "maintMargin": money(mm),
+                "updateTime": pos.update_time,
+            }
+        )
+    return {**_totals(assets), "assets": assets, "positions": positions}
+
+
+def position_risk_v3(
+    acct: FuturesAccount,
+    markets: dict[str, FuturesMarket],
+    marks: dict[str, Decimal],
+    open_orders: list[Order],
+    symbol: str | None,
+) -> list[Json]:
+    """Trade REST, "Position Information V3" (``GET /fapi/v3/positionRisk``): positions or open orders."""
+    rows = []
+    for market, pos, sym_orders in _active_positions(acct, markets, open_orders, symbol):
+        mark = marks[market.symbol]
+        pim, oim, mm = _position_margins(acct, market, pos, mark)
+        side_orders = [o for o in sym_orders if position_side(o) is pos.side]
+        rows.append(
+            {
+                "symbol": pos.symbol,
+                "positionSide": pos.side.value,
+                "positionAmt": position_amount(pos, market),
+                "entryPrice": money(pos.entry_price),
+                "breakEvenPrice": money(pos.entry_price),
+                "markPrice": money(mark),
+                "unRealizedProfit": money(pos.unrealized_pnl(mark)),
+                "liquidationPrice": "0",
+                "isolatedMargin": "0",
+                "notional": money(pos.notional(mark)),
+                "marginAsset": market.margin_asset,
+                "isolatedWallet": "0",
+                "initialMargin": money(pim + oim),
+                "maintMargin": money(mm),
+                "positionInitialMargin": money(pim),
+                "openOrderInitialMargin": money(oim),
+                "adl": 0,
+                "bidNotional": fmt(_side_notional(side_orders, Side.BUY)),
+                "askNotional": fmt(_side_notional(side_orders, Side.SELL)),
+                "updateTime": pos.update_time,
+            }
+        )
+    return rows
 
 
 def balance_v2(acct: FuturesAccount, marks: dict[str, Decimal], alias: str) -> list[Json]:
