@@ -111,6 +111,17 @@ def test_updates_need_an_order_id_and_valid_money() -> None:
         TradeUpdate("t1", "c1", None, PAIR, 1.0, 9.0, Decimal(1), Decimal(9), AddedToCostTradeFee())  # type: ignore[arg-type]
 
 
+def test_order_update_keeps_a_read_only_copy_of_misc_updates() -> None:
+    misc: dict[str, object] = {"error_type": "Rejected"}
+    update = _status(OrderState.FAILED, misc_updates=misc)
+    misc["error_type"] = "changed later"
+    assert update.misc_updates == {"error_type": "Rejected"}
+    with pytest.raises(TypeError):
+        update.misc_updates["error_type"] = "x"  # type: ignore[index]
+    with pytest.raises(InvalidFieldError, match="misc_updates"):
+        _status(OrderState.FAILED, misc_updates=["error_type"])
+
+
 # -- order updates ----------------------------------------------------------------------------------
 
 

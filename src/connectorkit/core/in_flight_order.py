@@ -25,6 +25,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, TypedDict, TypeVar
 
 from connectorkit.core.decimal_utils import InvalidFieldError, require_str, split_trading_pair, to_decimal
@@ -127,6 +128,11 @@ class OrderUpdate:
         _optional_id(self.exchange_order_id, "exchange_order_id")
         if self.client_order_id is None and self.exchange_order_id is None:
             raise InvalidFieldError("client_order_id", "an order update needs a client or exchange order id")
+        if self.misc_updates is not None:
+            if not isinstance(self.misc_updates, Mapping):
+                raise InvalidFieldError("misc_updates", f"expected a mapping, got {self.misc_updates!r}")
+            # A read-only copy: the caller's dict may be reused or changed after the update is queued.
+            object.__setattr__(self, "misc_updates", MappingProxyType(dict(self.misc_updates)))
 
 
 class TradeUpdateJson(TypedDict):
