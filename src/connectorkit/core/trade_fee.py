@@ -485,11 +485,18 @@ _FEE_CLASSES: dict[str, type[TradeFeeBase]] = {
 """Concrete fee classes by their JSON ``fee_type``."""
 
 
-def _combined_flat_fees(
-    schema_fees: tuple[TokenAmount, ...], extra: Iterable[TokenAmount | tuple[str, DecimalLike]] | None
-) -> list[TokenAmount]:
-    """A fresh list of the schema's fixed fees followed by the extra ones (the schema is untouched)."""
-    return [*schema_fees, *_coerce_fee_list(extra, "extra_flat_fees")]
+def _schema_fee_parts(
+    fee_schema: TradeFeeSchema,
+    is_maker: bool,
+    extra_flat_fees: Iterable[TokenAmount | tuple[str, DecimalLike]] | None,
+) -> tuple[Decimal, str | None, list[TokenAmount]]:
+    """``(percent, percent_token, flat_fees)`` for a maker or taker under ``fee_schema``: a fresh
+    list of the schema's fixed fees followed by the extra ones (the schema is never touched)."""
+    maker = _require_bool(is_maker, "is_maker")
+    percent = fee_schema.maker_percent_fee_decimal if maker else fee_schema.taker_percent_fee_decimal
+    fixed = fee_schema.maker_fixed_fees if maker else fee_schema.taker_fixed_fees
+    extra = _coerce_fee_list(extra_flat_fees, "extra_flat_fees")
+    return percent, fee_schema.percent_fee_token, [*fixed, *extra]
 
 
 def build_trade_fee(
@@ -499,16 +506,8 @@ def build_trade_fee(
     extra_flat_fees: Iterable[TokenAmount | tuple[str, DecimalLike]] | None = None,
 ) -> TradeFeeBase:
     """The spot fee one order would pay under ``fee_schema`` as maker or taker."""
-    maker = _require_bool(is_maker, "is_maker")
-    return TradeFeeBase.new_spot_fee(
-        fee_schema,
-        trade_type,
-        percent=fee_schema.maker_percent_fee_decimal if maker else fee_schema.taker_percent_fee_decimal,
-        percent_token=fee_schema.percent_fee_token,
-        flat_fees=_combined_flat_fees(
-            fee_schema.maker_fixed_fees if maker else fee_schema.taker_fixed_fees, extra_flat_fees
-        ),
-    )
+    parts = _schema_fee_parts(fee_schema, is_maker, extra_flat_fees)
+    return TradeFeeBase.new_spot_fee(fee_schema, trade_type, *parts)
 
 
 def build_perpetual_trade_fee(
@@ -518,13 +517,5 @@ def build_perpetual_trade_fee(
     extra_flat_fees: Iterable[TokenAmount | tuple[str, DecimalLike]] | None = None,
 ) -> TradeFeeBase:
     """The perpetual fee one order would pay under ``fee_schema`` as maker or taker."""
-    maker = _require_bool(is_maker, "is_maker")
-    return TradeFeeBase.new_perpetual_fee(
-        fee_schema,
-        position_action,
-        percent=fee_schema.maker_percent_fee_decimal if maker else fee_schema.taker_percent_fee_decimal,
-        percent_token=fee_schema.percent_fee_token,
-        flat_fees=_combined_flat_fees(
-            fee_schema.maker_fixed_fees if maker else fee_schema.taker_fixed_fees, extra_flat_fees
-        ),
-    )
+    parts = _schema_fee_parts(fee_schema, is_maker, extra_flat_fees)
+    return TradeFeeBase.new_perpetual_fee(fee_schema, position_action, *parts)
