@@ -26,6 +26,7 @@ from yarl import URL
 
 from connectorkit.sandbox import Sandbox, SandboxConfig
 from connectorkit.sandbox.futures import FuturesMarket
+from connectorkit.sandbox.futures.funding import EIGHT_HOURS_MS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_futures"
 # Fields the docs' examples carry only for trailing-stop orders (REST order / ORDER_TRADE_UPDATE).
@@ -95,14 +96,26 @@ class Client:
             return await r.json()
 
 
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
+def make_sandbox(funding_interval_ms: int = EIGHT_HOURS_MS) -> Sandbox:
     markets = [
-        FuturesMarket("BTCUSDT", "BTC", funding_interval_ms=FUNDING_MS, funding_rate=RATE),
+        FuturesMarket("BTCUSDT", "BTC", funding_interval_ms=funding_interval_ms, funding_rate=RATE),
         FuturesMarket("ETHUSDT", "ETH", tick_size=D("0.01"), min_price=D("0.01"), mid=D(2000)),
     ]
     config = SandboxConfig(listen_key_sweep_s=0.05, ws_heartbeat_s=5.0)
-    async with Sandbox(seed=7, markets=[], futures_markets=markets, simulate=False, config=config) as sb:
+    return Sandbox(seed=7, markets=[], futures_markets=markets, simulate=False, config=config)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """Funding every 8 h as on Binance, so balances only move by the test's own trades."""
+    async with make_sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+async def fast_funding_sandbox() -> AsyncIterator[Sandbox]:
+    """Funding every FUNDING_MS (the accelerated schedule)."""
+    async with make_sandbox(FUNDING_MS) as sb:
         yield sb
 
 
@@ -183,7 +196,7 @@ async def test_public_market_data_endpoints(sandbox: Sandbox, session: aiohttp.C
         prem = await r.json()
     assert_same_shape(prem, doc_example("market_rest_mark_price"))
     assert prem["lastFundingRate"] == "0.001"
-    assert prem["nextFundingTime"] % FUNDING_MS == 0
+    assert prem["nextFundingTime"] % EIGHT_HOURS_MS == 0  # 00:00, 08:00, 16:00 UTC
     async with session.get(base + "/fapi/v1/premiumIndex") as r:
         assert [p["symbol"] for p in await r.json()] == ["BTCUSDT", "ETHUSDT"]
         assert r.headers["X-MBX-USED-WEIGHT-1M"] == str(1 + 1 + 1 + 1 + 10)
@@ -458,8 +471,9 @@ async def test_user_data_stream_events(sandbox: Sandbox, session: aiohttp.Client
 
 
 async def test_funding_is_paid_within_seconds_and_booked_as_income(
-    sandbox: Sandbox, session: aiohttp.ClientSession
+    fast_funding_sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
+    sandbox = fast_funding_sandbox
     long_c, short_c = client(sandbox, session), client(sandbox, session)
     key = (await long_c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
     async with session.ws_connect(f"{sandbox.futures_ws_url}/ws/{key}") as ws:
@@ -473,12 +487,14 @@ async def test_funding_is_paid_within_seconds_and_booked_as_income(
     mark = sandbox.futures.exchange.marks["BTCUSDT"].mark_price
     assert paid < 0 and abs(paid) == D("0.1") * mark * RATE  # the long pays rate * notional
     assert event["T"] % FUNDING_MS == 0
+    # close both sides against each other: no more funding after this
+    await limit(short_c, "BUY", "0.100", "30000.0")
+    await market(long_c, "SELL", "0.100", reduceOnly="true")
     long_income = await long_c.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
     short_income = await short_c.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
-    assert long_income and short_income
+    assert long_income and len(long_income) == len(short_income)
     assert D(long_income[0]["income"]) == paid
-    n = min(len(long_income), len(short_income))
-    assert sum(D(r["income"]) for r in long_income[:n] + short_income[:n]) == 0  # zero-sum
+    assert sum(D(r["income"]) for r in long_income + short_income) == 0  # zero-sum
     wallet = D((await long_c.ok("GET", "/fapi/v2/balance"))[0]["balance"])
     all_income = await long_c.ok("GET", "/fapi/v1/income", limit=1000)
     assert wallet == sum(D(r["income"]) for r in all_income)
