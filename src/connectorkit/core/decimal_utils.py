@@ -57,6 +57,13 @@ def require_str(value: object, field: str) -> str:
     return value
 
 
+def require_bool(value: object, field: str) -> bool:
+    """Return ``value`` if it is a bool (not merely truthy), else raise :class:`InvalidFieldError`."""
+    if not isinstance(value, bool):
+        raise InvalidFieldError(field, f"expected a bool, got {value!r}")
+    return value
+
+
 def split_trading_pair(trading_pair: object, field: str = "trading_pair") -> tuple[str, str]:
     """Split a ``BASE-QUOTE`` pair into ``(base, quote)``; anything else is an InvalidFieldError."""
     pair = require_str(trading_pair, field)

@@ -28,7 +28,13 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypedDict, TypeVar
 
-from connectorkit.core.decimal_utils import InvalidFieldError, require_str, split_trading_pair, to_decimal
+from connectorkit.core.decimal_utils import (
+    InvalidFieldError,
+    require_bool,
+    require_str,
+    split_trading_pair,
+    to_decimal,
+)
 from connectorkit.core.enums import OrderState, OrderType, PositionAction, TradeType
 from connectorkit.core.rate_source import RateSource
 from connectorkit.core.trade_fee import TradeFeeBase, TradeFeeJson
@@ -177,8 +183,7 @@ class TradeUpdate:
         _money(self.fill_quote_amount, "fill_quote_amount")
         if not isinstance(self.fee, TradeFeeBase):
             raise InvalidFieldError("fee", f"expected a TradeFeeBase, got {type(self.fee).__name__}")
-        if not isinstance(self.is_taker, bool):
-            raise InvalidFieldError("is_taker", f"expected a bool, got {self.is_taker!r}")
+        require_bool(self.is_taker, "is_taker")
 
     def to_json(self) -> TradeUpdateJson:
         return {
@@ -558,10 +563,7 @@ class InFlightOrder:
             leverage=data.get("leverage", 1),
             position=_enum_member(PositionAction, data.get("position", "NIL"), "position"),
         )
-        is_lost = data.get("is_lost", False)
-        if not isinstance(is_lost, bool):
-            raise InvalidFieldError("is_lost", f"expected a bool, got {is_lost!r}")
-        order.is_lost = is_lost
+        order.is_lost = require_bool(data.get("is_lost", False), "is_lost")
         order.executed_amount_base = _decimal_string(data, "executed_amount_base")
         order.executed_amount_quote = _decimal_string(data, "executed_amount_quote")
         order.last_update_timestamp = _timestamp(data.get("last_update_timestamp"), "last_update_timestamp")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import TYPE_CHECKING, Self
 
-from connectorkit.core.decimal_utils import InvalidFieldError, split_trading_pair, to_decimal
+from connectorkit.core.decimal_utils import InvalidFieldError, require_bool, split_trading_pair, to_decimal
 from connectorkit.core.enums import OrderType, PositionAction, TradeType
 from connectorkit.core.trade_fee import (
     FeeImpactCandidate,
@@ -43,11 +43,6 @@ class _FeeView:
     price: Decimal
     order_collateral: TokenAmount | None
     potential_returns: TokenAmount | None
-
-
-def _check_bool(value: object, name: str) -> None:
-    if not isinstance(value, bool):
-        raise InvalidFieldError(name, f"expected a bool, got {value!r}")
 
 
 @dataclass
@@ -80,8 +75,8 @@ class OrderCandidate:
 
     def __post_init__(self) -> None:
         split_trading_pair(self.trading_pair)
-        _check_bool(self.is_maker, "is_maker")
-        _check_bool(self.from_total_balances, "from_total_balances")
+        require_bool(self.is_maker, "is_maker")
+        require_bool(self.from_total_balances, "from_total_balances")
         if not isinstance(self.order_type, OrderType):
             raise InvalidFieldError("order_type", f"unknown order type {self.order_type!r}")
         if not isinstance(self.order_side, TradeType):
@@ -285,7 +280,7 @@ class PerpetualOrderCandidate(OrderCandidate):
 
     def __post_init__(self) -> None:
         OrderCandidate.__post_init__(self)
-        _check_bool(self.position_close, "position_close")
+        require_bool(self.position_close, "position_close")
         self.leverage = to_decimal(self.leverage, "leverage")
         if self.leverage == 0:
             raise InvalidFieldError("leverage", "must be positive, got 0")

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Protocol, TypedDict
 from connectorkit.core.decimal_utils import (
     DecimalLike,
     InvalidFieldError,
+    require_bool,
     require_str,
     split_trading_pair,
     to_decimal,
@@ -119,12 +120,6 @@ def _optional_token(value: object, field: str) -> str | None:
     return None if value is None else require_str(value, field)
 
 
-def _require_bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidFieldError(field, f"expected a bool, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True, slots=True, init=False)
 class TradeFeeSchema:
     """How an exchange charges fees; connectors declare one as ``DEFAULT_FEES``.
@@ -152,7 +147,7 @@ class TradeFeeSchema:
         taker_fixed_fees: Iterable[TokenAmount | tuple[str, DecimalLike]] | None = None,
     ) -> None:
         token = _optional_token(percent_fee_token, "percent_fee_token")
-        deducted = _require_bool(
+        deducted = require_bool(
             buy_percent_fee_deducted_from_returns, "buy_percent_fee_deducted_from_returns"
         )
         if token is not None and deducted:
@@ -492,7 +487,7 @@ def _schema_fee_parts(
 ) -> tuple[Decimal, str | None, list[TokenAmount]]:
     """``(percent, percent_token, flat_fees)`` for a maker or taker under ``fee_schema``: a fresh
     list of the schema's fixed fees followed by the extra ones (the schema is never touched)."""
-    maker = _require_bool(is_maker, "is_maker")
+    maker = require_bool(is_maker, "is_maker")
     percent = fee_schema.maker_percent_fee_decimal if maker else fee_schema.taker_percent_fee_decimal
     fixed = fee_schema.maker_fixed_fees if maker else fee_schema.taker_fixed_fees
     extra = _coerce_fee_list(extra_flat_fees, "extra_flat_fees")
