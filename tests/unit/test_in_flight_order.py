@@ -271,6 +271,20 @@ def test_trade_for_other_order_or_pair_is_refused() -> None:
     assert order.executed_amount_base == 0
 
 
+@pytest.mark.parametrize("state", list(OrderState))
+def test_predicates_for_every_state(state: OrderState) -> None:
+    order = _order(state=state)
+    live = state in (
+        OrderState.PENDING_CREATE, OrderState.OPEN, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL
+    )
+    assert order.is_open is live
+    assert order.is_done is not live
+    assert order.is_pending_create is (state is OrderState.PENDING_CREATE)
+    assert order.is_filled is (state is OrderState.FILLED)
+    assert order.is_cancelled is (state is OrderState.CANCELED)
+    assert order.is_failure is (state is OrderState.FAILED)
+
+
 def test_open_with_full_execution_is_never_reported_open() -> None:
     data = _order().to_json()
     fill = _trade("t1", "10")
