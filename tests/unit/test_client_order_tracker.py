@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE, ClientOrderTracker
+from connectorkit.core.decimal_utils import InvalidFieldError
 from connectorkit.core.enums import OrderState, OrderType, TradeType
 from connectorkit.core.events import (
     BuyOrderCompletedEvent,
@@ -514,6 +515,23 @@ def test_raising_owner_is_logged_and_counted(caplog: pytest.LogCaptureFixture) -
         tracker.process_trade_update(_trade("t1", "10"))
     assert tracker.event_error_count == 3
     assert "c1" in tracker.recently_finished_orders
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lost_order_count_limit": 0}, "lost_order_count_limit"),
+        ({"lost_order_count_limit": 2.5}, "lost_order_count_limit"),
+        ({"finished_order_max_count": -1}, "finished_order_max_count"),
+        ({"fill_grace_period": -1.0}, "fill_grace_period"),
+        ({"fill_grace_period": float("nan")}, "fill_grace_period"),
+        ({"finished_order_retention": float("inf")}, "finished_order_retention"),
+    ],
+)
+def test_bad_settings_name_the_field(connector: FakeConnector, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidFieldError) as info:
+        ClientOrderTracker(connector, **kwargs)
+    assert info.value.field == field
 
 
 def test_owner_without_clock_is_rejected() -> None:

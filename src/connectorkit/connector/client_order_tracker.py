@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from connectorkit.core.decimal_utils import split_trading_pair
+from connectorkit.core.decimal_utils import InvalidFieldError, split_trading_pair
 from connectorkit.core.enums import OrderState, TradeType
 from connectorkit.core.events import (
     BuyOrderCompletedEvent,
@@ -57,6 +58,15 @@ logger = logging.getLogger(__name__)
 
 ORDER_NOT_FOUND_ERROR_TYPE = "OrderNotFound"
 """``error_type`` of the OrderFailure event emitted for a lost order."""
+
+
+def _check_setting(value: object, field: str, minimum: int, *, integer: bool) -> None:
+    """Reject a tracker setting that is not a number >= ``minimum`` (or not an int when it must be)."""
+    allowed = int if integer else int | float
+    if isinstance(value, allowed) and not isinstance(value, bool) and minimum <= value < math.inf:
+        return
+    kind = "an int" if integer else "a finite number"
+    raise InvalidFieldError(field, f"expected {kind} >= {minimum}, got {value!r}")
 
 
 class OrderEventSink(Protocol):
@@ -90,10 +100,10 @@ class ClientOrderTracker:
             def clock() -> float:
                 return float(owner.current_timestamp)
 
-        if lost_order_count_limit < 1:
-            raise ValueError(f"lost_order_count_limit must be >= 1, got {lost_order_count_limit}")
-        if fill_grace_period < 0 or finished_order_retention < 0 or finished_order_max_count < 0:
-            raise ValueError("grace period, retention and max count must not be negative")
+        _check_setting(lost_order_count_limit, "lost_order_count_limit", 1, integer=True)
+        _check_setting(finished_order_max_count, "finished_order_max_count", 0, integer=True)
+        _check_setting(fill_grace_period, "fill_grace_period", 0, integer=False)
+        _check_setting(finished_order_retention, "finished_order_retention", 0, integer=False)
         self._connector = connector
         self._clock: Callable[[], float] = clock
         self._lost_order_count_limit = lost_order_count_limit
