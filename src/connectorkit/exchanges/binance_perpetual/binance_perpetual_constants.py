@@ -174,6 +174,7 @@ DUAL_SIDE_POSITION: Final[dict[PositionMode, str]] = {
 
 # Income types (docs: "Get Income History": incomeType)
 INCOME_TYPE_FUNDING_FEE: Final = "FUNDING_FEE"
+INCOME_LIMIT_MAX: Final = 1000  # "Get Income History": limit default 100, max 1000
 FUNDING_INTERVAL_S: Final = 8 * 3600  # default funding interval of USDⓈ-M perpetuals
 
 # --- Client order ids (docs: "New Order": newClientOrderId must match

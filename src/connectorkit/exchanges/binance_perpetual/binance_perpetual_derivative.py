@@ -330,10 +330,14 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             return Decimal("NaN")
 
     async def _fetch_last_funding_payment(self, trading_pair: str) -> tuple[float, Decimal, Decimal] | None:
+        """The newest FUNDING_FEE income row after the last one reported (rows come oldest
+        first, so the query starts just after the last payment seen)."""
         symbol = await self.exchange_symbol_associated_to_pair(trading_pair)
+        since_ms = int(self._last_funding_payment_ts.get(trading_pair, self.current_timestamp) * 1000) + 1
         records = await self._typed_request(
             CONSTANTS.INCOME_PATH, list[wire.IncomeRecord],
-            params={"symbol": symbol, "incomeType": CONSTANTS.INCOME_TYPE_FUNDING_FEE, "limit": 10},
+            params={"symbol": symbol, "incomeType": CONSTANTS.INCOME_TYPE_FUNDING_FEE,
+                    "startTime": since_ms, "limit": CONSTANTS.INCOME_LIMIT_MAX},
             signed=True,
         )
         payments = wire.funding_payments(records, {symbol: trading_pair})

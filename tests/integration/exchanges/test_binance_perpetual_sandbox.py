@@ -1,0 +1,204 @@
+"""BinancePerpetualDerivative end to end against the in-process sandbox (routed fstream paths)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from binance_e2e_support import EventLog, connector_top, perpetual_connector, true_top, wait_until
+
+from connectorkit.core.enums import OrderState, OrderType, PositionAction, PositionMode, PositionSide
+from connectorkit.core.events import MarketEvent
+from connectorkit.sandbox import Sandbox, SandboxConfig
+from connectorkit.sandbox.futures.markets import FuturesMarket
+
+PAIR = "BTC-USDT"
+OPEN, CLOSE = PositionAction.OPEN, PositionAction.CLOSE
+
+
+def _market(**kwargs: Any) -> FuturesMarket:
+    return FuturesMarket("BTCUSDT", "BTC", **kwargs)
+
+
+async def test_public_book_and_funding_info_follow_the_sandbox() -> None:
+    config = SandboxConfig(simulator_interval_s=0.05)
+    async with Sandbox(seed=21, markets=[], futures_markets=[_market()], config=config) as sb:
+        connector = perpetual_connector(sb)
+        log = EventLog(connector)
+        await connector.start_network()
+        try:
+            await wait_until(lambda: connector.ready, what="connector ready")
+            true_book = sb.futures.exchange.engine.book("BTCUSDT")
+            book = connector.get_order_book(PAIR)
+            compared = 0
+            for _ in range(300):
+                await asyncio.sleep(0.01)
+                if book.last_diff_uid == true_book.update_id:
+                    assert connector_top(book) == true_top(true_book)
+                    compared += 1
+            assert compared > 10
+            metrics = connector.order_book_tracker.metrics(PAIR)
+            assert metrics.diffs_applied > 20 and metrics.gaps == 0
+            # premiumIndex at start, then the markPrice@1s stream keeps it live.
+            await wait_until(lambda: len(log.of(MarketEvent.FundingInfo)) >= 2, what="mark price updates")
+            mark = sb.futures.exchange.marks["BTCUSDT"]
+            await wait_until(lambda: connector.get_funding_info(PAIR).mark_price == mark.mark_price,
+                             what="mark price equal to the sandbox's")
+        finally:
+            await connector.stop_network()
+
+
+class _Perp:
+    def __init__(self, sb: Sandbox, mm: Any, us: Any, account: int) -> None:
+        self.sb, self.mm, self.us, self.account = sb, mm, us, account
+        self.log = EventLog(us)
+
+    @property
+    def true_account(self) -> Any:
+        return self.sb.futures.exchange.account(self.account)
+
+    def true_positions(self) -> dict[PositionSide, Decimal]:
+        return {p.side: p.amount for p in self.true_account.open_positions()}
+
+    def our_positions(self) -> dict[PositionSide, Decimal]:
+        return {p.position_side: p.amount for p in self.us.account_positions.values() if p.amount}
+
+    async def quote(self, bid: str, ask: str, amount: str = "1") -> None:
+        before = len(self.mm.in_flight_orders)
+        self.mm.buy(PAIR, Decimal(amount), OrderType.LIMIT, Decimal(bid), position_action=OPEN)
+        self.mm.sell(PAIR, Decimal(amount), OrderType.LIMIT, Decimal(ask), position_action=OPEN)
+        await wait_until(lambda: len(self.mm.in_flight_orders) == before + 2 and all(
+            o.current_state is OrderState.OPEN for o in self.mm.in_flight_orders.values()), what="quotes")
+
+    async def done(self, order_id: str) -> Any:
+        def finished() -> bool:
+            order = self.us.order_tracker.fetch_order(client_order_id=order_id)
+            return order is not None and order.is_done
+
+        await wait_until(finished, what=f"{order_id} done")
+        return self.us.order_tracker.fetch_order(client_order_id=order_id)
+
+    async def balances_match(self) -> None:
+        def same() -> bool:
+            wallet = self.true_account.balance("USDT")
+            return self.us.get_balance("USDT") == wallet
+        await wait_until(same, what="wallet balance equal to the sandbox's")
+
+
+async def _start(sb: Sandbox) -> tuple[Any, Any, int]:
+    mm_key, mm_secret = sb.create_account(futures_balances={"USDT": Decimal("10000000")})
+    key, secret = sb.create_account(futures_balances={"USDT": Decimal("100000")})
+    mm, us = perpetual_connector(sb, mm_key, mm_secret), perpetual_connector(sb, key, secret)
+    await mm.start_network()
+    await us.start_network()
+    await wait_until(lambda: mm.ready and us.ready, what="connectors ready")
+    return mm, us, sb.account_id(key)
+
+
+async def test_one_way_leverage_open_close_fees_and_funding() -> None:
+    market = _market(funding_interval_ms=1000, funding_rate=Decimal("0.0001"))
+    async with Sandbox(seed=22, markets=[], futures_markets=[market], simulate=False) as sb:
+        mm, us, account = await _start(sb)
+        env = _Perp(sb, mm, us, account)
+        try:
+            await env.quote("29990", "30010")
+            assert await us.set_leverage_async(PAIR, 10)
+            assert us.get_leverage(PAIR) == 10 and env.true_account.leverage_of("BTCUSDT") == 10
+
+            opened = us.buy(PAIR, Decimal("0.05"), OrderType.MARKET, position_action=OPEN)
+            order = await env.done(opened)
+            assert order.current_state is OrderState.FILLED
+            (fill,) = env.log.of(MarketEvent.OrderFilled, opened)
+            assert (fill.price, fill.amount, fill.leverage) == (Decimal("30010"), Decimal("0.05"), 10)
+            commission = env.true_account.income[-1]
+            assert commission.income_type == "COMMISSION"
+            assert fill.trade_fee.flat_fees[0].amount == -commission.income
+            await wait_until(lambda: env.our_positions() == env.true_positions() == {
+                PositionSide.BOTH: Decimal("0.05")}, what="long position")
+            position = us.get_position(PAIR)
+            assert position.entry_price == Decimal("30010") and position.leverage == Decimal(10)
+
+            # A funding period passes with the position open: one FundingPaymentCompleted event
+            # with the amount the sandbox booked.
+            await wait_until(lambda: env.log.of(MarketEvent.FundingPaymentCompleted), what="funding paid")
+            payment = env.log.of(MarketEvent.FundingPaymentCompleted)[0]
+            booked = [r for r in env.true_account.income if r.income_type == "FUNDING_FEE"]
+            assert payment.amount in {r.income for r in booked} and payment.amount < 0
+            assert payment.funding_rate == Decimal("0.0001")
+
+            # Post-only that would take is expired by the exchange (GTX).
+            gtx = us.sell(PAIR, Decimal("0.01"), OrderType.LIMIT_MAKER, Decimal("29990"),
+                          position_action=OPEN)
+            await env.done(gtx)
+            assert env.log.of(MarketEvent.OrderExpired, gtx) or env.log.of(MarketEvent.OrderFailure, gtx)
+
+            closed = us.sell(PAIR, Decimal("0.05"), OrderType.MARKET, position_action=CLOSE)
+            assert (await env.done(closed)).current_state is OrderState.FILLED
+            await wait_until(lambda: env.our_positions() == env.true_positions() == {}, what="flat")
+            # Closing more than the position is refused by reduceOnly (nothing left to close).
+            refused = us.sell(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
+            assert (await env.done(refused)).current_state is OrderState.FAILED
+            await env.balances_match()
+        finally:
+            await us.stop_network()
+            await mm.stop_network()
+
+
+async def test_hedge_mode_partial_fills_and_both_sides() -> None:
+    async with Sandbox(seed=23, markets=[], futures_markets=[_market()], simulate=False) as sb:
+        mm, us, account = await _start(sb)
+        env = _Perp(sb, mm, us, account)
+        try:
+            assert await us.set_position_mode_async(PositionMode.HEDGE)
+            assert us.position_mode is PositionMode.HEDGE and env.true_account.dual_side_position
+            assert env.log.of(MarketEvent.PositionModeChangeSucceeded)
+            await env.quote("29990", "30010")
+
+            long_id = us.buy(PAIR, Decimal("0.02"), OrderType.MARKET, position_action=OPEN)
+            await env.done(long_id)
+            # A resting short that the market maker fills partly.
+            short_id = us.sell(PAIR, Decimal("0.03"), OrderType.LIMIT, Decimal("30005"), position_action=OPEN)
+            await wait_until(lambda: env.log.of(MarketEvent.SellOrderCreated, short_id), what="short rests")
+            mm.buy(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
+            await wait_until(lambda: env.log.of(MarketEvent.OrderFilled, short_id), what="partial fill")
+            short = us.order_tracker.fetch_order(client_order_id=short_id)
+            assert short.current_state is OrderState.PARTIALLY_FILLED
+            assert short.executed_amount_base == Decimal("0.01")
+            (maker_fill,) = env.log.of(MarketEvent.OrderFilled, short_id)
+            assert not maker_fill.is_taker
+            await wait_until(lambda: env.our_positions() == env.true_positions() == {
+                PositionSide.LONG: Decimal("0.02"), PositionSide.SHORT: Decimal("-0.01")}, what="both sides")
+
+            us.cancel(PAIR, short_id)
+            await wait_until(lambda: env.log.of(MarketEvent.OrderCancelled, short_id), what="rest cancelled")
+            close_long = us.sell(PAIR, Decimal("0.02"), OrderType.MARKET, position_action=CLOSE)
+            await env.done(close_long)
+            await wait_until(lambda: env.our_positions() == env.true_positions() == {
+                PositionSide.SHORT: Decimal("-0.01")}, what="long closed, short kept")
+            await env.balances_match()
+        finally:
+            await us.stop_network()
+            await mm.stop_network()
+
+
+async def test_expired_listen_key_and_dropped_sockets_are_recovered() -> None:
+    async with Sandbox(seed=24, markets=[], futures_markets=[_market()], simulate=False) as sb:
+        mm, us, account = await _start(sb)
+        env = _Perp(sb, mm, us, account)
+        try:
+            await env.quote("29990", "30010")
+            source = us.user_stream_tracker.data_source
+            sb.faults.expire_listen_key()
+            await wait_until(lambda: source.connection_count >= 2 and source.connected, what="new listen key")
+            opened = us.buy(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=OPEN)
+            await env.done(opened)
+            sb.faults.drop_websockets()
+            closed = us.sell(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
+            assert (await env.done(closed)).current_state is OrderState.FILLED
+            await wait_until(lambda: env.our_positions() == env.true_positions() == {}, what="flat")
+            assert len(env.log.of(MarketEvent.OrderFilled, closed)) == 1
+            await env.balances_match()
+        finally:
+            await us.stop_network()
+            await mm.stop_network()
