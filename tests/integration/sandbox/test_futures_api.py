@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -519,10 +520,17 @@ async def test_market_streams_depth_sequence_trades_tickers_and_marks(
         first = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
         assert_same_shape(first["data"], doc_example("ws_market_diff_book_depth_streams"))
         await limit(lp, "BUY", "0.010", "29000.0")
-        second = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
-        assert second["data"]["pu"] == first["data"]["u"]
-        assert second["data"]["U"] == first["data"]["u"] + 1
-        assert second["data"]["b"] == [["29000.0", "0.010"]]
+        chain = [first["data"]]
+
+        def until_new_bid(m: dict[str, Any]) -> bool:
+            if m["stream"] != "btcusdt@depth@100ms":
+                return False
+            chain.append(m["data"])
+            return ["29000.0", "0.010"] in m["data"]["b"]
+
+        second = await next_event(ws, until_new_bid)
+        for prev, nxt in itertools.pairwise(chain):
+            assert nxt["pu"] == prev["u"] and nxt["U"] == prev["u"] + 1
         sandbox.faults.skip_depth_updates("BTCUSDT", 1)
         await limit(lp, "BUY", "0.010", "28000.0")
         await asyncio.sleep(0.3)
@@ -655,3 +663,33 @@ async def test_v3_account_endpoints(sandbox: Sandbox, session: aiohttp.ClientSes
     assert_same_shape(balance, doc_example("account_rest_futures_account_balance_v3"))
     # same rows as V2 (values may move between the two calls: BTCUSDT funds every 300 ms here)
     assert [b["asset"] for b in balance] == [b["asset"] for b in await c.ok("GET", "/fapi/v2/balance")]
+
+
+async def test_slower_depth_streams_merge_changes_and_keep_the_pu_chain(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    lp = client(sandbox, session)
+    streams = "btcusdt@depth/btcusdt@depth@500ms"
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/public/stream?streams={streams}") as ws:
+        await asyncio.sleep(0.05)
+        first = await limit(lp, "BUY", "0.010", "29000.0")
+        await limit(lp, "BUY", "0.020", "29000.0")
+        await lp.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=first["orderId"])
+        await limit(lp, "SELL", "0.010", "31000.0")
+        seen: dict[str, list[dict[str, Any]]] = {"btcusdt@depth": [], "btcusdt@depth@500ms": []}
+
+        def collect(m: dict[str, Any]) -> bool:
+            seen[m["stream"]].append(m["data"])
+            return all(any(e["a"] for e in v) for v in seen.values())
+
+        await next_event(ws, collect, within_s=3)
+    for events in seen.values():
+        # consecutive events chain: pu is the previous u, U follows it
+        for prev, nxt in itertools.pairwise(events):
+            assert nxt["pu"] == prev["u"] and nxt["U"] == prev["u"] + 1
+        # four level changes in all; a level changed several times is sent once, with its last value
+        assert events[-1]["u"] - events[0]["U"] == 3
+        bids = {p: q for e in events for p, q in e["b"]}
+        assert bids == {"29000.0": "0.020"}
+        assert events[-1]["a"] == [["31000.0", "0.010"]]
+    assert len(seen["btcusdt@depth@500ms"]) <= len(seen["btcusdt@depth"])

@@ -261,6 +261,18 @@ def test_unrealized_pnl_counts_in_available_balance_and_maintenance_check() -> N
     assert acct.maint_margin("USDT", crash) == D("3.612")
 
 
+def test_an_account_past_maintenance_may_only_reduce() -> None:
+    acct = make("100", maker_fee=D(0), taker_fee=D(0))
+    acct.set_leverage("BTCUSDT", 10, {})
+    fill(acct, BUY, "1", "1000")
+    crash = {"BTCUSDT": D(903)}
+    assert acct.below_maintenance("USDT", crash)
+    with pytest.raises(errors.ApiError) as exc:
+        acct.check_new_order("BTCUSDT", BUY, BOTH, D("0.001"), D(903), False, crash)
+    assert (exc.value.code, exc.value.msg) == (-2023, "User in liquidation mode now.")
+    acct.check_new_order("BTCUSDT", SELL, BOTH, D(1), D(903), True, crash)  # closing is still allowed
+
+
 def test_funding_positive_rate_longs_pay_shorts_receive() -> None:
     a, b = make(), make()
     fill(a, BUY, "2", "100")

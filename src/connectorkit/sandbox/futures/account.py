@@ -315,6 +315,8 @@ class FuturesAccount:
 
         * reduce-only (one-way) and closing orders (hedge) may not exceed what the position
           still has to close after other closing orders: -2022;
+        * an account whose margin balance no longer covers its maintenance margin may only
+          reduce: -2023;
         * the initial margin the order adds (its opening part at ``price`` / leverage) must be
           covered by the available balance: -2019.
         """
@@ -323,6 +325,9 @@ class FuturesAccount:
             if quantity > self._reducible(symbol, side, position_side):
                 raise errors.reduce_only_rejected()
             return
+        if self.below_maintenance(contract.margin_asset, marks):
+            # The sandbox does not liquidate; an account past its maintenance margin may only reduce.
+            raise errors.ApiError(errors.USER_IN_LIQUIDATION, "User in liquidation mode now.")
         probe = _Reservation(-1, symbol, side, position_side, price, quantity, reduce_only)
         before = self.open_order_initial_margin(contract.margin_asset)
         after = self.open_order_initial_margin(contract.margin_asset, extra=probe)
