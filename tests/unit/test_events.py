@@ -140,6 +140,23 @@ def test_failing_listener_is_logged_counted_and_others_run(caplog: pytest.LogCap
     assert any(r.exc_info is not None and str(r.exc_info[1]) == "listener bug" for r in caplog.records)
 
 
+def test_failing_listener_log_names_it_without_its_owners_repr(caplog: pytest.LogCaptureFixture) -> None:
+    class Owner:
+        def __repr__(self) -> str:
+            return "Owner(api_secret='s3cr3t')"
+
+        def on_event(self, payload: object) -> None:
+            raise RuntimeError("boom")
+
+    owner = Owner()
+    publisher = EventPublisher()
+    publisher.add_listener(MarketEvent.OrderCancelled, owner.on_event)
+    with caplog.at_level(logging.ERROR, logger="connectorkit.core.events"):
+        publisher.trigger_event(MarketEvent.OrderCancelled, _cancelled())
+    assert "Owner.on_event" in caplog.text
+    assert "s3cr3t" not in caplog.text
+
+
 def test_listener_may_unsubscribe_itself_while_called() -> None:
     publisher = EventPublisher()
     calls: list[str] = []

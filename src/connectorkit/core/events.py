@@ -308,4 +308,7 @@ class EventPublisher:
                 callback(payload)
             except Exception:
                 self.listener_error_count += 1
-                logger.exception("listener %r for %s failed", callback, event.name)
+                # The listener's qualified name, not its repr: a bound method's repr embeds its
+                # owner's repr, which may carry credentials (a connector, an auth object).
+                name = getattr(callback, "__qualname__", type(callback).__qualname__)
+                logger.exception("listener %s for %s failed", name, event.name)
