@@ -449,6 +449,7 @@ def test_restored_order_continues_with_the_same_dedup() -> None:
         ({"order_type": "STOP"}, "order_type"),
         ({"executed_amount_base": "3"}, "executed_amount_base"),
         ({"is_lost": "no"}, "is_lost"),
+        ({"is_lost": True}, "is_lost"),  # the order is PARTIALLY_FILLED: it cannot be lost
     ],
 )
 def test_from_json_rejects_malformed_data(change: dict[str, object], field: str) -> None:

@@ -564,6 +564,8 @@ class InFlightOrder:
             position=_enum_member(PositionAction, data.get("position", "NIL"), "position"),
         )
         order.is_lost = require_bool(data.get("is_lost", False), "is_lost")
+        if order.is_lost and order.current_state is not OrderState.FAILED:
+            raise InvalidFieldError("is_lost", f"a lost order is FAILED, got {order.current_state.name}")
         order.executed_amount_base = _decimal_string(data, "executed_amount_base")
         order.executed_amount_quote = _decimal_string(data, "executed_amount_quote")
         order.last_update_timestamp = _timestamp(data.get("last_update_timestamp"), "last_update_timestamp")
