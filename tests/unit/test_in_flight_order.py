@@ -448,6 +448,7 @@ def test_restored_order_continues_with_the_same_dedup() -> None:
         ({"amount": 10.5}, "amount"),
         ({"order_type": "STOP"}, "order_type"),
         ({"executed_amount_base": "3"}, "executed_amount_base"),
+        ({"order_fills": {}}, "executed_amount_base"),  # executed 2.25 with no fill behind it
         ({"is_lost": "no"}, "is_lost"),
         ({"is_lost": True}, "is_lost"),  # the order is PARTIALLY_FILLED: it cannot be lost
     ],

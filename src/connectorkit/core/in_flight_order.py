@@ -577,13 +577,13 @@ class InFlightOrder:
             if fill.trade_id != trade_id:
                 raise InvalidFieldError("order_fills", f"key {trade_id!r} holds trade {fill.trade_id!r}")
             order.order_fills[trade_id] = fill
-        if order.order_fills:
-            filled_base = sum((f.fill_base_amount for f in order.order_fills.values()), _ZERO)
-            filled_quote = sum((f.fill_quote_amount for f in order.order_fills.values()), _ZERO)
-            if (filled_base, filled_quote) != (order.executed_amount_base, order.executed_amount_quote):
-                raise InvalidFieldError(
-                    "executed_amount_base",
-                    f"executed {order.executed_amount_base}/{order.executed_amount_quote} does not match "
-                    f"the fills' {filled_base}/{filled_quote}",
-                )
+        # Executed amounts only ever come from fills, so they must add up (also with no fills).
+        filled_base = sum((f.fill_base_amount for f in order.order_fills.values()), _ZERO)
+        filled_quote = sum((f.fill_quote_amount for f in order.order_fills.values()), _ZERO)
+        if (filled_base, filled_quote) != (order.executed_amount_base, order.executed_amount_quote):
+            raise InvalidFieldError(
+                "executed_amount_base",
+                f"executed {order.executed_amount_base}/{order.executed_amount_quote} does not match "
+                f"the fills' {filled_base}/{filled_quote}",
+            )
         return order
