@@ -693,3 +693,28 @@ async def test_slower_depth_streams_merge_changes_and_keep_the_pu_chain(
         assert bids == {"29000.0": "0.020"}
         assert events[-1]["a"] == [["31000.0", "0.010"]]
     assert len(seen["btcusdt@depth@500ms"]) <= len(seen["btcusdt@depth"])
+
+
+async def test_price_and_book_tickers(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    base = sandbox.futures_rest_url
+    async with session.get(base + "/fapi/v1/ticker/price?symbol=BTCUSDT") as r:
+        before = await r.json()
+    assert_same_shape(before, doc_example("market_rest_symbol_price_ticker"))
+    assert before["price"] == "30000"  # no trade yet: the mark price
+    c, lp = client(sandbox, session), client(sandbox, session)
+    await limit(lp, "SELL", "0.010", "30100.0")
+    await limit(lp, "BUY", "0.020", "29900.0")
+    await market(c, "BUY", "0.005")
+    async with session.get(base + "/fapi/v2/ticker/price") as r:
+        prices = await r.json()
+        assert r.headers["X-MBX-USED-WEIGHT-1M"] == "3"
+    assert [(p["symbol"], p["price"]) for p in prices] == [("BTCUSDT", "30100.0"), ("ETHUSDT", "2000")]
+    async with session.get(base + "/fapi/v1/ticker/bookTicker?symbol=BTCUSDT") as r:
+        book = await r.json()
+    assert_same_shape(book, doc_example("market_rest_symbol_order_book_ticker"))
+    assert (book["bidPrice"], book["bidQty"], book["askPrice"], book["askQty"]) == (
+        "29900.0",
+        "0.020",
+        "30100.0",
+        "0.005",
+    )

@@ -81,6 +81,34 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
             return wire.premium_index(ex.marks[ex.market(symbol).symbol])
         return [wire.premium_index(st) for st in ex.marks.values()]
 
+    def _symbols(req: ApiRequest) -> list[str]:
+        symbol = req.get("symbol")
+        return [ex.market(symbol).symbol] if symbol is not None else list(ex.markets)
+
+    @gw.endpoint(weight=lambda r: 1 if r.get("symbol") else 2)
+    async def ticker_price(req: ApiRequest) -> Any:
+        """Market Data REST, "Symbol Price Ticker" (and V2): GET /fapi/v1|v2/ticker/price.
+
+        The price is the last trade's; before the first trade, the contract's mark price.
+        """
+        rows = []
+        for symbol in _symbols(req):
+            last = ex.engine.book(symbol).last_trade
+            if last is not None:
+                rows.append(wire.price_ticker(symbol, last.price, last.time))
+            else:
+                rows.append(wire.price_ticker(symbol, ex.marks[symbol].mark_price, now()))
+        return rows[0] if req.get("symbol") else rows
+
+    @gw.endpoint(weight=lambda r: 2 if r.get("symbol") else 5)
+    async def ticker_book(req: ApiRequest) -> Any:
+        """Market Data REST, "Symbol Order Book Ticker": GET /fapi/v1/ticker/bookTicker."""
+        rows = []
+        for symbol in _symbols(req):
+            book = ex.engine.book(symbol)
+            rows.append(wire.book_ticker_rest(symbol, book.best_bid(), book.best_ask(), now()))
+        return rows[0] if req.get("symbol") else rows
+
     # ---- trade -----------------------------------------------------------------------------------
     @gw.endpoint(weight=0, security="SIGNED", order=True)
     async def new_order(req: ApiRequest) -> Any:
@@ -287,6 +315,9 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
     r.add_get("/fapi/v1/exchangeInfo", exchange_info)
     r.add_get("/fapi/v1/depth", depth)
     r.add_get("/fapi/v1/premiumIndex", premium_index)
+    r.add_get("/fapi/v1/ticker/price", ticker_price)
+    r.add_get("/fapi/v2/ticker/price", ticker_price)
+    r.add_get("/fapi/v1/ticker/bookTicker", ticker_book)
     r.add_post("/fapi/v1/order", new_order)
     r.add_delete("/fapi/v1/order", cancel_order)
     r.add_get("/fapi/v1/order", query_order)

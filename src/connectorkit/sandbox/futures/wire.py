@@ -497,6 +497,27 @@ def user_trade(
     }
 
 
+def price_ticker(symbol: str, price: Decimal, time: int) -> Json:
+    """Market Data REST, "Symbol Price Ticker" (``GET /fapi/v1/ticker/price``, also V2)."""
+    return {"symbol": symbol, "price": fmt(price), "time": time}
+
+
+def book_ticker_rest(
+    symbol: str, bid: tuple[Decimal, Decimal] | None, ask: tuple[Decimal, Decimal] | None, time: int
+) -> Json:
+    """Market Data REST, "Symbol Order Book Ticker" (``GET /fapi/v1/ticker/bookTicker``)."""
+    bp, bq = bid if bid is not None else (ZERO, ZERO)
+    ap, aq = ask if ask is not None else (ZERO, ZERO)
+    return {
+        "symbol": symbol,
+        "bidPrice": fmt(bp),
+        "bidQty": fmt(bq),
+        "askPrice": fmt(ap),
+        "askQty": fmt(aq),
+        "time": time,
+    }
+
+
 def premium_index(state: MarkState) -> Json:
     """Market Data REST, "Mark Price" (``GET /fapi/v1/premiumIndex``)."""
     return {
