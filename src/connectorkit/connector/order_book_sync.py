@@ -1,0 +1,293 @@
+"""Per-pair book synchronisation: the tracker's rules as a synchronous state machine.
+
+:class:`BookSynchronizer` owns one :class:`OrderBook` and decides, for every diff and snapshot,
+whether to buffer, drop, apply or resync, following the venue's :class:`ContinuityRule`. It does
+no I/O and never awaits, so the async :class:`OrderBookTracker`, the capture replay and the
+benchmark all drive exactly the same logic.
+
+States:
+
+- *awaiting a snapshot* (initially, and after any resync): the book is not ready and every diff
+  is buffered (never lost, bounded by ``max_buffer``);
+- *live*: diffs are checked and applied; the first one after a snapshot must bridge it, later
+  ones must continue the sequence;
+- *live + refreshing* (periodic snapshot refresh in flight): diffs are applied and also
+  buffered, so the fresh snapshot can be brought forward to the present when it arrives.
+
+A gap, a failed bridge, a failed checksum, a malformed diff, or (for venues with a sequence) a
+crossed book makes the book not ready and asks for a resync; the event is counted and logged
+once. The caller (the tracker) fetches a snapshot and hands it to :meth:`on_snapshot`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from connectorkit.connector.order_book_tracker_data_source import ContinuityRule
+from connectorkit.core.order_book import OrderBook, OrderBookDataError
+from connectorkit.core.order_book_message import OrderBookMessage
+
+_LOG = logging.getLogger(__name__)
+_CONSECUTIVE = ContinuityRule.CONSECUTIVE
+_CHAINED = ContinuityRule.CHAINED
+
+ChecksumVerifier = Callable[[OrderBook, OrderBookMessage], bool]
+
+
+@dataclass(slots=True)
+class PairMetrics:
+    """Counters of one pair's book. ``queue_depth`` is the number of diffs held in the buffer."""
+
+    diffs_applied: int = 0
+    snapshots_applied: int = 0
+    stale_dropped: int = 0
+    gaps: int = 0
+    bridge_failures: int = 0
+    resyncs: int = 0
+    checksum_failures: int = 0
+    malformed: int = 0
+    crossed_levels_removed: int = 0
+    buffer_overflows: int = 0
+    trades: int = 0
+    queue_depth: int = 0
+    last_update_time: float | None = None
+    """Wall-clock time (s) of the last applied snapshot/diff, None before the first."""
+    last_latency: float = 0.0
+    """Seconds from receipt of the last applied diff to its application."""
+    max_latency: float = 0.0
+    total_latency: float = 0.0
+
+    @property
+    def mean_latency(self) -> float:
+        return self.total_latency / self.diffs_applied if self.diffs_applied else 0.0
+
+
+class BookSynchronizer:
+    """Applies one pair's snapshots and diffs under a :class:`ContinuityRule` (see module doc)."""
+
+    __slots__ = (
+        "_awaiting",
+        "_bridge_pending",
+        "_buffer",
+        "_last_mono",
+        "_last_uid",
+        "_metrics",
+        "_refreshing",
+        "_rule",
+        "_snapshot_uid",
+        "_verify",
+        "order_book",
+        "ready",
+        "trading_pair",
+    )
+
+    def __init__(
+        self,
+        trading_pair: str,
+        rule: ContinuityRule,
+        *,
+        verify_checksum: ChecksumVerifier | None = None,
+        max_buffer: int = 100_000,
+        order_book: OrderBook | None = None,
+    ) -> None:
+        self.trading_pair = trading_pair
+        self.order_book = OrderBook() if order_book is None else order_book
+        self.ready = False
+        self._rule = rule
+        self._verify = verify_checksum
+        self._buffer: deque[OrderBookMessage] = deque(maxlen=max_buffer)
+        self._awaiting = True
+        self._refreshing = False
+        self._bridge_pending = True
+        self._snapshot_uid = 0
+        self._last_uid = 0
+        self._last_mono: float | None = None
+        self._metrics = PairMetrics()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def awaiting_snapshot(self) -> bool:
+        """True while the book needs a snapshot (initially and after a resync)."""
+        return self._awaiting
+
+    @property
+    def refreshing(self) -> bool:
+        return self._refreshing
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    @property
+    def metrics(self) -> PairMetrics:
+        """The live counters (mutable; :meth:`metrics_snapshot` gives a consistent copy)."""
+        return self._metrics
+
+    def metrics_snapshot(self) -> PairMetrics:
+        """A copy of the counters with ``queue_depth`` and ``last_update_time`` filled in."""
+        last = self._last_mono
+        wall = None if last is None else time.time() - (time.monotonic() - last)
+        return replace(self._metrics, queue_depth=len(self._buffer), last_update_time=wall)
+
+    # ------------------------------------------------------------------ input
+    def begin_refresh(self) -> bool:
+        """Start buffering for a periodic refresh; False if the book is not live."""
+        if self._awaiting:
+            return False
+        self._refreshing = True
+        self._buffer.clear()
+        return True
+
+    def on_diff(self, message: OrderBookMessage) -> bool:
+        """Handle one diff; True if this call started a resync (a snapshot is needed)."""
+        if self._awaiting:
+            self._hold(message)
+            return False
+        if self._refreshing:
+            self._hold(message)
+        if self._bridge_pending:
+            return self._apply(message)
+        # The hot path: the continuity rule inlined (see ContinuityRule.continues).
+        mode = self._rule
+        if mode is _CONSECUTIVE:
+            if message.first_update_id != self._last_uid + 1:
+                return self._apply(message)
+        elif mode is _CHAINED:
+            if message.previous_update_id != self._last_uid:
+                return self._apply(message)
+        elif message.update_id <= self._last_uid:
+            return self._apply(message)
+        # In sequence: _commit's common case, inlined (this runs once per frame).
+        metrics = self._metrics
+        try:
+            crossed = self.order_book.apply_diffs(message.bids, message.asks, message.update_id)
+        except OrderBookDataError as exc:
+            metrics.malformed += 1
+            return self._resync(None, f"malformed diff u={message.update_id} ({exc})")
+        self._last_uid = message.update_id
+        if crossed or message.checksum is not None:
+            return self._after_apply(message, crossed)
+        self._account(message)
+        return False
+
+    def on_snapshot(self, message: OrderBookMessage) -> bool:
+        """Install a snapshot and replay the buffered diffs; True if a resync is still needed."""
+        try:
+            self.order_book.apply_snapshot(message.bids, message.asks, message.update_id)
+        except OrderBookDataError as exc:
+            self._metrics.malformed += 1
+            _LOG.warning("%s: malformed snapshot skipped: %s", self.trading_pair, exc)
+            return self._awaiting
+        self._metrics.snapshots_applied += 1
+        self._last_mono = time.monotonic()
+        self._snapshot_uid = self._last_uid = message.update_id
+        self._bridge_pending = True
+        self._awaiting = False
+        self._refreshing = False
+        self.ready = True
+        pending = list(self._buffer)
+        self._buffer.clear()
+        for index, diff in enumerate(pending):
+            if self._apply(diff):
+                # _apply started a resync and buffered ``diff``; keep everything after it too.
+                self._buffer.extend(pending[index + 1 :])
+                return True
+        return False
+
+    def note_trade(self) -> None:
+        self._metrics.trades += 1
+
+    def request_resync(self, reason: str) -> bool:
+        """Force a resync (e.g. after a reconnect); False if one is already pending."""
+        if self._awaiting:
+            return False
+        return self._resync(None, reason)
+
+    # ------------------------------------------------------------------ rules
+    def _hold(self, message: OrderBookMessage) -> None:
+        buffer = self._buffer
+        if len(buffer) == buffer.maxlen:
+            self._metrics.buffer_overflows += 1
+        buffer.append(message)
+
+    def _apply(self, message: OrderBookMessage) -> bool:
+        rule = self._rule
+        metrics = self._metrics
+        if self._bridge_pending:
+            if rule.is_stale(message, self._snapshot_uid):
+                metrics.stale_dropped += 1
+                return False
+            if not rule.bridges(message, self._snapshot_uid):
+                metrics.bridge_failures += 1
+                return self._resync(
+                    message,
+                    f"first diff U={message.first_update_id} u={message.update_id} does not bridge "
+                    f"snapshot {self._snapshot_uid}",
+                )
+            self._bridge_pending = False
+        elif not rule.continues(message, self._last_uid):
+            if message.update_id <= self._last_uid:
+                metrics.stale_dropped += 1  # an old or duplicated diff: already applied
+                return False
+            metrics.gaps += 1
+            return self._resync(
+                message,
+                f"sequence gap after {self._last_uid}: U={message.first_update_id} "
+                f"pu={message.previous_update_id} u={message.update_id}",
+            )
+        return self._commit(message)
+
+    def _commit(self, message: OrderBookMessage) -> bool:
+        """Apply a diff that passed the sequence checks; True if a resync was started."""
+        try:
+            crossed = self.order_book.apply_diffs(message.bids, message.asks, message.update_id)
+        except OrderBookDataError as exc:
+            self._metrics.malformed += 1
+            return self._resync(None, f"malformed diff u={message.update_id} ({exc})")
+        self._last_uid = message.update_id
+        return self._after_apply(message, crossed)
+
+    def _after_apply(self, message: OrderBookMessage, crossed: int) -> bool:
+        """Crossing and checksum checks of an applied diff; True if a resync was started."""
+        metrics = self._metrics
+        if crossed:
+            metrics.crossed_levels_removed += crossed
+            if self._rule is not ContinuityRule.NONE:
+                return self._resync(message, f"book crossed after diff u={message.update_id}")
+        verify = self._verify
+        if message.checksum is not None and verify is not None and not verify(self.order_book, message):
+            metrics.checksum_failures += 1
+            return self._resync(message, f"checksum mismatch after diff u={message.update_id}")
+        self._account(message)
+        return False
+
+    def _account(self, message: OrderBookMessage) -> None:
+        now = time.monotonic()
+        latency = now - message.received_at
+        self._last_mono = now
+        metrics = self._metrics
+        metrics.diffs_applied += 1
+        metrics.last_latency = latency
+        metrics.total_latency += latency
+        if latency > metrics.max_latency:
+            metrics.max_latency = latency
+
+    def _resync(self, keep: OrderBookMessage | None, reason: str) -> bool:
+        """Mark the book not ready and buffer from ``keep`` on; True (a snapshot is needed).
+
+        ``keep`` is the diff that revealed the problem: its data is sound (the book was not), and
+        the next snapshot may predate it. A malformed diff is not kept (it would fail again).
+        """
+        self._metrics.resyncs += 1
+        _LOG.warning("%s: %s; book not ready, resyncing from a new snapshot", self.trading_pair, reason)
+        self.ready = False
+        self._awaiting = True
+        self._refreshing = False
+        self._buffer.clear()
+        if keep is not None:
+            self._buffer.append(keep)
+        return True

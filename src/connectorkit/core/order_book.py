@@ -1,0 +1,555 @@
+"""A price-level order book built for the hot path, exact at its surface.
+
+Storage, per side:
+
+- ``levels``: ``dict`` from a float *key* to the level exactly as the exchange sent it (a
+  ``(price, amount)`` pair of strings). The key is ``float(price)`` for bids and ``-float(price)``
+  for asks, so on both sides the best level has the largest key.
+- ``keys``: a plain ``list`` of those keys kept in ascending order with ``bisect``. The best level
+  is ``keys[-1]`` (O(1)); an amount change on an existing level touches only the dict; only a new
+  or a removed level moves list items, and those near the top of the book (where most activity is)
+  move few of them.
+
+Each price string is parsed once per update into a float, which is only a sort and lookup key: two
+exchange strings that denote the same number ("0.3513" and "0.35130000") land on the same key,
+and prices with at most 15 significant digits (every listed market) never collide. Nothing in the
+book is a float at its surface: queries turn the stored strings into exact ``Decimal`` values
+(``"0.35130000"`` comes out as ``Decimal("0.3513")``), only for the levels they read. The original
+strings are kept so that a data source can render the top levels for an exchange checksum.
+
+Queries never raise on an empty or shallow book: a missing price is ``Decimal("NaN")`` and a
+volume is what the book could provide (see :class:`OrderBookQueryResult`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from heapq import heapify, heappop, heappush
+from itertools import islice
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from connectorkit.core.order_book_message import OrderBookMessage
+
+NaN = Decimal("NaN")
+_INF = float("inf")
+
+Row = Sequence[object]
+"""An input level: ``(price, amount)`` as strings (fast path), ``Decimal`` or ``float``."""
+RawLevel = Sequence[str]
+
+
+class OrderBookRow(NamedTuple):
+    """One price level: exact price and amount."""
+
+    price: Decimal
+    amount: Decimal
+
+
+class OrderBookQueryResult(NamedTuple):
+    """The answer to a depth query.
+
+    ``query_price`` / ``query_volume`` echo the question (``NaN`` for the one not asked).
+    ``result_price`` is ``Decimal("NaN")`` when the book has not enough depth to answer;
+    ``result_volume`` is then the whole volume (or quote volume) the side could provide.
+    """
+
+    query_price: Decimal
+    query_volume: Decimal
+    result_price: Decimal
+    result_volume: Decimal
+
+
+class OrderBookDataError(ValueError):
+    """A price level that is not a positive finite price with a non-negative finite amount."""
+
+
+def exact_decimal(text: str) -> Decimal:
+    """Exchange number string -> exact Decimal without insignificant trailing zeros.
+
+    ``"0.35130000"`` -> ``Decimal("0.3513")``, ``"100.00"`` -> ``Decimal("100")``; never an
+    exponent form for plain decimal input.
+    """
+    if "." in text and "e" not in text and "E" not in text:
+        text = text.rstrip("0")
+        if text[-1] == ".":
+            text = text[:-1]
+    return Decimal(text)
+
+
+class _NotText(OrderBookDataError):
+    """Rows given as numbers, not strings: :meth:`OrderBook.apply_diffs` converts and retries."""
+
+
+def _is_text_row(row: object) -> bool:
+    return isinstance(row, Sequence) and all(isinstance(item, str) for item in row)
+
+
+def _as_raw_rows(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    """Rows of strings, Decimals or floats -> ``(price, amount)`` string pairs (slow path)."""
+    out: list[tuple[str, str]] = []
+    for row in rows:
+        if len(row) < 2:
+            raise OrderBookDataError(f"invalid price level {row!r}")
+        out.append((_to_text(row[0]), _to_text(row[1])))
+    return out
+
+
+def _to_text(value: object) -> str:
+    """Render a number in plain positional notation (the book's string format has no exponent)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return format(Decimal(value), "f")
+    raise OrderBookDataError(f"unsupported price/amount type {type(value).__name__}: {value!r}")
+
+
+def _bad_level(row: object) -> OrderBookDataError:
+    return OrderBookDataError(f"invalid price level {row!r}")
+
+
+class BookSide:
+    """One side of the book.
+
+    Each price has a float *key* ordered best first: ``-price`` for bids, ``price`` for asks.
+
+    - ``levels``: price string -> the level exactly as sent (``(price, amount)`` strings). An
+      amount change on a known price is one dict store (the string caches its own hash);
+    - ``names``: key -> the price string in use, so that a price sent in another spelling
+      ("0.3513" after "0.35130000") replaces the old entry instead of duplicating the level;
+    - ``heap``: a min-heap of keys with lazy deletion: the best level is ``heap[0]`` once entries
+      of removed levels are popped off the top (amortised O(1));
+    - ``ordered`` + ``touched``: the keys in ascending order, brought up to date only when a depth
+      query walks the side;
+    - ``key_cache``: price string -> key, so a price string is parsed once while it stays near
+      the market (bounded: cleared when it outgrows the book).
+    """
+
+    __slots__ = ("heap", "key_cache", "levels", "names", "ordered", "sign", "touched")
+
+    def __init__(self, sign: float, key_cache: dict[str, float] | None = None) -> None:
+        self.sign = sign
+        self.levels: dict[str, RawLevel] = {}
+        self.names: dict[float, str] = {}
+        self.heap: list[float] = []
+        self.ordered: list[float] = []
+        self.touched: set[float] = set()
+        self.key_cache: dict[str, float] = {} if key_cache is None else key_cache
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def best_key(self) -> float | None:
+        heap = self.heap
+        names = self.names
+        while heap:
+            key = heap[0]
+            if key in names:
+                return key
+            heappop(heap)
+        return None
+
+    def best(self) -> RawLevel | None:
+        key = self.best_key()
+        return None if key is None else self.levels[self.names[key]]
+
+    def pop_best(self) -> None:
+        key = self.best_key()
+        if key is not None:
+            del self.levels[self.names.pop(key)]
+            self.touched.add(key)
+            heappop(self.heap)
+
+    def iter_best_first(self) -> Iterator[RawLevel]:
+        levels = self.levels
+        names = self.names
+        for key in self._sync_ordered():
+            yield levels[names[key]]
+
+    def reindex(self) -> None:
+        """Rebuild heap and order from ``names`` (after a bulk load)."""
+        self.heap = list(self.names)
+        heapify(self.heap)
+        self.ordered = sorted(self.names)
+        self.touched.clear()
+
+    def _sync_ordered(self) -> list[float]:
+        touched = self.touched
+        if touched:
+            names = self.names
+            ordered = self.ordered
+            if len(touched) * 8 > len(ordered):
+                self.ordered = ordered = sorted(names)
+            else:
+                for key in touched:
+                    i = bisect_left(ordered, key)
+                    found = i < len(ordered) and ordered[i] == key
+                    if key in names:
+                        if not found:
+                            ordered.insert(i, key)
+                    elif found:
+                        del ordered[i]
+            touched.clear()
+        return self.ordered
+
+    def _key(self, price: str) -> float:
+        key = self.key_cache.get(price)
+        if key is not None:
+            return key
+        if price.__class__ is not str:
+            raise _NotText(f"price {price!r} is not a string")
+        try:
+            value = float(price)
+        except (ValueError, TypeError):
+            raise OrderBookDataError(f"invalid price {price!r}") from None
+        if not 0.0 < value < _INF:
+            raise OrderBookDataError(f"invalid price {price!r}")
+        cache = self.key_cache
+        if len(cache) > 4 * len(self.levels) + 4096:
+            cache.clear()
+        key = cache[price] = value * self.sign
+        return key
+
+    def update(self, rows: Sequence[RawLevel]) -> None:
+        """Set absolute amounts; amount 0 deletes, deleting a missing level is fine.
+
+        Raises OrderBookDataError on a level that is not a pair of strings or whose price is not
+        a positive finite number; the levels before it in ``rows`` stay applied. Amounts are
+        taken as the exchange's decimal strings (validating them is the wire schema's job): zero
+        is recognised textually ("0", "0.00000000"), and the text is converted exactly when a
+        query reads it.
+        """
+        levels = self.levels
+        names = self.names
+        heap = self.heap
+        touched = self.touched
+        try:
+            for row in rows:
+                price, amount = row
+                if amount.lstrip("0."):
+                    if price in levels:
+                        levels[price] = row
+                        continue
+                    key = self._key(price)
+                    old = names.get(key)
+                    if old is None:
+                        heappush(heap, key)
+                        touched.add(key)
+                    else:
+                        del levels[old]
+                    names[key] = price
+                    levels[price] = row
+                elif amount:
+                    if levels.pop(price, None) is None:
+                        key = self._key(price)
+                        old = names.get(key)
+                        if old is None:
+                            continue  # deleting an absent level is normal
+                        del levels[old]
+                    else:
+                        key = self._key(price)
+                    del names[key]
+                    touched.add(key)
+                    if len(heap) > 2 * len(names) + 64:
+                        heap[:] = names
+                        heapify(heap)
+                else:
+                    raise OrderBookDataError(f"empty amount in level {row!r}")
+        except (ValueError, TypeError, AttributeError) as exc:
+            if isinstance(exc, OrderBookDataError):
+                raise
+            if rows and not _is_text_row(rows[0]):
+                raise _NotText from None
+            raise OrderBookDataError(f"invalid price level in {rows!r}: {exc}") from None
+
+
+class OrderBook:
+    """Two sides of price levels, one amount per price, with exact queries.
+
+    Not thread-safe; owned by one tracker on one event loop.
+    """
+
+    __slots__ = (
+        "_asks",
+        "_bids",
+        "_cache_ask",
+        "_cache_ask_key",
+        "_cache_bid",
+        "_cache_bid_key",
+        "_crossed_count",
+        "_last_diff_uid",
+        "_last_trade_price",
+        "_snapshot_uid",
+    )
+
+    def __init__(self) -> None:
+        self._bids = BookSide(-1.0)
+        self._asks = BookSide(1.0)
+        self._snapshot_uid = 0
+        self._last_diff_uid = 0
+        self._last_trade_price = NaN
+        self._crossed_count = 0
+        self._cache_bid_key = _INF  # never a real key: keys are finite
+        self._cache_bid = NaN
+        self._cache_ask_key = _INF
+        self._cache_ask = NaN
+
+    # ------------------------------------------------------------------ updates
+    def apply_snapshot(self, bids: Sequence[Row], asks: Sequence[Row], update_id: int) -> None:
+        """Replace the whole book. Levels with amount 0 are ignored.
+
+        On bad input the book is left unchanged and :class:`OrderBookDataError` is raised.
+        """
+        new_bids = BookSide(-1.0, self._bids.key_cache)
+        new_asks = BookSide(1.0, self._asks.key_cache)
+        new_bids.update(_as_raw_rows(bids))
+        new_asks.update(_as_raw_rows(asks))
+        new_bids.reindex()
+        new_asks.reindex()
+        self._bids, self._asks = new_bids, new_asks
+        self._snapshot_uid = update_id
+        self._last_diff_uid = update_id
+
+    def apply_diffs(self, bids: Sequence[Row], asks: Sequence[Row], update_id: int) -> int:
+        """Set levels to the given absolute amounts (0 deletes); return the crossed levels removed.
+
+        If afterwards the best bid >= the best ask, the side this update did not touch loses the
+        levels that cross (the newest information wins); see :meth:`_uncross`. A bad level raises
+        :class:`OrderBookDataError` and may leave the update partly applied: the tracker then
+        resyncs the book from a snapshot.
+        """
+        bid_side = self._bids
+        ask_side = self._asks
+        try:
+            if bids:
+                bid_side.update(bids)  # type: ignore[arg-type]
+            if asks:
+                ask_side.update(asks)  # type: ignore[arg-type]
+        except _NotText:
+            # Decimal/float rows: render them as strings and apply again (absolute amounts make
+            # re-applying the rows that did go through harmless).
+            bid_side.update(_as_raw_rows(bids))
+            ask_side.update(_as_raw_rows(asks))
+        self._last_diff_uid = update_id
+        # bid key is -price, ask key is +price: crossed when best bid >= best ask. The heap tops
+        # may be removed levels (lazy deletion), so a hit is confirmed on the exact best keys.
+        bid_heap = bid_side.heap
+        ask_heap = ask_side.heap
+        if bid_heap and ask_heap and -bid_heap[0] >= ask_heap[0]:
+            bid_key = bid_side.best_key()
+            ask_key = ask_side.best_key()
+            if bid_key is not None and ask_key is not None and -bid_key >= ask_key:
+                return self._uncross(bool(bids), bool(asks))
+        return 0
+
+    def apply_trade(self, trade: OrderBookMessage) -> None:
+        """Record a trade's price as the last trade price."""
+        if trade.price is not None:
+            self._last_trade_price = trade.price
+
+    def _uncross(self, touched_bids: bool, touched_asks: bool) -> int:
+        """Remove the crossed levels of the side the last update did not touch.
+
+        When the update touched both sides the asks that cross the best bid are removed (the
+        update's own levels are equally new; a venue whose single update crosses itself is
+        inconsistent, and a tracker with a strict sequence resyncs on any crossing anyway).
+        """
+        removed = 0
+        bids = self._bids
+        asks = self._asks
+        if touched_asks and not touched_bids:
+            best_ask = asks.best_key()
+            assert best_ask is not None
+            # A bid crosses when its price (-key) >= the best ask.
+            while (key := bids.best_key()) is not None and -key >= best_ask:
+                bids.pop_best()
+                removed += 1
+        else:
+            best_bid_key = bids.best_key()
+            assert best_bid_key is not None
+            while (key := asks.best_key()) is not None and key <= -best_bid_key:
+                asks.pop_best()
+                removed += 1
+        self._crossed_count += removed
+        return removed
+
+    # ------------------------------------------------------------------ top of book
+    @property
+    def best_bid(self) -> Decimal:
+        """Highest bid price, ``Decimal("NaN")`` if there are no bids."""
+        side = self._bids
+        heap = side.heap
+        if heap:
+            key = heap[0]
+            # The exact best price depends on the key alone (not on the spelling or amount).
+            if key == self._cache_bid_key and key in side.names:
+                return self._cache_bid
+            key = side.best_key()  # type: ignore[assignment]
+            if key is not None:
+                self._cache_bid = exact_decimal(side.names[key])
+                self._cache_bid_key = key
+                return self._cache_bid
+        return NaN
+
+    @property
+    def best_ask(self) -> Decimal:
+        """Lowest ask price, ``Decimal("NaN")`` if there are no asks."""
+        side = self._asks
+        heap = side.heap
+        if heap:
+            key = heap[0]
+            # The exact best price depends on the key alone (not on the spelling or amount).
+            if key == self._cache_ask_key and key in side.names:
+                return self._cache_ask
+            key = side.best_key()  # type: ignore[assignment]
+            if key is not None:
+                self._cache_ask = exact_decimal(side.names[key])
+                self._cache_ask_key = key
+                return self._cache_ask
+        return NaN
+
+    @property
+    def mid_price(self) -> Decimal:
+        """``(best_bid + best_ask) / 2``; NaN if a side is empty."""
+        return (self.best_bid + self.best_ask) / 2
+
+    def get_price(self, is_buy: bool) -> Decimal:
+        """The price a buy (best ask) or a sell (best bid) would hit first."""
+        return self.best_ask if is_buy else self.best_bid
+
+    @property
+    def last_trade_price(self) -> Decimal:
+        return self._last_trade_price
+
+    @property
+    def snapshot_uid(self) -> int:
+        """Update id of the last snapshot applied."""
+        return self._snapshot_uid
+
+    @property
+    def last_diff_uid(self) -> int:
+        """Update id of the last snapshot or diff applied."""
+        return self._last_diff_uid
+
+    @property
+    def crossed_count(self) -> int:
+        """How many crossed levels were removed since the book was created."""
+        return self._crossed_count
+
+    @property
+    def bid_depth(self) -> int:
+        return len(self._bids)
+
+    @property
+    def ask_depth(self) -> int:
+        return len(self._asks)
+
+    # ------------------------------------------------------------------ depth
+    def _side(self, is_bid: bool) -> Iterator[tuple[Decimal, Decimal]]:
+        for row in (self._bids if is_bid else self._asks).iter_best_first():
+            yield exact_decimal(row[0]), exact_decimal(row[1])
+
+    def bid_entries(self) -> Iterator[OrderBookRow]:
+        """Bids, best (highest) first."""
+        for price, amount in self._side(True):
+            yield OrderBookRow(price, amount)
+
+    def ask_entries(self) -> Iterator[OrderBookRow]:
+        """Asks, best (lowest) first."""
+        for price, amount in self._side(False):
+            yield OrderBookRow(price, amount)
+
+    def snapshot(self, depth: int | None = None) -> tuple[list[OrderBookRow], list[OrderBookRow]]:
+        """``(bids, asks)``, best first, at most ``depth`` levels a side (all if None)."""
+        return (
+            [OrderBookRow(exact_decimal(r[0]), exact_decimal(r[1])) for r in self.raw_levels(True, depth)],
+            [OrderBookRow(exact_decimal(r[0]), exact_decimal(r[1])) for r in self.raw_levels(False, depth)],
+        )
+
+    def raw_levels(self, is_bid: bool, depth: int | None = None) -> list[RawLevel]:
+        """The top levels exactly as the exchange sent them, best first (for checksums)."""
+        side = self._bids if is_bid else self._asks
+        if depth is None:
+            return list(side.iter_best_first())
+        return list(islice(side.iter_best_first(), depth))
+
+    # ------------------------------------------------------------------ queries
+    def get_price_for_volume(self, is_buy: bool, volume: Decimal) -> OrderBookQueryResult:
+        """Price of the level at which a market order of ``volume`` base would complete.
+
+        ``result_volume`` is the cumulative volume up to and including that level. With
+        ``volume <= 0`` the answer is the best price and volume 0.
+        """
+        cumulative = Decimal(0)
+        if volume <= 0:
+            return OrderBookQueryResult(NaN, volume, self.get_price(is_buy), cumulative)
+        for price, amount in self._side(not is_buy):
+            cumulative += amount
+            if cumulative >= volume:
+                return OrderBookQueryResult(NaN, volume, price, cumulative)
+        return OrderBookQueryResult(NaN, volume, NaN, cumulative)
+
+    def get_vwap_for_volume(self, is_buy: bool, volume: Decimal) -> OrderBookQueryResult:
+        """Volume-weighted average price of taking ``volume`` base from the book.
+
+        ``result_volume`` is ``volume`` when the book is deep enough; otherwise the price is NaN
+        and ``result_volume`` is all the side holds. With ``volume <= 0`` the answer is the best
+        price (the limit of the average as the volume shrinks) and volume 0.
+        """
+        if volume <= 0:
+            return OrderBookQueryResult(NaN, volume, self.get_price(is_buy), Decimal(0))
+        remaining = volume
+        cost = Decimal(0)
+        for price, amount in self._side(not is_buy):
+            if amount >= remaining:
+                cost += price * remaining
+                return OrderBookQueryResult(NaN, volume, cost / volume, volume)
+            cost += price * amount
+            remaining -= amount
+        return OrderBookQueryResult(NaN, volume, NaN, volume - remaining)
+
+    def _take_to_price(self, is_buy: bool, limit: Decimal, quote: bool) -> OrderBookQueryResult:
+        total = Decimal(0)
+        last_price = NaN
+        for price, amount in self._side(not is_buy):
+            if (price > limit) if is_buy else (price < limit):
+                break
+            total += price * amount if quote else amount
+            last_price = price
+        return OrderBookQueryResult(limit, NaN, last_price, total)
+
+    def get_volume_for_price(self, is_buy: bool, price: Decimal) -> OrderBookQueryResult:
+        """Base volume available at ``price`` or better (asks <= price for a buy, bids >= for a sell).
+
+        ``result_price`` is the worst level included, NaN when no level qualifies.
+        """
+        return self._take_to_price(is_buy, price, quote=False)
+
+    def get_quote_volume_for_price(self, is_buy: bool, price: Decimal) -> OrderBookQueryResult:
+        """Like :meth:`get_volume_for_price`, summing ``price * amount`` (quote volume)."""
+        return self._take_to_price(is_buy, price, quote=True)
+
+    def get_price_for_quote_volume(self, is_buy: bool, quote_volume: Decimal) -> OrderBookQueryResult:
+        """Price of the level at which spending/receiving ``quote_volume`` quote completes.
+
+        ``result_volume`` is the cumulative quote volume up to and including that level; NaN
+        price and the whole side's quote volume when the book is too shallow.
+        """
+        cumulative = Decimal(0)
+        if quote_volume <= 0:
+            return OrderBookQueryResult(NaN, quote_volume, self.get_price(is_buy), cumulative)
+        for price, amount in self._side(not is_buy):
+            cumulative += price * amount
+            if cumulative >= quote_volume:
+                return OrderBookQueryResult(NaN, quote_volume, price, cumulative)
+        return OrderBookQueryResult(NaN, quote_volume, NaN, cumulative)
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderBook(bids={len(self._bids)}, asks={len(self._asks)}, "
+            f"best_bid={self.best_bid}, best_ask={self.best_ask}, last_diff_uid={self._last_diff_uid})"
+        )

@@ -1,0 +1,1 @@
+"""Exchange connectors: one package per venue (``exchanges/<name>/``)."""
