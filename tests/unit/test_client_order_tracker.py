@@ -374,7 +374,10 @@ def test_lost_order_then_late_fill_and_final_report(
     assert tracker.process_trade_update(_trade("t1", "4"))
     assert "c1" in tracker.lost_orders
     tracker.process_order_update(_status(OrderState.FILLED))
-    assert "c1" in tracker.lost_orders  # FILLED, waiting for the missing 6
+    # The exchange's final report ends "lost"; the order waits (active) for the missing 6.
+    assert tracker.lost_orders == {} and "c1" in tracker.active_orders
+    assert "c1" in tracker.all_fillable_orders and "c1" not in tracker.all_updatable_orders
+    assert tracker.tracking_states["c1"]["is_lost"] is False
     tracker.process_trade_update(_trade("t2", "6", cid=None))
     assert connector.tags == [
         E.BuyOrderCreated, E.OrderFailure, E.OrderFilled, E.OrderFilled, E.BuyOrderCompleted,

@@ -342,6 +342,10 @@ class ClientOrderTracker:
 
     def _on_state_change(self, order: InFlightOrder, previous: OrderState, misc: Mapping[str, Any]) -> None:
         new = order.current_state
+        cid = order.client_order_id
+        if cid in self._lost and not order.is_lost:
+            # The exchange reported a final state: no longer lost, even while FILLED waits for trades.
+            self._active[cid] = self._lost.pop(cid)
         if previous is OrderState.PENDING_CREATE and new is not OrderState.FAILED:
             self._emit_created(order)
         if new is OrderState.CANCELED:
