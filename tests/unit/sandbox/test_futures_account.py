@@ -271,6 +271,10 @@ def test_an_account_past_maintenance_may_only_reduce() -> None:
         acct.check_new_order("BTCUSDT", BUY, BOTH, D("0.001"), D(903), False, crash)
     assert (exc.value.code, exc.value.msg) == (-2023, "User in liquidation mode now.")
     acct.check_new_order("BTCUSDT", SELL, BOTH, D(1), D(903), True, crash)  # closing is still allowed
+    acct.check_new_order("BTCUSDT", SELL, BOTH, D("0.5"), D(903), False, crash)  # so is reducing
+    with pytest.raises(errors.ApiError) as exc:  # but not flipping to a new short
+        acct.check_new_order("BTCUSDT", SELL, BOTH, D("1.5"), D(903), False, crash)
+    assert exc.value.code == -2023
 
 
 def test_funding_positive_rate_longs_pay_shorts_receive() -> None:

@@ -325,13 +325,15 @@ class FuturesAccount:
             if quantity > self._reducible(symbol, side, position_side):
                 raise errors.reduce_only_rejected()
             return
+        probe = _Reservation(-1, symbol, side, position_side, price, quantity, reduce_only)
+        before = self.open_order_initial_margin(contract.margin_asset)
+        added = self.open_order_initial_margin(contract.margin_asset, extra=probe) - before
+        if added == 0:
+            return  # it only reduces the position: always allowed
         if self.below_maintenance(contract.margin_asset, marks):
             # The sandbox does not liquidate; an account past its maintenance margin may only reduce.
             raise errors.ApiError(errors.USER_IN_LIQUIDATION, "User in liquidation mode now.")
-        probe = _Reservation(-1, symbol, side, position_side, price, quantity, reduce_only)
-        before = self.open_order_initial_margin(contract.margin_asset)
-        after = self.open_order_initial_margin(contract.margin_asset, extra=probe)
-        if after - before > self.available_balance(contract.margin_asset, marks):
+        if added > self.available_balance(contract.margin_asset, marks):
             raise errors.margin_insufficient()
 
     # -------------------------------------------------------- order lifecycle
