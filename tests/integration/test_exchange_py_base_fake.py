@@ -364,3 +364,15 @@ async def test_secrets_never_reach_logs_or_reprs(
     for text in texts:
         assert API_SECRET not in text
         assert API_KEY not in text
+
+
+async def test_not_ready_while_the_user_stream_is_down(
+    connector: FakeExchange, server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = connector.user_stream_tracker.data_source  # type: ignore[union-attr]
+    monkeypatch.setattr(source, "RECONNECT_MIN_DELAY", 0.3)
+    monkeypatch.setattr(source, "RECONNECT_MAX_DELAY", 0.3)
+    await server.drop_user_streams()
+    await until(lambda: not connector.ready, "not ready after the drop")
+    assert connector.status_dict["user_stream_initialized"] is False
+    await until(lambda: connector.ready, "ready again after reconnecting")

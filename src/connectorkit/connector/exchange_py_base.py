@@ -119,7 +119,10 @@ class ExchangePyBase(ExchangeBase):
         self._auth = self._create_auth()
         self._web_assistants_factory = self._create_web_assistants_factory()
         self._order_book_data_source = self._create_order_book_data_source()
-        self._order_book_tracker = OrderBookTracker(self._order_book_data_source, self._trading_pairs)
+        self._order_book_tracker = OrderBookTracker(
+            self._order_book_data_source, self._trading_pairs,
+            snapshot_refresh_interval=settings.order_book_snapshot_refresh_interval,
+        )
         self._user_stream_tracker: UserStreamTracker | None = None
         if self._trading_required:
             data_source = self._create_user_stream_data_source()
@@ -232,13 +235,15 @@ class ExchangePyBase(ExchangeBase):
 
     @property
     def status_dict(self) -> dict[str, bool]:
+        """Live readiness: a book resyncing or a user stream reconnecting makes the connector not
+        ready until it is back (without trading, balances and the user stream are not required)."""
         return {
             "symbols_mapping_initialized": self.trading_pair_symbol_map_ready(),
             "order_books_initialized": self._order_book_tracker.ready,
             "account_balance": not self._trading_required or self._balances_initialized,
             "trading_rule_initialized": all(pair in self._trading_rules for pair in self._trading_pairs),
             "user_stream_initialized": self._user_stream_tracker is None
-            or self._user_stream_tracker.data_source.connection_count > 0,
+            or self._user_stream_tracker.data_source.connected,
         }
 
     def buy(

@@ -69,6 +69,9 @@ class ConnectorSettings(BaseModel):
     trading_rules_refresh_interval: float = Field(default=1800.0, gt=0)
     time_sync_interval: float = Field(default=600.0, gt=0)
     funding_payment_poll_interval: float = Field(default=120.0, gt=0)
+    order_book_snapshot_refresh_interval: float = Field(
+        default=3600.0, gt=0, description="Periodic full snapshot of every book (safety net against drift)."
+    )
 
     def resolve_trade_fee_schema(self, default_fees: TradeFeeSchema) -> TradeFeeSchema:
         """The fee schema in force: ``default_fees`` with this model's overrides applied."""
