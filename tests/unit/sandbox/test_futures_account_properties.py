@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectorkit.core.enums import PositionSide, TradeType
+from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.futures.account import (
     INCOME_COMMISSION,
     INCOME_FUNDING_FEE,
@@ -62,7 +63,9 @@ def test_two_counterparties_conserve_wallet_fees_and_funding(events: list) -> No
         # every wallet change is an income record: wallet == deposits + income, exactly
         assert acct.balance("USDT") == sum((r.income for r in acct.income), D(0))
         assert acct.balance("USDT") == (
-            INITIAL + _total(acct, INCOME_REALIZED_PNL) + _total(acct, INCOME_COMMISSION)
+            INITIAL
+            + _total(acct, INCOME_REALIZED_PNL)
+            + _total(acct, INCOME_COMMISSION)
             + _total(acct, INCOME_FUNDING_FEE)
         )
     # position size equals the signed sum of fills; the counterparty mirrors it
@@ -95,3 +98,36 @@ def test_hedge_mode_sides_never_cross_zero_when_orders_pass_the_checks(
         assert acct.position("BTCUSDT", PositionSide.LONG).amount >= 0
         assert acct.position("BTCUSDT", PositionSide.SHORT).amount <= 0
         assert acct.position("BTCUSDT", PositionSide.BOTH).amount == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=125),
+    st.lists(st.tuples(st.booleans(), qty, price, st.booleans()), max_size=30),
+)
+def test_accepted_orders_never_overdraw_available_balance(
+    leverage: int, orders: list[tuple[bool, D, D, bool]]
+) -> None:
+    acct = new_account(CONTRACTS, {"USDT": D(1000)}, 0)
+    marks = {"BTCUSDT": D(100)}
+    acct.set_leverage("BTCUSDT", leverage, marks)
+    acct.apply_fill(
+        "BTCUSDT", TradeType.BUY, PositionSide.BOTH, D(1), D(100), is_maker=True, trade_id=0, time_ms=0
+    )
+    refusals: set[int] = set()
+    reduce_only_claims = {TradeType.BUY: D(0), TradeType.SELL: D(0)}
+    for n, (buy, q, p, reduce_only) in enumerate(orders, start=1):
+        side = TradeType.BUY if buy else TradeType.SELL
+        try:
+            acct.check_new_order("BTCUSDT", side, PositionSide.BOTH, q, p, reduce_only, marks)
+        except ApiError as err:
+            refusals.add(err.code)
+            continue
+        acct.reserve_order(n, "BTCUSDT", side, PositionSide.BOTH, p, q, reduce_only)
+        if reduce_only:
+            reduce_only_claims[side] += q
+        assert acct.available_balance("USDT", marks) >= 0
+    assert refusals <= {-2019, -2022}
+    # reduce-only orders can only ever claim the long position they reduce
+    assert reduce_only_claims[TradeType.SELL] <= 1
+    assert reduce_only_claims[TradeType.BUY] == 0
