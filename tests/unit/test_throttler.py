@@ -455,3 +455,10 @@ def test_grant_times_match_a_brute_force_model() -> None:
     actual = run_virtual(main)
     # Waiters wake at the exact expiry; only float rounding of the loop's timers separates them.
     assert actual == pytest.approx(expected, abs=1e-6)
+
+
+def test_status_queries_work_outside_an_event_loop() -> None:
+    throttler = AsyncThrottler([RateLimit("A", 5, 60.0)], safety_margin_pct=0)
+    assert throttler.try_acquire("A")
+    assert throttler.used_weight("A") == 1
+    assert throttler.pause_remaining() == 0.0

@@ -9,6 +9,7 @@ everything built on it without real sleeping. Tests that need to set time by han
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Protocol
 
 
@@ -21,10 +22,17 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """The running event loop's clock (``loop.time()``) with ``asyncio.sleep``."""
+    """The running event loop's clock (``loop.time()``) with ``asyncio.sleep``.
+
+    Outside a running loop (e.g. a status query from synchronous code) it reads ``time.monotonic()``,
+    which is what the standard event loops' ``time()`` returns.
+    """
 
     def time(self) -> float:
-        return asyncio.get_running_loop().time()
+        try:
+            return asyncio.get_running_loop().time()
+        except RuntimeError:
+            return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

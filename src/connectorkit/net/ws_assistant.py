@@ -2,8 +2,11 @@
 
 :class:`WSAssistant` yields each message's raw ``str`` (text frame) or ``bytes`` (binary frame)
 and leaves decoding to the caller, so a message is decoded exactly once, into the caller's typed
-schema. Pings from the server are answered automatically; an optional heartbeat pings the server
-and treats a missing pong as a dead connection. Everything that ends a connection, except our own
+schema. Pings from the server are answered automatically with a pong carrying the ping's payload,
+as exchanges require (Binance spot streams ping every 20 s and drop a connection that has not
+answered within a minute: "General WSS information",
+https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams). An optional
+heartbeat pings the server and treats a missing pong as a dead connection. Everything that ends a connection, except our own
 :meth:`WSAssistant.disconnect`, surfaces as a typed error:
 
 - :class:`WSClosedError` -- the server closed (with its close code) or the network dropped (1006);
@@ -11,7 +14,8 @@ and treats a missing pong as a dead connection. Everything that ends a connectio
 - :class:`WSConnectError` -- the handshake failed.
 
 :func:`run_with_reconnect` runs a ``connect_and_consume`` coroutine forever, reconnecting after
-every loss with exponential backoff and jitter.
+every loss with exponential backoff and jitter (exchanges also end every connection on their own,
+e.g. Binance after 24 hours).
 """
 
 from __future__ import annotations
