@@ -6,8 +6,8 @@ schema. Pings from the server are answered automatically with a pong carrying th
 as exchanges require (Binance spot streams ping every 20 s and drop a connection that has not
 answered within a minute: "General WSS information",
 https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams). An optional
-heartbeat pings the server and treats a missing pong as a dead connection. Everything that ends a connection, except our own
-:meth:`WSAssistant.disconnect`, surfaces as a typed error:
+heartbeat pings the server and treats a missing pong as a dead connection. Everything that ends a
+connection, except our own :meth:`WSAssistant.disconnect`, surfaces as a typed error:
 
 - :class:`WSClosedError` -- the server closed (with its close code) or the network dropped (1006);
 - :class:`WSTimeoutError` -- no message within ``message_timeout``, or no pong for the heartbeat;
