@@ -148,3 +148,29 @@ async def test_orders_fills_fees_and_balances_match_the_sandbox() -> None:
         finally:
             await us.stop_network()
             await mm.stop_network()
+
+
+async def test_pairs_added_and_removed_on_a_live_connection() -> None:
+    markets = [MARKET, Market("ETHUSDT", "ETH", "USDT", mid=Decimal("2000"))]
+    config = SandboxConfig(simulator_interval_s=0.05)
+    async with Sandbox(seed=10, markets=markets, futures_markets=[], config=config) as sb:
+        connector = spot_connector(sb)
+        await connector.start_network()
+        try:
+            tracker = connector.order_book_tracker
+            await wait_until(lambda: connector.ready, what="connector ready")
+            connections = tracker.data_source.connection_count
+            assert await tracker.add_trading_pair("ETH-USDT")
+            await wait_until(
+                lambda: tracker.is_ready("ETH-USDT") and tracker.metrics("ETH-USDT").diffs_applied > 3,
+                what="ETH-USDT live",
+            )
+            assert tracker.data_source.connection_count == connections  # same socket, SUBSCRIBE
+            true_book = sb.spot.engine.book("ETHUSDT")
+            book = connector.get_order_book("ETH-USDT")
+            await wait_until(lambda: book.last_diff_uid == true_book.update_id
+                             and connector_top(book) == true_top(true_book), what="ETH book equal")
+            assert await tracker.remove_trading_pair("ETH-USDT")
+            assert "ETH-USDT" not in connector.order_books
+        finally:
+            await connector.stop_network()

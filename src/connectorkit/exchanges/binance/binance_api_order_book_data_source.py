@@ -21,6 +21,7 @@ futures source only changes endpoints, stream groups, the continuity rule and ad
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ from connectorkit.core.order_book_message import OrderBookMessage
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_market_wire as market_wire
 from connectorkit.exchanges.binance import binance_web_utils as web_utils
+from connectorkit.net.errors import WebError
 from connectorkit.net.rest_request import RESTMethod, RESTRequest
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_assistant import WSAssistant, run_with_reconnect
@@ -90,6 +92,7 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         self._message_timeout = message_timeout
         self._pair_by_symbol: dict[str, str] = {}
         self._live: dict[str, WSAssistant] = {}
+        self._pairs_added = asyncio.Event()
         self._request_ids = itertools.count(1)
         self.connection_count = 0
 
@@ -135,7 +138,7 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         tasks = [
             asyncio.create_task(
                 run_with_reconnect(
-                    lambda group=group: self._connect_and_consume(group),  # type: ignore[misc]
+                    functools.partial(self._connect_and_consume, group),
                     name=f"{type(self).__name__} {group.name} streams",
                     min_delay=self.RECONNECT_MIN_DELAY,
                     max_delay=self.RECONNECT_MAX_DELAY,
@@ -153,9 +156,10 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _connect_and_consume(self, group: StreamGroup) -> None:
+        while not self.trading_pairs:  # nothing to stream until a pair is added
+            self._pairs_added.clear()
+            await self._pairs_added.wait()
         symbols = [await self._symbol(pair) for pair in self.trading_pairs]
-        if not symbols:
-            await asyncio.Event().wait()  # nothing to stream until a pair is added
         ws = await self._factory.get_ws_assistant()
         await ws.connect(
             group.url(group.streams(symbols)),
@@ -182,27 +186,37 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
             return
         self.route(item)
 
-    async def _send_subscription(self, method: str, trading_pair: str) -> bool:
+    async def _send_subscription(self, method: str, trading_pair: str) -> None:
+        """``SUBSCRIBE``/``UNSUBSCRIBE`` the pair's streams on every live connection. A connection
+        that is down picks the change up when it reconnects (its URL lists the current pairs)."""
         symbol = await self._symbol(trading_pair)
-        sent = False
         for group in self._stream_groups():
             ws = self._live.get(group.name)
             if ws is None:
                 continue
             payload = {"method": method, "params": group.streams([symbol]), "id": next(self._request_ids)}
-            await ws.send_json(payload)
-            sent = True
-        return sent
+            try:
+                await ws.send_json(payload)
+            except WebError as exc:
+                logger.info("%s: %s %s deferred to the reconnection (%s)", group.name, method, symbol, exc)
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        try:
+            await self._symbol(trading_pair)
+        except (LookupError, WebError) as exc:
+            logger.warning("cannot subscribe to %s: %s", trading_pair, exc)
+            return False
         if trading_pair not in self.trading_pairs:
             self.trading_pairs.append(trading_pair)
-        return await self._send_subscription("SUBSCRIBE", trading_pair)
+        await self._send_subscription("SUBSCRIBE", trading_pair)
+        self._pairs_added.set()
+        return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         if trading_pair in self.trading_pairs:
             self.trading_pairs.remove(trading_pair)
-        return await self._send_subscription("UNSUBSCRIBE", trading_pair)
+        await self._send_subscription("UNSUBSCRIBE", trading_pair)
+        return True
 
 
 class BinanceAPIOrderBookDataSource(BinanceOrderBookDataSourceBase):

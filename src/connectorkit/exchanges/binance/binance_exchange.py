@@ -20,10 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
-from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
-from connectorkit.exchanges.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
-
 from connectorkit.connector.exchange_py_base import ExchangePyBase
+from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.core.enums import OrderType, TradeType
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
@@ -32,6 +30,7 @@ from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_trading_wire as wire
 from connectorkit.exchanges.binance import binance_utils as utils
 from connectorkit.exchanges.binance import binance_web_utils as web_utils
+from connectorkit.exchanges.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
 from connectorkit.exchanges.binance.binance_api_user_stream_data_source import BinanceAPIUserStreamDataSource
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
 from connectorkit.exchanges.binance.binance_utils import BinanceSettings
