@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectorkit.net.errors import RateLimitConfigError, UnknownRateLimitIdError
 from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit, usable_limit
@@ -462,3 +464,36 @@ def test_status_queries_work_outside_an_event_loop() -> None:
     assert throttler.try_acquire("A")
     assert throttler.used_weight("A") == 1
     assert throttler.pause_remaining() == 0.0
+
+
+_MODEL_LIMITS = [
+    RateLimit("W", 12, 1.0),
+    RateLimit("A", 3, 0.4, linked_limits=[LinkedLimitWeightPair("W", 2)]),
+    RateLimit("B", 50, 1.0, weight=3, linked_limits=[LinkedLimitWeightPair("W", 5)]),
+    RateLimit("C", 4, 2.5, linked_limits=[LinkedLimitWeightPair("W"), LinkedLimitWeightPair("A", 1)]),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 0.7), st.sampled_from(["W", "A", "B", "C"])), max_size=60))
+def test_try_acquire_matches_a_brute_force_sliding_window_model(steps: list[tuple[float, str]]) -> None:
+    throttler, clock = _throttler(_MODEL_LIMITS)
+    by_id = {rl.limit_id: rl for rl in _MODEL_LIMITS}
+    grants: list[tuple[float, dict[str, int]]] = []
+    for dt, limit_id in steps:
+        clock.now += dt
+        rl = by_id[limit_id]
+        need = {rl.limit_id: rl.weight}
+        for pair in rl.linked_limits:
+            need[pair.limit_id] = need.get(pair.limit_id, 0) + pair.weight
+        live = {
+            pool: sum(g.get(pool, 0) for t, g in grants if t + by_id[pool].time_interval > clock.now)
+            for pool in by_id
+        }
+        expected = all(live[pool] + w <= by_id[pool].limit for pool, w in need.items())
+        assert throttler.try_acquire(limit_id) is expected
+        if expected:
+            grants.append((clock.now, need))
+            for pool, w in need.items():
+                live[pool] += w
+        assert {pool: throttler.used_weight(pool) for pool in by_id} == live
