@@ -718,3 +718,40 @@ async def test_price_and_book_tickers(sandbox: Sandbox, session: aiohttp.ClientS
         "30100.0",
         "0.005",
     )
+
+
+async def test_request_weight_limit_429_then_418(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    url = sandbox.futures_rest_url + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000"  # weight 20
+    if 60_000 - int(time.time() * 1000) % 60_000 < 3_000:
+        await asyncio.sleep(3.5)  # keep all requests inside one 1-minute window
+    for n in range(1, 121):  # 120 * 20 = 2400, the documented REQUEST_WEIGHT per minute
+        async with session.get(url) as r:
+            assert r.status == 200
+            assert r.headers["X-MBX-USED-WEIGHT-1M"] == str(20 * n)
+    async with session.get(url) as r:
+        assert r.status == 429
+        assert int(r.headers["Retry-After"]) >= 1
+        assert (await r.json())["code"] == -1003
+    statuses = []
+    for _ in range(4):
+        async with session.get(url) as r:
+            statuses.append(r.status)
+    assert statuses[-1] == 418  # banned after repeated violations
+
+
+async def test_injected_faults_on_futures_rest(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    await limit(lp, "SELL", "0.010", "30000.0")
+    sandbox.faults.unknown_status_next_orders(1)
+    status, body = await c.signed(
+        "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010"
+    )
+    assert (status, body["code"]) == (503, -1007)
+    assert (await position(c))["positionAmt"] == "0.010"  # the order was executed anyway
+    sandbox.faults.force_429(1)
+    status, body = await c.signed("GET", "/fapi/v2/balance")
+    assert (status, body["code"]) == (429, -1003)
+    sandbox.faults.fail_next_requests(1, status=502)
+    status, _ = await c.signed("GET", "/fapi/v2/balance")
+    assert status == 502
+    assert await c.ok("GET", "/fapi/v2/balance")  # and then it works again
