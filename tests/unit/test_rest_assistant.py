@@ -214,6 +214,7 @@ async def test_auth_required_without_auth_is_a_typed_error(server: TestServer) -
         rest = await factory.get_rest_assistant()
         with pytest.raises(AuthNotConfiguredError):
             await rest.execute_request(url(server, "/api/v3/account"), is_auth_required=True)
+        assert factory.throttler.used_weight("/api/v3/account") == 0  # refused before consuming capacity
     finally:
         await factory.close()
 

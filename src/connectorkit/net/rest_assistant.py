@@ -195,11 +195,11 @@ class RESTAssistant:
         """Send one request and return its 2xx answer; see the module docs for errors raised."""
         for pre in self._pre_processors:
             request = await pre.pre_process(request)
+        if request.is_auth_required and self._auth is None:
+            raise AuthNotConfiguredError(f"{request.method} {self._safe(request.url)} needs auth")
         limit_id = request.throttler_limit_id or urlsplit(request.url).path
         async with self._throttler.execute_task(limit_id):
-            if request.is_auth_required:
-                if self._auth is None:
-                    raise AuthNotConfiguredError(f"{request.method} {self._safe(request.url)} needs auth")
+            if request.is_auth_required and self._auth is not None:
                 request = await self._auth.rest_authenticate(request)
             seconds = self._request_timeout if request_timeout is None else request_timeout
             response = await self._send(request, seconds)
