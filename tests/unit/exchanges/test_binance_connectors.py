@@ -1,0 +1,106 @@
+"""Connector-level behaviour of BinanceExchange / BinancePerpetualDerivative that needs no server."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from aiohttp import web
+from pydantic import ValidationError
+
+from connectorkit.connector.settings import create_connector, registered_connectors
+from connectorkit.core.enums import OrderType, PositionAction, PositionMode, TradeType
+from connectorkit.core.in_flight_order import InFlightOrder
+from connectorkit.exchanges.binance import BinanceExchange
+from connectorkit.exchanges.binance.binance_auth import BinanceAuth
+from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
+from connectorkit.net.errors import ExchangeRequestError
+
+
+def _error(code: int, message: str, status: int = 400) -> ExchangeRequestError:
+    return ExchangeRequestError(status=status, method="GET", url="http://x/api/v3/order", code=code,
+                                message=message)
+
+
+def test_both_connectors_are_registered_with_endpoint_overrides() -> None:
+    assert {"binance", "binance_perpetual"} <= set(registered_connectors())
+    spot = create_connector("binance", trading_pairs=["BTC-USDT"], trading_required=False,
+                            rest_url="http://127.0.0.1:8080", ws_url="ws://127.0.0.1:8080")
+    assert isinstance(spot, BinanceExchange) and spot.name == "binance"
+    assert spot.user_stream_tracker is None  # public books only, no keys needed
+    assert spot.trade_fee_schema.taker_percent_fee_decimal == Decimal("0.001")
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
+                            api_secret="s" * 64, rest_url="http://127.0.0.1:8080", ws_url="ws://127.0.0.1:9")
+    assert isinstance(perp, BinancePerpetualDerivative) and perp.name == "binance_perpetual"
+    assert perp.trade_fee_schema.maker_percent_fee_decimal == Decimal("0.0002")
+    with pytest.raises(ValidationError):
+        create_connector("binance", recv_window_ms=70_000)
+    with pytest.raises(ValidationError):
+        create_connector("binance", rest_urls="typo")
+
+
+def test_keys_make_an_auth_that_hides_them() -> None:
+    spot = create_connector("binance", trading_pairs=["BTC-USDT"], api_key="KEY-1234567",
+                            api_secret="SEC-1234567")
+    auth = spot._auth
+    assert isinstance(auth, BinanceAuth)
+    assert "KEY-1234567" not in repr(auth) and "SEC-1234567" not in repr(spot.settings)
+
+
+@pytest.mark.parametrize("connector_name", ["binance", "binance_perpetual"])
+def test_error_classification_uses_the_documented_codes(connector_name: str) -> None:
+    connector = create_connector(connector_name, trading_pairs=["BTC-USDT"], trading_required=False)
+    assert connector._is_order_not_found_error(_error(-2013, "Order does not exist."))
+    assert connector._is_order_not_found_error(_error(-2011, "Unknown order sent."))
+    restricted = _error(-2011, "Order was not canceled due to cancel restrictions.")
+    assert not connector._is_order_not_found_error(restricted)
+    assert not connector._is_order_not_found_error(ValueError("-2013"))
+    assert connector._is_time_synchronizer_related_error(
+        _error(-1021, "Timestamp for this request is outside of the recvWindow."))
+    assert connector._is_request_exception_unknown_status(
+        _error(-1007, "Timeout waiting for response from backend server. Send status unknown", 503))
+    assert not connector._is_request_exception_unknown_status(_error(-2010, "insufficient balance"))
+    # 503 "unknown status" is unknown whatever the code: the template treats every 5xx so.
+    assert connector._is_unknown_status(_error(-1007, "unknown", 503))
+
+
+def test_perpetual_position_side_and_reduce_only_rules() -> None:
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], trading_required=False)
+
+    def order(trade_type: TradeType, action: PositionAction) -> InFlightOrder:
+        return InFlightOrder("ckB1" + "0" * 16, "BTC-USDT", OrderType.LIMIT, trade_type, Decimal("1"), 0.0,
+                             price=Decimal("1"), position=action)
+
+    assert perp._position_side(order(TradeType.SELL, PositionAction.CLOSE)) == "BOTH"
+    perp.perpetual_trading.set_position_mode(PositionMode.HEDGE)
+    assert perp._position_side(order(TradeType.BUY, PositionAction.OPEN)) == "LONG"
+    assert perp._position_side(order(TradeType.SELL, PositionAction.CLOSE)) == "LONG"
+    assert perp._position_side(order(TradeType.SELL, PositionAction.OPEN)) == "SHORT"
+    assert perp._position_side(order(TradeType.BUY, PositionAction.CLOSE)) == "SHORT"
+
+
+async def test_last_traded_prices_from_the_ticker_endpoint() -> None:
+    seen: list[str] = []
+
+    async def ticker(request: web.Request) -> web.Response:
+        seen.append(request.query_string)
+        # docs: "Market Data endpoints > Symbol price ticker" response example
+        return web.json_response({"symbol": "BTCUSDT", "price": "4.00000200"})
+
+    app = web.Application()
+    app.router.add_get("/api/v3/ticker/price", ticker)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    spot = create_connector("binance", trading_pairs=["BTC-USDT"], trading_required=False,
+                            rest_url=f"http://127.0.0.1:{port}")
+    spot._set_trading_pair_symbol_map({"BTCUSDT": "BTC-USDT"})
+    try:
+        prices = await spot.order_book_tracker.data_source.get_last_traded_prices(["BTC-USDT"])
+    finally:
+        await spot.stop_network()
+        await runner.cleanup()
+    assert prices == {"BTC-USDT": Decimal("4.000002")}
+    assert seen == ["symbol=BTCUSDT"]
