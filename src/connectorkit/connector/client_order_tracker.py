@@ -5,9 +5,11 @@ stream and from REST polling alike, in whatever order they arrive. The tracker m
 the :class:`InFlightOrder` (see the rules there) and emits exactly one event per transition, in
 the order the transitions really happened on the exchange:
 
-* ``BuyOrderCreated``/``SellOrderCreated`` when the order leaves PENDING_CREATE for any state but
-  FAILED. A fill or a FILLED/CANCELED status that arrives before the placement answer proves the
-  exchange accepted the order, so "created" is emitted first, then the rest.
+* ``BuyOrderCreated``/``SellOrderCreated`` when the order leaves PENDING_CREATE for a live or
+  filled state (OPEN, PARTIALLY_FILLED, FILLED; issue 4). A fill or a FILLED status that arrives
+  before the placement answer proves the exchange accepted the order, so "created" is emitted
+  first, then the rest. An order that goes straight to CANCELED (e.g. an IOC order that expired
+  unfilled) or FAILED was never live: it emits only OrderCancelled/OrderExpired or OrderFailure.
 * ``OrderFilled`` once per new trade id (its timestamp is the exchange's fill time).
 * ``BuyOrderCompleted``/``SellOrderCompleted`` when the executed amount reaches the order amount.
   A FILLED status that arrives before its trades waits ``fill_grace_period`` seconds for them
@@ -55,6 +57,9 @@ from connectorkit.core.events import (
 from connectorkit.core.in_flight_order import InFlightOrder, InFlightOrderJson, OrderUpdate, TradeUpdate
 
 logger = logging.getLogger(__name__)
+
+_LIVE_OR_FILLED = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED, OrderState.FILLED})
+"""Leaving PENDING_CREATE for one of these states is what "created" reports."""
 
 ORDER_NOT_FOUND_ERROR_TYPE = "OrderNotFound"
 """``error_type`` of the OrderFailure event emitted for a lost order."""
@@ -278,7 +283,7 @@ class ClientOrderTracker:
             return False
         cid = order.client_order_id
         tracked = self._is_tracked(cid)
-        if tracked and previous is OrderState.PENDING_CREATE and order.current_state is not previous:
+        if tracked and previous is OrderState.PENDING_CREATE and order.current_state in _LIVE_OR_FILLED:
             self._emit_created(order)
         self._emit(
             MarketEvent.OrderFilled,
@@ -346,7 +351,7 @@ class ClientOrderTracker:
         if cid in self._lost and not order.is_lost:
             # The exchange reported a final state: no longer lost, even while FILLED waits for trades.
             self._active[cid] = self._lost.pop(cid)
-        if previous is OrderState.PENDING_CREATE and new is not OrderState.FAILED:
+        if previous is OrderState.PENDING_CREATE and new in _LIVE_OR_FILLED:
             self._emit_created(order)
         if new is OrderState.CANCELED:
             # timestamp, order_id, exchange_order_id, trading_pair
