@@ -43,8 +43,6 @@ _logger = logging.getLogger(__name__)
 #: RFC 6455 section 7.4.1: the connection was closed without a close frame.
 ABNORMAL_CLOSURE = 1006
 
-_CLOSED_TYPES = frozenset({aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED})
-
 
 class WSAssistant:
     """A WebSocket client connection on the connector's shared session (see module docs).
@@ -149,26 +147,23 @@ class WSAssistant:
             raise WSClosedError(ws.close_code or ABNORMAL_CLOSURE, self._redact(str(exc))) from None
 
     async def receive(self) -> str | bytes | None:
-        """The next message; ``None`` once we disconnected ourselves. Raises on any other end."""
+        """The next message; ``None`` once we disconnected ourselves. Raises on any other end.
+
+        Pings and pongs are handled inside aiohttp (autoping) and never returned.
+        """
         ws = self._require_ws()
-        while True:
-            try:
-                message = await ws.receive(timeout=self._message_timeout)
-            except TimeoutError:
-                raise WSTimeoutError(
-                    f"nothing received from {self._url} within {self._message_timeout:g}s"
-                ) from None
-            kind = message.type
-            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                self._last_recv_time = self._wall_clock()
-                data: str | bytes = message.data
-                return data
-            if kind is aiohttp.WSMsgType.PING or kind is aiohttp.WSMsgType.PONG:
-                self._last_recv_time = self._wall_clock()  # only seen when aiohttp does not consume them
-                continue
-            if self._closing:
-                return None
-            raise self._closed_error(ws, message)
+        try:
+            message = await ws.receive(timeout=self._message_timeout)
+        except TimeoutError:
+            silence = f"nothing received from {self._url} within {self._message_timeout:g}s"
+            raise WSTimeoutError(silence) from None
+        if message.type is aiohttp.WSMsgType.TEXT or message.type is aiohttp.WSMsgType.BINARY:
+            self._last_recv_time = self._wall_clock()
+            data: str | bytes = message.data
+            return data
+        if self._closing:
+            return None
+        raise self._closed_error(ws, message)
 
     async def iter_messages(self) -> AsyncIterator[str | bytes]:
         """Yield raw messages until we disconnect; raise a typed error on any other end."""
