@@ -14,9 +14,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/support importable
 
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
-from connectorkit.core.enums import OrderState, OrderType
+from connectorkit.core.enums import OrderState, OrderType, TradeType
 from connectorkit.core.events import MarketEvent
-from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings
+from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings, FakeUserStreamDataSource
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
 from support.recorder import Recorder, until
 
@@ -84,6 +84,7 @@ async def test_readiness_and_owned_tasks(server: FakeExchangeServer) -> None:
         await server.push_depth_diff("BTCUSDT", bids=[], asks=[["100.50", "0.4"]])
         await until(lambda: conn.get_price(PAIR, True) == Decimal("100.5"), "diff applied to the book")
         assert conn.get_vwap_for_volume(PAIR, True, Decimal(1)) == Decimal("100.8")
+        await until(lambda: conn.time_synchronizer.has_samples, "clock synchronized by the time-sync loop")
         names = conn.background_task_names
         for loop in ("trading-rules", "status-polling", "user-stream-listener", "time-sync"):
             assert f"fake_exchange:{loop}" in names
@@ -145,6 +146,14 @@ async def test_validation_failures_send_nothing(
     assert failure.error_type == "OrderValidationError"
     assert placed(server) == []
     assert order_id not in connector.in_flight_orders
+
+
+def test_client_order_ids_are_unique_prefixed_and_bounded(server: FakeExchangeServer) -> None:
+    conn = make_connector(server)
+    ids = {conn._new_client_order_id(side) for side in (TradeType.BUY, TradeType.SELL) for _ in range(5000)}
+    assert len(ids) == 10_000
+    assert all(i.startswith(("fx-B", "fx-S")) for i in ids)
+    assert {len(i) for i in ids} == {FakeExchange.CLIENT_ORDER_ID_MAX_LENGTH}
 
 
 async def test_bad_arguments_raise_before_any_id(connector: FakeExchange) -> None:
@@ -367,12 +376,18 @@ async def test_secrets_never_reach_logs_or_reprs(
 
 
 async def test_not_ready_while_the_user_stream_is_down(
-    connector: FakeExchange, server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+    server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = connector.user_stream_tracker.data_source  # type: ignore[union-attr]
-    monkeypatch.setattr(source, "RECONNECT_MIN_DELAY", 0.3)
-    monkeypatch.setattr(source, "RECONNECT_MAX_DELAY", 0.3)
-    await server.drop_user_streams()
-    await until(lambda: not connector.ready, "not ready after the drop")
-    assert connector.status_dict["user_stream_initialized"] is False
-    await until(lambda: connector.ready, "ready again after reconnecting")
+    # A reconnect delay long enough to observe the gap (the loop reads it when it starts).
+    monkeypatch.setattr(FakeUserStreamDataSource, "RECONNECT_MIN_DELAY", 0.3)
+    monkeypatch.setattr(FakeUserStreamDataSource, "RECONNECT_MAX_DELAY", 0.3)
+    conn = make_connector(server)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        await server.drop_user_streams()
+        await until(lambda: not conn.ready, "not ready after the drop")
+        assert conn.status_dict["user_stream_initialized"] is False
+        await until(lambda: conn.ready, "ready again after reconnecting")
+    finally:
+        await conn.stop_network()
