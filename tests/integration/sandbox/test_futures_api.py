@@ -302,8 +302,9 @@ async def test_orders_open_cancel_and_validation_errors(
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
     expect = [
         ({"quantity": "0.010", "price": "29000.05"}, -4014),  # tick 0.10
-        ({"quantity": "0.0105", "price": "29000.0"}, -4023),  # step 0.001
-        ({"quantity": "0.0001", "price": "29000.0"}, -4004),  # below minQty... and step
+        ({"quantity": "0.0105", "price": "29000.0"}, -1111),  # quantityPrecision 3
+        ({"quantity": "0.000", "price": "29000.0"}, -4003),  # zero
+        ({"quantity": "0.010", "price": "29000.001"}, -1111),  # pricePrecision 2
         ({"quantity": "0.001", "price": "100.0"}, -4164),  # notional 0.1 < 5
         ({"quantity": "0.010", "price": "29000.0", "symbol": "NOPEUSDT"}, -1121),
         ({"quantity": "0.010", "price": "29000.0", "side": "UP"}, -1117),

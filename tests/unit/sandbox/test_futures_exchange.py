@@ -153,3 +153,38 @@ def test_unknown_order_lookups(ex: FuturesExchange) -> None:
         ex.find_order(1, "BTCUSDT", placed["orderId"], None)  # someone else's order
     assert err.value.code == -2013
     assert ex.find_order(2, "BTCUSDT", None, placed["clientOrderId"]).order_id == placed["orderId"]
+
+
+@pytest.mark.parametrize(
+    ("qty", "price", "code"),
+    [
+        ("0.012", "100.00", -4023),  # step 0.005
+        ("0.005", "100.00", -4004),  # below minQty 0.010
+        ("20.000", "100.00", -4005),  # above maxQty 10
+        ("0.0101", "100.00", -1111),  # quantityPrecision 3
+        ("0.010", "100.03", -4014),  # tick 0.05
+        ("0.010", "0.05", -4013),  # below minPrice 0.10
+        ("0.010", "999999.00", -4002),  # above maxPrice
+        ("0.010", "100.001", -1111),  # pricePrecision 2
+    ],
+)
+def test_order_filters(rec: Recorder, qty: str, price: str, code: int) -> None:
+    market = FuturesMarket(
+        "XYZUSDT",
+        "XYZ",
+        tick_size=D("0.05"),
+        step_size=D("0.005"),
+        min_qty=D("0.010"),
+        max_qty=D(10),
+        min_price=D("0.10"),
+        max_price=D(1000),
+        min_notional=D("0.5"),
+        mid=D(100),
+    )
+    ex = FuturesExchange([market], SandboxClock(), rec.emit, rec.publish)
+    ex.fund(1, {"USDT": D(10_000)})
+    with pytest.raises(ApiError) as err:
+        ex.new_order(1, OrderRequest("XYZUSDT", "BUY", "LIMIT", D(qty), D(price), time_in_force="GTC"))
+    assert err.value.code == code
+    ok = ex.new_order(1, OrderRequest("XYZUSDT", "BUY", "LIMIT", D("0.015"), D("99.95"), time_in_force="GTC"))
+    assert ok["status"] == "NEW"

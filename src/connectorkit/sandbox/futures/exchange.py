@@ -52,6 +52,13 @@ EXPIRY_REDUCE_ONLY = 4
 EXPIRY_MARKET = 9
 
 
+def _decimals(value: Decimal) -> int:
+    """Significant decimal places (``"0.0100"`` has 2), as the precision check counts them."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """``POST /fapi/v1/order`` parameters, parsed (strings checked for presence/format by REST)."""
@@ -206,6 +213,8 @@ class FuturesExchange:
 
     @staticmethod
     def _check_price(market: FuturesMarket, price: Decimal) -> None:
+        if _decimals(price) > market.price_precision:
+            raise core_errors.ApiError(-1111, "Precision is over the maximum defined for this asset.")
         if price <= 0:
             raise core_errors.ApiError(-4001, "Price less than 0.")
         if price < market.min_price:
@@ -219,6 +228,8 @@ class FuturesExchange:
 
     @staticmethod
     def _check_quantity(market: FuturesMarket, qty: Decimal, *, is_market: bool) -> None:
+        if _decimals(qty) > market.quantity_precision:
+            raise core_errors.ApiError(-1111, "Precision is over the maximum defined for this asset.")
         if qty <= 0:
             raise core_errors.ApiError(errors.QTY_LESS_THAN_ZERO, "Quantity less than or equal to zero.")
         if qty < market.min_qty:
