@@ -756,3 +756,22 @@ async def test_injected_faults_on_futures_rest(sandbox: Sandbox, session: aiohtt
     status, _ = await c.signed("GET", "/fapi/v2/balance")
     assert status == 502
     assert await c.ok("GET", "/fapi/v2/balance")  # and then it works again
+
+
+async def test_duplicated_and_reordered_user_events(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+    c = client(sandbox, session)
+    key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    url = f"{sandbox.futures_ws_url}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE"
+    async with session.ws_connect(url) as ws:
+        await asyncio.sleep(0.05)
+        sandbox.faults.duplicate_user_events(1)
+        first = await limit(c, "BUY", "0.010", "20000.0")
+        a = await next_event(ws, lambda e: True)
+        b = await next_event(ws, lambda e: True)
+        assert a == b and a["o"]["i"] == first["orderId"]  # the same NEW event twice
+        sandbox.faults.reorder_user_events(1)
+        second = await limit(c, "BUY", "0.010", "20001.0")
+        third = await limit(c, "BUY", "0.010", "20002.0")
+        ids = [(await next_event(ws, lambda e: True))["o"]["i"] for _ in range(2)]
+        assert ids == [third["orderId"], second["orderId"]]  # delivered out of order
+    assert {"duplicate_user_event", "reorder_user_event"} <= set(sandbox.faults.kinds())  # logged
