@@ -81,9 +81,12 @@ class _Perp:
 
     async def balances_match(self) -> None:
         def same() -> bool:
+            exchange = self.sb.futures.exchange
             wallet = self.true_account.balance("USDT")
-            return self.us.get_balance("USDT") == wallet
-        await wait_until(same, what="wallet balance equal to the sandbox's")
+            available = self.true_account.available_balance("USDT", exchange.mark_prices())
+            return (self.us.get_balance("USDT"), self.us.get_available_balance("USDT")) == (wallet, available)
+
+        await wait_until(same, what="wallet and available balances equal to the sandbox's")
 
 
 async def _start(sb: Sandbox) -> tuple[Any, Any, int]:

@@ -34,11 +34,11 @@ from connectorkit.exchanges.binance.binance_api_order_book_data_source import Bi
 from connectorkit.exchanges.binance.binance_api_user_stream_data_source import BinanceAPIUserStreamDataSource
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
 from connectorkit.exchanges.binance.binance_utils import BinanceSettings
+from connectorkit.exchanges.binance.binance_web_utils import typed_request
 from connectorkit.net.auth import AuthBase
 from connectorkit.net.errors import ExchangeRequestError
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import RateLimit
-from connectorkit.net.time_synchronizer import call_with_time_resync
 
 logger = logging.getLogger(__name__)
 
@@ -111,22 +111,10 @@ class BinanceExchange(ExchangePyBase):
         signed: bool = False,
         limit_id: str | None = None,
     ) -> T:
-        """One call decoded straight into ``response_type`` (no intermediate dicts); signed calls
-        are retried once after a clock resync when Binance answers -1021."""
-        rest = await self._web_assistants_factory.get_rest_assistant()
-
-        async def call() -> T:
-            return await rest.execute_request(
-                self._url(path), method=method, params=params, is_auth_required=signed,
-                throttler_limit_id=limit_id or path, response_type=response_type,
-            )
-
-        if not signed:
-            return await call()
-        return await call_with_time_resync(
-            call,
-            synchronizer=self._time_synchronizer,
-            time_provider=self._request_server_time,
+        return await typed_request(
+            self._web_assistants_factory, web_utils.rest_url(path, self._rest_url), response_type,
+            method=method, params=params, limit_id=limit_id or path, signed=signed,
+            synchronizer=self._time_synchronizer, time_provider=self._request_server_time,
             is_timestamp_error=self._is_time_synchronizer_related_error,
         )
 

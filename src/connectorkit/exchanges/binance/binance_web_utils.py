@@ -8,12 +8,17 @@ WebSocket-API endpoint (default ``wss://ws-api.binance.com:443/ws-api/v3``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance.binance_constants import LimitSpec
+from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
+from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
+from connectorkit.net.web_assistants_factory import WebAssistantsFactory
+
+T = TypeVar("T")
 
 
 def _base(url: str) -> str:
@@ -61,3 +66,38 @@ def parse_server_time(body: Any) -> float:
     if not isinstance(server_time, int) or isinstance(server_time, bool):
         raise ValueError(f"unexpected server time answer: {body!r}")
     return server_time / 1000.0
+
+
+async def typed_request(
+    factory: WebAssistantsFactory,
+    url: str,
+    response_type: type[T],
+    *,
+    method: RESTMethod = RESTMethod.GET,
+    params: Mapping[str, Any] | None = None,
+    limit_id: str,
+    signed: bool = False,
+    synchronizer: TimeSynchronizer | None = None,
+    time_provider: Callable[[], Awaitable[float]] | None = None,
+    is_timestamp_error: Callable[[BaseException], bool] | None = None,
+) -> T:
+    """One REST call decoded straight into ``response_type`` (a msgspec type: no intermediate dicts).
+
+    A signed call whose timestamp the exchange rejects (-1021) is retried once after resyncing
+    ``synchronizer`` from ``time_provider``; the retry is signed anew.
+    """
+    rest = await factory.get_rest_assistant()
+
+    async def call() -> T:
+        return await rest.execute_request(
+            url, method=method, params=params, is_auth_required=signed, throttler_limit_id=limit_id,
+            response_type=response_type,
+        )
+
+    if not signed:
+        return await call()
+    if synchronizer is None or time_provider is None or is_timestamp_error is None:
+        raise ValueError("a signed call needs the synchronizer, time provider and timestamp error test")
+    return await call_with_time_resync(
+        call, synchronizer=synchronizer, time_provider=time_provider, is_timestamp_error=is_timestamp_error
+    )

@@ -13,6 +13,7 @@ time (the income row itself carries no rate).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from connectorkit.core.funding_info import FundingInfo
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
 from connectorkit.core.position import Position
 from connectorkit.core.trading_rule import TradingRule
+from connectorkit.exchanges.binance.binance_web_utils import typed_request
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_utils as utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils as web_utils
@@ -43,7 +45,6 @@ from connectorkit.net.auth import AuthBase
 from connectorkit.net.errors import ExchangeRequestError
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import RateLimit
-from connectorkit.net.time_synchronizer import call_with_time_resync
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ T = TypeVar("T")
 #: How far an income row's time may be from the funding time it settles (Binance books the
 #: payment at the funding time; a few seconds of slack absorb clock differences).
 _FUNDING_TIME_TOLERANCE_S = 60.0
+#: Delay before re-reading balances after an ACCOUNT_UPDATE, so a burst of fills costs one call.
+_BALANCE_REFRESH_DELAY_S = 0.2
 
 
 def _error_code(exc: BaseException) -> int | None:
@@ -74,6 +77,7 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
         self._rest_url = settings.rest_url
         self._symbol_rules: dict[str, wire.SymbolRules] = {}
         self._position_mode_known = False
+        self._balance_refresh_pending = False
         #: funding time (s) -> last rate announced for it, to label funding payments
         self._rate_by_funding_time: dict[int, Decimal] = {}
         super().__init__(settings, time_provider=time_provider)
@@ -124,20 +128,10 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
         signed: bool = False,
         limit_id: str | None = None,
     ) -> T:
-        rest = await self._web_assistants_factory.get_rest_assistant()
-
-        async def call() -> T:
-            return await rest.execute_request(
-                web_utils.rest_url(path, self._rest_url), method=method, params=params,
-                is_auth_required=signed, throttler_limit_id=limit_id or path, response_type=response_type,
-            )
-
-        if not signed:
-            return await call()
-        return await call_with_time_resync(
-            call,
-            synchronizer=self._time_synchronizer,
-            time_provider=self._request_server_time,
+        return await typed_request(
+            self._web_assistants_factory, web_utils.rest_url(path, self._rest_url), response_type,
+            method=method, params=params, limit_id=limit_id or path, signed=signed,
+            synchronizer=self._time_synchronizer, time_provider=self._request_server_time,
             is_timestamp_error=self._is_time_synchronizer_related_error,
         )
 
@@ -363,7 +357,7 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
 
     async def _apply_account_update(self, event: wire.AccountUpdate) -> None:
         """Wallet balances and positions as pushed. ACCOUNT_UPDATE carries no available balance,
-        so the available amount is refreshed from REST right after."""
+        so it is refreshed from REST shortly after (one call for a burst of updates)."""
         for balance in event.account.balances:
             available = self.get_available_balance(balance.asset)
             self._set_balance(balance.asset, balance.wallet_balance, available)
@@ -375,7 +369,16 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             if self.position_mode is PositionMode.ONEWAY and side is not PositionSide.BOTH:
                 continue
             self._set_position(wire.position_from_entry(entry, pair, Decimal(self.get_leverage(pair))))
-        self._poll_now.set()
+        if event.account.balances and not self._balance_refresh_pending:
+            self._balance_refresh_pending = True
+            self._order_tasks.spawn(self._refresh_balances_soon(), "refresh-available-balance")
+
+    async def _refresh_balances_soon(self) -> None:
+        try:
+            await asyncio.sleep(_BALANCE_REFRESH_DELAY_S)
+            await self._guarded(self._update_balances(), "balances")
+        finally:
+            self._balance_refresh_pending = False
 
     # ---- error classification -------------------------------------------------------------------
     def _is_order_not_found_error(self, exception: BaseException) -> bool:
