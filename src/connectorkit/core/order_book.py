@@ -91,7 +91,7 @@ def _as_raw_rows(rows: Sequence[Row]) -> list[tuple[str, str]]:
     """Rows of strings, Decimals or floats -> ``(price, amount)`` string pairs (slow path)."""
     out: list[tuple[str, str]] = []
     for row in rows:
-        if len(row) < 2:
+        if not isinstance(row, Sequence) or isinstance(row, str) or len(row) < 2:
             raise OrderBookDataError(f"invalid price level {row!r}")
         out.append((_to_text(row[0]), _to_text(row[1])))
     return out

@@ -1,0 +1,232 @@
+"""OrderBook: updates, crossing, exact queries, empty sides, bad input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from connectorkit.core.order_book import (
+    OrderBook,
+    OrderBookDataError,
+    OrderBookQueryResult,
+    OrderBookRow,
+    exact_decimal,
+)
+from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
+
+D = Decimal
+
+
+def book_with(bids: list[tuple[str, str]], asks: list[tuple[str, str]], uid: int = 10) -> OrderBook:
+    book = OrderBook()
+    book.apply_snapshot(bids, asks, uid)
+    return book
+
+
+def levels(book: OrderBook) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    bids, asks = book.snapshot()
+    return [(str(r.price), str(r.amount)) for r in bids], [(str(r.price), str(r.amount)) for r in asks]
+
+
+@pytest.fixture
+def book() -> OrderBook:
+    return book_with(
+        [("0.35130000", "2.00000000"), ("0.35120000", "3.00000000"), ("0.35100000", "5.00000000")],
+        [("0.35140000", "1.00000000"), ("0.35150000", "4.00000000"), ("0.35200000", "10.00000000")],
+    )
+
+
+def test_exact_decimal_strips_insignificant_zeros_only() -> None:
+    assert str(exact_decimal("0.35130000")) == "0.3513"
+    assert str(exact_decimal("100.000")) == "100"
+    assert str(exact_decimal("100")) == "100"
+    assert str(exact_decimal("0.00000000")) == "0"
+    assert exact_decimal("1E-5") == D("0.00001")
+
+
+def test_prices_come_back_exact(book: OrderBook) -> None:
+    assert str(book.best_bid) == "0.3513" and book.best_bid == D("0.3513")
+    assert str(book.best_ask) == "0.3514"
+    assert book.mid_price == D("0.35135")
+    assert book.get_price(True) == D("0.3514") and book.get_price(False) == D("0.3513")
+    assert book.snapshot_uid == 10 and book.last_diff_uid == 10
+    assert next(book.bid_entries()) == OrderBookRow(D("0.3513"), D("2"))
+    assert [r.price for r in book.ask_entries()] == [D("0.3514"), D("0.3515"), D("0.352")]
+
+
+def test_diffs_set_delete_and_ignore_missing_deletes(book: OrderBook) -> None:
+    book.apply_diffs([("0.35130000", "7.50000000"), ("0.35000000", "0.00000000")], [("0.3514", "0")], 11)
+    assert levels(book) == (
+        [("0.3513", "7.5"), ("0.3512", "3"), ("0.351", "5")],
+        [("0.3515", "4"), ("0.352", "10")],
+    )
+    assert book.last_diff_uid == 11 and book.snapshot_uid == 10
+    assert book.apply_diffs([("0.3514", "1")], [], 12) == 0  # a new best bid, still below the ask
+    assert book.best_bid == D("0.3514") and book.best_ask == D("0.3515") and book.crossed_count == 0
+
+
+def test_another_spelling_of_a_price_is_the_same_level(book: OrderBook) -> None:
+    book.apply_diffs([("0.3513", "9")], [], 11)
+    assert levels(book)[0][0] == ("0.3513", "9") and book.bid_depth == 3
+    book.apply_diffs([("0.351300", "0")], [], 12)
+    assert book.bid_depth == 2 and book.best_bid == D("0.3512")
+    assert book.raw_levels(True) == [("0.35120000", "3.00000000"), ("0.35100000", "5.00000000")]
+
+
+def test_raw_levels_keep_the_exchange_strings(book: OrderBook) -> None:
+    assert book.raw_levels(False, depth=2) == [("0.35140000", "1.00000000"), ("0.35150000", "4.00000000")]
+
+
+def test_best_bid_cache_follows_removal_of_the_top(book: OrderBook) -> None:
+    assert book.best_bid == D("0.3513")
+    book.apply_diffs([("0.3513", "0"), ("0.3512", "0")], [], 11)
+    assert book.best_bid == D("0.351")
+    book.apply_diffs([("0.3513", "1")], [], 12)  # the same key comes back
+    assert book.best_bid == D("0.3513")
+
+
+def test_crossing_ask_update_removes_crossed_bids(book: OrderBook) -> None:
+    removed = book.apply_diffs([], [("0.35115000", "1")], 11)
+    assert removed == 2  # bids 0.3513 and 0.3512 are at or above the new best ask
+    assert book.best_bid == D("0.351") and book.best_ask == D("0.35115")
+    assert book.crossed_count == 2
+
+
+def test_crossing_bid_update_removes_crossed_asks(book: OrderBook) -> None:
+    removed = book.apply_diffs([("0.3515", "2")], [], 11)
+    assert removed == 2 and book.best_ask == D("0.352") and book.best_bid == D("0.3515")
+
+
+def test_update_touching_both_sides_keeps_its_own_levels(book: OrderBook) -> None:
+    removed = book.apply_diffs([("0.3514", "1")], [("0.3516", "3")], 11)
+    assert removed == 1  # the old ask 0.3514 crossed the new bid
+    assert book.best_bid == D("0.3514") and book.best_ask == D("0.3515")
+
+
+def test_queries(book: OrderBook) -> None:
+    nan = D("NaN")
+    r = book.get_price_for_volume(True, D("3"))
+    assert (r.result_price, r.result_volume) == (D("0.3515"), D("5"))
+    r = book.get_vwap_for_volume(True, D("3"))
+    assert r.result_price == (D("0.3514") * 1 + D("0.3515") * 2) / 3 and r.result_volume == D("3")
+    r = book.get_vwap_for_volume(False, D("4"))
+    assert r.result_price == (D("0.3513") * 2 + D("0.3512") * 2) / 4
+    r = book.get_volume_for_price(True, D("0.3515"))
+    assert r == OrderBookQueryResult(D("0.3515"), r.query_volume, D("0.3515"), D("5"))
+    assert r.query_volume.is_nan()
+    r = book.get_volume_for_price(False, D("0.3512"))
+    assert (r.result_price, r.result_volume) == (D("0.3512"), D("5"))
+    r = book.get_quote_volume_for_price(True, D("0.3515"))
+    assert r.result_volume == D("0.3514") + D("0.3515") * 4
+    r = book.get_price_for_quote_volume(False, D("0.8"))
+    assert (r.result_price, r.result_volume) == (D("0.3512"), D("0.3513") * 2 + D("0.3512") * 3)
+    r = book.get_volume_for_price(True, D("0.3"))  # nothing that cheap
+    assert r.result_price.is_nan() and r.result_volume == 0
+    assert r.query_price == D("0.3") and nan.is_nan()
+
+
+def test_not_enough_depth_is_nan_with_the_available_volume(book: OrderBook) -> None:
+    r = book.get_price_for_volume(True, D("100"))
+    assert r.result_price.is_nan() and r.result_volume == D("15")
+    r = book.get_vwap_for_volume(False, D("100"))
+    assert r.result_price.is_nan() and r.result_volume == D("10")
+    r = book.get_price_for_quote_volume(True, D("1000"))
+    assert r.result_price.is_nan() and r.result_volume == D("0.3514") + D("0.3515") * 4 + D("0.352") * 10
+
+
+def test_zero_volume_gives_the_best_price(book: OrderBook) -> None:
+    assert book.get_vwap_for_volume(True, D("0")).result_price == D("0.3514")
+    assert book.get_price_for_volume(False, D("0")).result_price == D("0.3513")
+    assert book.get_price_for_quote_volume(True, D("0")).result_volume == 0
+
+
+def test_empty_book_never_raises() -> None:
+    book = OrderBook()
+    assert book.best_bid.is_nan() and book.best_ask.is_nan() and book.mid_price.is_nan()
+    assert book.last_trade_price.is_nan()
+    for is_buy in (True, False):
+        assert book.get_price(is_buy).is_nan()
+        assert book.get_price_for_volume(is_buy, D("1")).result_price.is_nan()
+        assert book.get_vwap_for_volume(is_buy, D("1")).result_volume == 0
+        assert book.get_volume_for_price(is_buy, D("1")).result_volume == 0
+        assert book.get_quote_volume_for_price(is_buy, D("1")).result_price.is_nan()
+        assert book.get_price_for_quote_volume(is_buy, D("1")).result_price.is_nan()
+    assert book.snapshot() == ([], [])
+    book.apply_diffs([("1", "0")], [("2", "0")], 1)  # deleting from an empty book is fine
+    assert book.bid_depth == 0
+
+
+def test_one_sided_book(book: OrderBook) -> None:
+    book.apply_diffs([], [("0.3514", "0"), ("0.3515", "0"), ("0.352", "0")], 11)
+    assert book.best_ask.is_nan() and book.mid_price.is_nan() and book.best_bid == D("0.3513")
+
+
+def test_decimal_and_float_rows() -> None:
+    book = book_with([(D("100.50"), D("1.5"))], [(101.25, 2.0)])
+    assert book.best_bid == D("100.5") and book.best_ask == D("101.25")
+    book.apply_diffs([(D("100.5"), D("0"))], [(0.00001 + 101.0, 1e-05)], 11)
+    assert book.bid_depth == 0
+    assert [r.amount for r in book.ask_entries()] == [D("0.00001"), D("2")]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [("abc", "1"), ("-1", "1"), ("0", "1"), ("nan", "1"), ("inf", "1"), ("1", ""), ("1",), 5, None],
+)
+def test_bad_levels_raise_a_typed_error(book: OrderBook, row: object) -> None:
+    with pytest.raises(OrderBookDataError):
+        book.apply_diffs([row], [], 11)  # type: ignore[list-item]
+
+
+def test_bad_snapshot_leaves_the_book_unchanged(book: OrderBook) -> None:
+    before = levels(book)
+    with pytest.raises(OrderBookDataError):
+        book.apply_snapshot([("1", "1"), ("x", "1")], [], 99)
+    assert levels(book) == before and book.snapshot_uid == 10
+
+
+def test_snapshot_replaces_everything(book: OrderBook) -> None:
+    book.apply_snapshot([("1.0", "1"), ("2.0", "0")], [("3", "4")], 50)
+    assert levels(book) == ([("1", "1")], [("3", "4")])
+    assert book.snapshot_uid == 50 and book.last_diff_uid == 50
+
+
+def test_snapshot_depth_limit(book: OrderBook) -> None:
+    bids, asks = book.snapshot(depth=1)
+    assert bids == [OrderBookRow(D("0.3513"), D("2"))] and asks == [OrderBookRow(D("0.3514"), D("1"))]
+
+
+def test_last_trade_price() -> None:
+    book = OrderBook()
+    trade = OrderBookMessage(
+        OrderBookMessageType.TRADE,
+        {"trading_pair": "A-B", "trade_id": 7, "price": "101.50", "amount": "2", "is_buy": True},
+        1.0,
+    )
+    book.apply_trade(trade)
+    assert book.last_trade_price == D("101.5")
+
+
+def test_message_from_content_mapping() -> None:
+    message = OrderBookMessage(
+        OrderBookMessageType.DIFF,
+        {"trading_pair": "A-B", "update_id": 5, "first_update_id": 3, "bids": [("1", "2")]},
+        1700000000.0,
+    )
+    assert (message.trading_pair, message.update_id, message.first_update_id) == ("A-B", 5, 3)
+    assert message.previous_update_id is None and list(message.asks) == []
+    with pytest.raises(ValueError, match="trading_pair"):
+        OrderBookMessage(OrderBookMessageType.DIFF, None, 0.0)
+
+
+def test_many_removals_away_from_the_top_keep_the_book_consistent() -> None:
+    """Lazy heap deletion: removed levels below the top pile up, then get compacted."""
+    book = book_with([(f"{100 - i}.00", "1") for i in range(50)], [(f"{101 + i}.00", "1") for i in range(50)])
+    for round_ in range(20):
+        uid = 11 + round_
+        book.apply_diffs([(f"{100 - i}.00", "0") for i in range(10, 50)], [], uid)
+        book.apply_diffs([(f"{100 - i}.00", str(round_ + 1)) for i in range(10, 50)], [], uid)
+    assert book.bid_depth == 50 and book.best_bid == D("100")
+    assert [r.price for r in book.bid_entries()] == [D(100 - i) for i in range(50)]
+    assert len(book._bids.heap) <= 2 * 50 + 64
