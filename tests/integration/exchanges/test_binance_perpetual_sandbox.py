@@ -205,3 +205,44 @@ async def test_expired_listen_key_and_dropped_sockets_are_recovered() -> None:
         finally:
             await us.stop_network()
             await mm.stop_network()
+
+
+async def test_depth_gap_503_and_duplicated_events_on_futures() -> None:
+    config = SandboxConfig(simulator_interval_s=0.05)
+    async with Sandbox(seed=25, markets=[], futures_markets=[_market()], config=config) as sb:
+        mm, us, account = await _start(sb)
+        env = _Perp(sb, mm, us, account)
+        try:
+            tracker = us.order_book_tracker
+            await wait_until(lambda: tracker.metrics(PAIR).diffs_applied > 5, what="live diffs")
+            sb.faults.skip_depth_updates("BTCUSDT", 1)
+            await wait_until(lambda: tracker.metrics(PAIR).gaps >= 1 and tracker.is_ready(PAIR),
+                             what="pu chain break detected and resynced")
+
+            sb.faults.unknown_status_next_orders(1)
+            resting = us.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal("20000"), position_action=OPEN)
+
+            def resolved() -> bool:
+                order = us.order_tracker.fetch_order(client_order_id=resting)
+                if order is None or not order.exchange_order_id:
+                    return False
+                return bool(order.current_state is OrderState.OPEN)
+
+            await wait_until(resolved, what="503-answered order found open")
+            assert "unknown_status" in sb.faults.kinds() and not env.log.of(MarketEvent.OrderFailure)
+            us.cancel(PAIR, resting)
+            await wait_until(lambda: env.log.of(MarketEvent.OrderCancelled, resting), what="cancelled")
+
+            sb.faults.duplicate_user_events(3)
+            taker = us.buy(PAIR, Decimal("0.02"), OrderType.MARKET, position_action=OPEN)
+            order = await env.done(taker)
+            fills = env.log.of(MarketEvent.OrderFilled, taker)
+            assert sum((f.amount for f in fills), Decimal(0)) == order.executed_amount_base
+            true = sb.futures.exchange.find_order(account, "BTCUSDT", None, taker)
+            assert order.executed_amount_base == true.executed_qty
+            assert len({f.exchange_trade_id for f in fills}) == len(fills)
+            assert "duplicate_user_event" in sb.faults.kinds()
+            await wait_until(lambda: env.our_positions() == env.true_positions(), what="positions equal")
+        finally:
+            await us.stop_network()
+            await mm.stop_network()
