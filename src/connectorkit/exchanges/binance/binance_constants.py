@@ -13,8 +13,8 @@ User data subscription (current official method, checked 2026-11):
     (docs: "WebSocket API > User Data Stream requests > Subscribe to User Data Stream through
     signature subscription (USER_STREAM)", weight 2). It needs no listen key and no keep-alive: the
     subscription lives as long as the connection (max 24 h, server pings every 20 s); events arrive
-    as ``{"subscriptionId": n, "event": {...}}``. The listen-key paths are kept below only so the
-    data source can fall back to them against servers that still speak the old protocol.
+    as ``{"subscriptionId": n, "event": {...}}``. The listen-key path is kept below only because
+    the signer must know it as a USER_STREAM (key-only) endpoint.
 """
 
 from __future__ import annotations

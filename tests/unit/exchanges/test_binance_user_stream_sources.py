@@ -1,0 +1,52 @@
+import asyncio
+import json
+
+import pytest
+from binance_fixtures import fixture_json
+
+from connectorkit.exchanges.binance import binance_trading_wire as wire
+from connectorkit.exchanges.binance import binance_web_utils
+from connectorkit.exchanges.binance.binance_api_user_stream_data_source import (
+    BinanceAPIUserStreamDataSource,
+    UserStreamTerminated,
+)
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_api_user_stream_data_source import (
+    BinancePerpetualAPIUserStreamDataSource,
+    ListenKeyExpiredError,
+)
+from connectorkit.net.throttler import AsyncThrottler
+from connectorkit.net.web_assistants_factory import WebAssistantsFactory
+
+
+async def test_spot_frames_are_filtered_by_subscription_and_termination_reconnects() -> None:
+    factory = WebAssistantsFactory(AsyncThrottler(binance_web_utils.build_rate_limits()))
+    source = BinanceAPIUserStreamDataSource(factory)
+    source._subscription_id = 3
+    report = fixture_json("spot__user_data_stream__order_update.json")
+    event = source._decode_event(json.dumps({"subscriptionId": 3, "event": report}))
+    assert isinstance(event, wire.ExecutionReport)
+    assert source._decode_event(json.dumps({"subscriptionId": 4, "event": report})) is None
+    assert source._decode_event(json.dumps({"id": "x", "status": 200, "result": {}})) is None
+    assert source.dropped_frame_count == 2
+    keep_alive = asyncio.create_task(source._keep_alive())
+    await asyncio.sleep(0)
+    assert not keep_alive.done()
+    terminated = {"subscriptionId": 3, "event": {"e": "eventStreamTerminated", "E": 1728973001334}}
+    assert source._decode_event(json.dumps(terminated)) is None
+    with pytest.raises(UserStreamTerminated):
+        await asyncio.wait_for(keep_alive, 1)
+
+
+async def test_futures_listen_key_expiry_event_ends_the_connection() -> None:
+    factory = WebAssistantsFactory(AsyncThrottler(binance_perpetual_web_utils.build_rate_limits()))
+    source = BinancePerpetualAPIUserStreamDataSource(factory, keep_alive_interval=30)
+    update = fixture_json("usdm__user_data_streams__event_order_update.json")
+    assert isinstance(source._decode_event(json.dumps(update)), perp_wire.OrderTradeUpdate)
+    keep_alive = asyncio.create_task(source._keep_alive())
+    await asyncio.sleep(0)
+    expired = fixture_json("usdm__user_data_streams__event_user_data_stream_expired.json")
+    assert source._decode_event(json.dumps(expired)) is None
+    with pytest.raises(ListenKeyExpiredError):
+        await asyncio.wait_for(keep_alive, 1)
