@@ -5,7 +5,7 @@ wallet in cross-margin mode:
 
 * wallet balance per margin asset (USDT by default), changed only through income records
   (REALIZED_PNL, COMMISSION, FUNDING_FEE, TRANSFER), so ``wallet == deposits + sum(income)``
-  holds exactly at all times;
+  holds exactly at all times (simulated traders keep no income rows: ``keep_income=False``);
 * leverage per symbol (default 20, 1..the contract's maximum) and the account-wide position
   mode (``dualSidePosition``: one-way positions on ``BOTH``, hedge positions on ``LONG``/``SHORT``);
 * positions per ``(symbol, positionSide)`` with a signed amount (SHORT is negative, as the
@@ -176,6 +176,8 @@ class FuturesAccount:
     positions: dict[tuple[str, PositionSide], Position] = field(default_factory=dict)
     income: list[IncomeRecord] = field(default_factory=list)
     wallet_update_time: dict[str, int] = field(default_factory=dict)
+    #: False for the simulated traders: income is still booked into the wallet, not kept as rows.
+    keep_income: bool = True
     _orders: dict[int, _Reservation] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- lookups
@@ -233,7 +235,8 @@ class FuturesAccount:
         )
         self.wallet[asset] = self.balance(asset) + amount
         self.wallet_update_time[asset] = time_ms
-        self.income.append(record)
+        if self.keep_income:
+            self.income.append(record)
         return record
 
     # ----------------------------------------------------------------- settings

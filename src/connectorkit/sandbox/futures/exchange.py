@@ -101,6 +101,8 @@ class FuturesExchange:
         self.venue = Venue(self.engine, self.ledger, clock)
         self.venue.listeners.append(self)
         self.orders: dict[int, Order] = {}  # every order ever accepted, for GET /fapi/v1/order
+        # Accounts whose history is not kept (the simulated traders): only their state is.
+        self.ephemeral_accounts: set[int] = set()
         self._agg_ids = dict.fromkeys(self.markets, 0)
         self._tickers: dict[str, tuple[Any, Any]] = {}
 
@@ -207,7 +209,8 @@ class FuturesExchange:
                 errors.GTX_ORDER_REJECT,
                 "Due to the order could not be executed as maker, the Post Only order will be rejected.",
             ) from None
-        self.orders[order.order_id] = order
+        if account_id not in self.ephemeral_accounts:
+            self.orders[order.order_id] = order
         self.expire_stale_closing_orders(market.symbol)
         return ack if req.resp_type == "ACK" else wire.order_json(order, with_time=False)
 
@@ -246,6 +249,9 @@ class FuturesExchange:
         self.market(symbol)
         if order_id is None and client_id is None:
             raise core_errors.one_of_params("orderId", "origClientOrderId")
+        resting = self.engine.book(symbol).get(order_id) if order_id is not None else None
+        if resting is not None and resting.account_id == account_id:
+            return resting
         for order in reversed(self.orders.values()):
             if order.account_id != account_id or order.symbol != symbol:
                 continue

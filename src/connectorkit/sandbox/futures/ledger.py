@@ -126,7 +126,8 @@ class FuturesLedger:
             position=result.position,
             wallet_balance=acct.balance(result.commission_asset),
         )
-        self.trades.setdefault(order.account_id, []).append(record)
+        if acct.keep_income:
+            self.trades.setdefault(order.account_id, []).append(record)
         self._legs[(fill.trade_id, order.order_id)] = record
         return record
 

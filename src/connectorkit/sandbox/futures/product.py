@@ -150,14 +150,18 @@ class FuturesProduct:
             self.ctx.spawn(self.simulator.run(interval), "sandbox-futures-simulator")
 
     def _bot(self, label: str) -> int:
-        for account in self.ctx.accounts:
-            if account.label == label:
-                return account.account_id
-        account = self.ctx.accounts.create(label=label)
+        """The simulated trader's account (reused after a restart): fee-free, history not kept."""
+        account = next((a for a in self.ctx.accounts if a.label == label), None)
+        created = account is None
+        if account is None:
+            account = self.ctx.accounts.create(label=label)
         acct = self.exchange.account(account.account_id)
         acct.maker_fee = acct.taker_fee = Decimal(0)
-        for asset in sorted({m.margin_asset for m in self.exchange.markets.values()}):
-            self.deposit(account.account_id, asset, _BOT_FUNDS)
+        acct.keep_income = False
+        self.exchange.ephemeral_accounts.add(account.account_id)
+        if created:
+            for asset in sorted({m.margin_asset for m in self.exchange.markets.values()}):
+                self.deposit(account.account_id, asset, _BOT_FUNDS)
         return account.account_id
 
     def _build_simulator(self) -> MarketSimulator:
