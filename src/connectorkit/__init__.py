@@ -57,11 +57,35 @@ from connectorkit.core.trade_fee import (
     build_perpetual_trade_fee,
     build_trade_fee,
 )
+from connectorkit.net.auth import AuthBase
+from connectorkit.net.errors import (
+    ExchangeConnectionError,
+    ExchangeRequestError,
+    RateLimitConfigError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ResponseDecodeError,
+    UnknownRateLimitIdError,
+    WebError,
+    WSClosedError,
+    WSConnectError,
+    WSError,
+    WSTimeoutError,
+)
+from connectorkit.net.rest_assistant import RESTAssistant, RESTPostProcessorBase, RESTPreProcessorBase
+from connectorkit.net.rest_request import RESTMethod, RESTRequest, RESTResponse
+from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit
+from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
+from connectorkit.net.web_assistants_factory import WebAssistantsFactory
+from connectorkit.net.ws_assistant import WSAssistant, run_with_reconnect
+from connectorkit.net.ws_request import WSJSONRequest
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddedToCostTradeFee",
+    "AsyncThrottler",
+    "AuthBase",
     "BalanceUpdateEvent",
     "BudgetChecker",
     "BudgetExchange",
@@ -70,13 +94,16 @@ __all__ = [
     "ClientOrderTracker",
     "DeductedFromReturnsTradeFee",
     "EventPublisher",
+    "ExchangeConnectionError",
     "ExchangeOrderIdUnavailableError",
+    "ExchangeRequestError",
     "FeeConversionError",
     "FixedRateSource",
     "FundingInfoEvent",
     "FundingPaymentCompletedEvent",
     "InFlightOrder",
     "InvalidFieldError",
+    "LinkedLimitWeightPair",
     "MarketEvent",
     "OrderCancelledEvent",
     "OrderCandidate",
@@ -97,15 +124,38 @@ __all__ = [
     "PositionSide",
     "PositionUpdateEvent",
     "PriceType",
+    "RESTAssistant",
+    "RESTMethod",
+    "RESTPostProcessorBase",
+    "RESTPreProcessorBase",
+    "RESTRequest",
+    "RESTResponse",
+    "RateLimit",
+    "RateLimitConfigError",
+    "RateLimitedError",
     "RateSource",
     "ReceivedAssetEvent",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
     "SellOrderCompletedEvent",
     "SellOrderCreatedEvent",
+    "TimeSynchronizer",
     "TokenAmount",
     "TradeFeeBase",
     "TradeFeeSchema",
     "TradeType",
     "TradeUpdate",
+    "UnknownRateLimitIdError",
+    "WSAssistant",
+    "WSClosedError",
+    "WSConnectError",
+    "WSError",
+    "WSJSONRequest",
+    "WSTimeoutError",
+    "WebAssistantsFactory",
+    "WebError",
     "build_perpetual_trade_fee",
     "build_trade_fee",
+    "call_with_time_resync",
+    "run_with_reconnect",
 ]
