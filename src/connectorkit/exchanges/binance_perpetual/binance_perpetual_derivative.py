@@ -376,7 +376,7 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
     async def _refresh_balances_soon(self) -> None:
         try:
             await asyncio.sleep(_BALANCE_REFRESH_DELAY_S)
-            await self._guarded(self._update_balances(), "balances")
+            await self._guarded(self._update_balances, "balances")
         finally:
             self._balance_refresh_pending = False
 
