@@ -56,7 +56,7 @@ import logging
 import time
 import uuid
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -666,13 +666,15 @@ class ExchangePyBase(ExchangeBase):
         """Bring balances, orders and fills up to date from REST (also right after a user-stream
         (re)connection, so nothing that happened while disconnected is lost)."""
         await asyncio.gather(
-            self._guarded(self._update_balances(), "balances"),
-            self._guarded(self._update_orders_and_fills(), "orders"),
+            self._guarded(self._update_balances, "balances"),
+            self._guarded(self._update_orders_and_fills, "orders"),
         )
 
-    async def _guarded(self, coro: Any, what: str) -> None:
+    async def _guarded(self, update: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run one REST update; a failure is logged and does not stop the others. (It takes the
+        coroutine function, not a coroutine, so a cancelled poll leaves no un-awaited coroutine.)"""
         try:
-            await coro
+            await update()
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -25,6 +25,7 @@ stream handler reports position changes through :meth:`_set_position`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from abc import abstractmethod
@@ -253,7 +254,7 @@ class PerpetualDerivativePyBase(ExchangePyBase):
 
     async def _reconcile_from_rest(self) -> None:
         await asyncio.gather(
-            super()._reconcile_from_rest(), self._guarded(self._update_positions(), "positions")
+            super()._reconcile_from_rest(), self._guarded(self._update_positions, "positions")
         )
 
     # ==================================================================================================
@@ -307,8 +308,10 @@ class PerpetualDerivativePyBase(ExchangePyBase):
 
     async def _funding_payment_polling_loop(self) -> None:
         while True:
-            await asyncio.gather(*(self._guarded(self._check_funding_payment(p), "funding payments")
-                                   for p in self._trading_pairs))
+            await asyncio.gather(*(
+                self._guarded(functools.partial(self._check_funding_payment, pair), "funding payments")
+                for pair in self._trading_pairs
+            ))
             await asyncio.sleep(self._settings.funding_payment_poll_interval)
 
     async def _check_funding_payment(self, trading_pair: str) -> None:
