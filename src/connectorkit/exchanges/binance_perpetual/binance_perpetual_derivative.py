@@ -376,7 +376,9 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
     async def _refresh_balances_soon(self) -> None:
         try:
             await asyncio.sleep(_BALANCE_REFRESH_DELAY_S)
-            await self._guarded(self._update_balances, "balances")
+            await self._update_balances()
+        except Exception as exc:  # the next poll retries; a failed refresh must not kill anything
+            logger.warning("binance_perpetual: cannot refresh balances after ACCOUNT_UPDATE: %s", exc)
         finally:
             self._balance_refresh_pending = False
 
