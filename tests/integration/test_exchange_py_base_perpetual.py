@@ -167,3 +167,19 @@ async def test_budget_checker_and_collateral(perp: FakePerpetual) -> None:
     assert perp.get_buy_collateral_token(PAIR) == "USDT"
     assert perp.get_sell_collateral_token(PAIR) == "USDT"
     assert perp.get_position(PAIR, PositionSide.BOTH) is None
+
+
+async def test_background_setters_and_unsupported_mode(
+    perp: FakePerpetual, server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = Recorder(perp)
+    perp.set_leverage(PAIR, 7)
+    perp.set_position_mode(PositionMode.HEDGE)
+    await events.wait_for(MarketEvent.PositionModeChangeSucceeded)
+    await until(lambda: perp.get_leverage(PAIR) == 7, "leverage set in the background")
+    monkeypatch.setattr(FakePerpetual, "SUPPORTED_POSITION_MODES", (PositionMode.HEDGE,))
+    perp.set_position_mode(PositionMode.ONEWAY)
+    failed = await events.wait_for(MarketEvent.PositionModeChangeFailed)
+    assert "not supported" in failed[0].message
+    sent = [params for _, path, params in server.requests if path == "/api/positionSide"]
+    assert [p["dualSidePosition"] for p in sent] == ["true"]  # the unsupported mode was never sent

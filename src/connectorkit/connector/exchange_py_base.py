@@ -36,7 +36,12 @@ Member                                      What the connector provides
 
 Optional overrides with sensible defaults: ``_request_server_time()`` (seconds; default: local
 clock, i.e. no offset), ``_create_web_assistants_factory()`` (add pre/post processors or an error
-parser), ``SUPPORTED_ORDER_TYPES``, ``_reference_price()``.
+parser), ``SUPPORTED_ORDER_TYPES``, ``_validate_order(order, quantized_amount)`` (extend the generic
+trading-rule checks; return a reason to refuse), ``_reference_price()`` (price used for the
+min-notional check of market orders).
+
+Tunables (polling intervals, user-stream silence threshold, rate-limit share, fee overrides, request
+timeout, snapshot refresh) come from :class:`~connectorkit.connector.settings.ConnectorSettings`.
 
 The ``_create_*`` and ``_rate_limits`` factories run inside ``__init__``: set any attribute they need
 before calling ``super().__init__``. REST calls go through :meth:`_api_request` (or ``_api_get`` /
