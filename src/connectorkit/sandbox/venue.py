@@ -105,17 +105,18 @@ class Venue:
             self.ledger.release(order)
             raise
         result = PlaceResult(order)
-        # Binance reports the taker's NEW first, then each trade for both sides.
-        final_status, final_exec, final_cum = order.status, order.executed_qty, order.cum_quote_qty
-        order.status, order.executed_qty, order.cum_quote_qty = OrderStatus.NEW, ZERO, ZERO
-        result.executions.append(_snapshot(order, "NEW"))
+        # Binance reports the taker's NEW first, then each trade for both sides. The order object already
+        # holds its final state; the executions carry the state as of each event.
+        final_status = order.status
+        result.executions.append(Execution(order, "NEW", status=OrderStatus.NEW))
         executed = ZERO
         cum_quote = ZERO
-        for fill in fills:
+        for i, fill in enumerate(fills):
             charges = self.ledger.on_fill(fill)
             executed += fill.qty
             cum_quote += fill.quote_qty
-            maker = fill.maker
+            maker = fill.maker  # each maker trades at most once per incoming order: its state is final
+            maker_status = OrderStatus.FILLED if maker.remaining <= ZERO else OrderStatus.PARTIALLY_FILLED
             result.executions.append(
                 Execution(
                     maker,
@@ -123,23 +124,22 @@ class Venue:
                     fill,
                     charges.maker,
                     True,
-                    OrderStatus.FILLED if maker.remaining <= ZERO else OrderStatus.PARTIALLY_FILLED,
+                    maker_status,
                     maker.executed_qty,
                     maker.cum_quote_qty,
                 )
             )
-            if maker.status is OrderStatus.FILLED:
+            if maker_status is OrderStatus.FILLED:
                 self.ledger.release(maker)
-            last = fill is fills[-1]
+            last = i == len(fills) - 1
             taker_status = (
-                final_status
+                OrderStatus.FILLED
                 if last and final_status is OrderStatus.FILLED
                 else (OrderStatus.PARTIALLY_FILLED)
             )
             result.executions.append(
                 Execution(order, "TRADE", fill, charges.taker, False, taker_status, executed, cum_quote)
             )
-        order.status, order.executed_qty, order.cum_quote_qty = final_status, final_exec, final_cum
         if order.status is OrderStatus.EXPIRED:
             result.executions.append(_snapshot(order, "EXPIRED"))
         if order.status.is_final:
