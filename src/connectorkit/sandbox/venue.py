@@ -72,14 +72,10 @@ class PlaceResult:
         return [e for e in self.executions if e.order is self.order and e.exec_type == "TRADE"]
 
 
-def _snapshot(order: Order, exec_type: str, **kw: object) -> Execution:
+def _snapshot(order: Order, exec_type: str) -> Execution:
+    """An execution without a fill, carrying the order's current state."""
     return Execution(
-        order,
-        exec_type,
-        status=order.status,
-        executed_qty=order.executed_qty,
-        cum_quote_qty=order.cum_quote_qty,
-        **kw,  # type: ignore[arg-type]
+        order, exec_type, status=order.status, executed_qty=order.executed_qty, cum_quote_qty=order.cum_quote_qty
     )
 
 
