@@ -75,7 +75,11 @@ class PlaceResult:
 def _snapshot(order: Order, exec_type: str) -> Execution:
     """An execution without a fill, carrying the order's current state."""
     return Execution(
-        order, exec_type, status=order.status, executed_qty=order.executed_qty, cum_quote_qty=order.cum_quote_qty
+        order,
+        exec_type,
+        status=order.status,
+        executed_qty=order.executed_qty,
+        cum_quote_qty=order.cum_quote_qty,
     )
 
 
