@@ -171,3 +171,9 @@ class ApiGateway:
             return json_response(result, 200, headers)
         except ApiError as err:
             return error_response(err, headers)
+        except Exception:
+            # A sandbox bug must not look like a network failure to the client under test.
+            log.exception("sandbox handler %s failed", path)
+            return error_response(
+                ApiError(-1000, "An unknown error occurred while processing the request.", 500), headers
+            )
