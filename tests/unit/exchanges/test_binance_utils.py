@@ -101,3 +101,10 @@ def test_server_time_parsing() -> None:
     assert binance_web_utils.parse_server_time({"serverTime": 1499827319559}) == pytest.approx(1499827319.559)
     with pytest.raises(ValueError):
         binance_web_utils.parse_server_time({"serverTime": "x"})
+
+
+def test_depth_snapshot_weight_follows_the_configured_limit() -> None:
+    spot = {rl.limit_id: rl for rl in binance_web_utils.build_rate_limits(depth_limit=5000)}
+    assert {p.limit_id: p.weight for p in spot[CONSTANTS.DEPTH_PATH].linked_limits}["REQUEST_WEIGHT"] == 250
+    perp = {rl.limit_id: rl for rl in binance_perpetual_web_utils.build_rate_limits(depth_limit=100)}
+    assert {p.limit_id: p.weight for p in perp[PERP.DEPTH_PATH].linked_limits} == {"REQUEST_WEIGHT": 5}

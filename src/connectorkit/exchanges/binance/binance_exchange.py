@@ -75,7 +75,7 @@ class BinanceExchange(ExchangePyBase):
 
     # ---- factories ------------------------------------------------------------------------------
     def _rate_limits(self) -> Sequence[RateLimit]:
-        return web_utils.build_rate_limits()
+        return web_utils.build_rate_limits(depth_limit=self._binance_settings.depth_snapshot_limit)
 
     def _create_auth(self) -> AuthBase | None:
         key = self._settings.api_key.get_secret_value()

@@ -8,6 +8,7 @@ WebSocket-API endpoint (default ``wss://ws-api.binance.com:443/ws-api/v3``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -43,11 +44,19 @@ def ws_api_url(url: str = CONSTANTS.DEFAULT_WS_API_URL) -> str:
     return _base(url)
 
 
-def build_rate_limits(
-    pools: Iterable[LimitSpec] = CONSTANTS.POOL_LIMITS,
-    endpoints: Iterable[LimitSpec] = CONSTANTS.ENDPOINT_LIMITS,
-) -> list[RateLimit]:
-    """The throttler's view of the documented limits (pools first, then endpoints)."""
+def with_weight(specs: Iterable[LimitSpec], limit_id: str, pool: str, weight: int) -> list[LimitSpec]:
+    """``specs`` with the weight that endpoint ``limit_id`` takes from ``pool`` replaced (e.g. the
+    depth snapshot, whose weight depends on the configured ``limit``)."""
+    return [
+        dataclasses.replace(spec, linked=tuple((p, weight if p == pool else w) for p, w in spec.linked))
+        if spec.limit_id == limit_id
+        else spec
+        for spec in specs
+    ]
+
+
+def rate_limits_from_specs(pools: Iterable[LimitSpec], endpoints: Iterable[LimitSpec]) -> list[RateLimit]:
+    """The throttler's ``RateLimit`` s for documented pools and endpoints (pools first)."""
     return [
         RateLimit(
             limit_id=spec.limit_id,
@@ -58,6 +67,13 @@ def build_rate_limits(
         )
         for spec in (*pools, *endpoints)
     ]
+
+
+def build_rate_limits(depth_limit: int = CONSTANTS.DEFAULT_SNAPSHOT_LIMIT) -> list[RateLimit]:
+    """Binance Spot's documented limits; the depth snapshot is charged for ``depth_limit`` levels."""
+    weight = CONSTANTS.depth_weight(depth_limit)
+    endpoints = with_weight(CONSTANTS.ENDPOINT_LIMITS, CONSTANTS.DEPTH_PATH, CONSTANTS.REQUEST_WEIGHT, weight)
+    return rate_limits_from_specs(CONSTANTS.POOL_LIMITS, endpoints)
 
 
 def parse_server_time(body: Any) -> float:

@@ -88,7 +88,7 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
 
     # ---- factories ------------------------------------------------------------------------------
     def _rate_limits(self) -> Sequence[RateLimit]:
-        return web_utils.build_rate_limits()
+        return web_utils.build_rate_limits(depth_limit=self._perp_settings.depth_snapshot_limit)
 
     def _create_auth(self) -> AuthBase | None:
         key = self._settings.api_key.get_secret_value()

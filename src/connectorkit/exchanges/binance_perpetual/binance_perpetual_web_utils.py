@@ -60,5 +60,10 @@ def private_stream_url(
     return f"{base}?listenKey={key}&events={'/'.join(events)}"
 
 
-def build_rate_limits() -> list[RateLimit]:
-    return binance_web_utils.build_rate_limits(CONSTANTS.POOL_LIMITS, CONSTANTS.ENDPOINT_LIMITS)
+def build_rate_limits(depth_limit: int = CONSTANTS.DEFAULT_SNAPSHOT_LIMIT) -> list[RateLimit]:
+    """The documented USDⓈ-M limits; the depth snapshot is charged for ``depth_limit`` levels."""
+    endpoints = binance_web_utils.with_weight(
+        CONSTANTS.ENDPOINT_LIMITS, CONSTANTS.DEPTH_PATH, CONSTANTS.REQUEST_WEIGHT,
+        CONSTANTS.depth_weight(depth_limit),
+    )
+    return binance_web_utils.rate_limits_from_specs(CONSTANTS.POOL_LIMITS, endpoints)
