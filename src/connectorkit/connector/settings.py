@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from connectorkit.core.decimal_utils import split_trading_pair
 from connectorkit.core.trade_fee import TradeFeeSchema
 
 if TYPE_CHECKING:
@@ -72,6 +73,15 @@ class ConnectorSettings(BaseModel):
     order_book_snapshot_refresh_interval: float = Field(
         default=3600.0, gt=0, description="Periodic full snapshot of every book (safety net against drift)."
     )
+
+    @field_validator("trading_pairs")
+    @classmethod
+    def _pairs_are_base_quote(cls, pairs: list[str]) -> list[str]:
+        for pair in pairs:
+            split_trading_pair(pair)  # raises a ValueError naming the bad pair
+        if len(set(pairs)) != len(pairs):
+            raise ValueError(f"duplicate trading pairs in {pairs}")
+        return pairs
 
     def resolve_trade_fee_schema(self, default_fees: TradeFeeSchema) -> TradeFeeSchema:
         """The fee schema in force: ``default_fees`` with this model's overrides applied."""

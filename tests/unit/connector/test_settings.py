@@ -47,6 +47,13 @@ def test_unknown_connector_is_a_clear_error(lazy_package: Any) -> None:
         create_connector("nope")
 
 
+def test_trading_pairs_are_validated() -> None:
+    with pytest.raises(ValidationError, match="BASE-QUOTE"):
+        ConnectorSettings(trading_pairs=["BTCUSDT"])
+    with pytest.raises(ValidationError, match="duplicate"):
+        ConnectorSettings(trading_pairs=["BTC-USDT", "BTC-USDT"])
+
+
 def test_secrets_are_masked_in_repr_and_dump() -> None:
     s = ConnectorSettings(api_key="AKIA-very-secret-key", api_secret="super-secret-value")  # type: ignore[arg-type]
     text = repr(s) + str(s.model_dump()) + s.model_dump_json()
