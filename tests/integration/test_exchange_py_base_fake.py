@@ -161,6 +161,8 @@ async def test_bad_arguments_raise_before_any_id(connector: FakeExchange) -> Non
         connector.buy(PAIR, 0.1, OrderType.LIMIT, Decimal(1))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="positive"):
         connector.buy(PAIR, Decimal(-1), OrderType.LIMIT, Decimal(1))
+    with pytest.raises(ValueError, match="price"):
+        connector.sell(PAIR, Decimal(1), OrderType.LIMIT, Decimal(-5))
     with pytest.raises(ValueError, match="BASE-QUOTE"):
         connector.buy("BTCUSDT", Decimal(1), OrderType.LIMIT, Decimal(1))
     assert not any("place-" in name for name in connector.background_task_names)

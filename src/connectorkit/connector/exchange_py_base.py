@@ -791,3 +791,5 @@ def _check_order_arguments(trading_pair: str, amount: Decimal, order_type: Order
         raise ValueError(f"amount must be a positive finite Decimal, got {amount}")
     if not isinstance(price, Decimal):
         raise TypeError(f"price must be a Decimal (NaN for none), got {type(price).__name__}")
+    if not price.is_nan() and (not price.is_finite() or price <= 0):
+        raise ValueError(f"price must be a positive finite Decimal or NaN (none), got {price}")
