@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from test_futures_wire import assert_same_shape, doc_example
 
 from connectorkit.core.enums import PositionSide
 from connectorkit.sandbox.clock import SandboxClock
@@ -188,3 +189,31 @@ def test_order_filters(rec: Recorder, qty: str, price: str, code: int) -> None:
     assert err.value.code == code
     ok = ex.new_order(1, OrderRequest("XYZUSDT", "BUY", "LIMIT", D("0.015"), D("99.95"), time_in_force="GTC"))
     assert ok["status"] == "NEW"
+
+
+def test_margin_call_is_pushed_once_per_crossing(ex: FuturesExchange, rec: Recorder) -> None:
+    poor = 9
+    ex.fund(poor, {"USDT": D(200)})
+    ex.account(poor).set_leverage("BTCUSDT", 125, ex.mark_prices())
+    ex.new_order(2, lim("SELL", "0.100", "30000.0"))
+    ex.new_order(poor, mkt("BUY", "0.100"))  # 3000 notional on 200 USDT
+    assert ex.check_margin_calls() == 0
+    state = ex.marks["BTCUSDT"]
+    state.update_prices(D(28100), D(28100), 0)  # loss 190: margin balance ~8.5 < maint 11.24
+    assert ex.check_margin_calls() == 1
+    assert ex.check_margin_calls() == 0  # once per crossing
+    [call] = [e for a, e in rec.user if a == poor and e["e"] == "MARGIN_CALL"]
+    assert_same_shape(call, doc_example("uds_event_margin_call"))
+    p = call["p"][0]
+    assert (p["s"], p["ps"], p["pa"], p["mp"], p["up"], p["mm"]) == (
+        "BTCUSDT",
+        "BOTH",
+        "0.100",
+        "28100.00000000",
+        "-190.00000000",
+        "11.24000000",
+    )
+    state.update_prices(D(30000), D(30000), 0)
+    assert ex.check_margin_calls() == 0
+    state.update_prices(D(28000), D(28000), 0)
+    assert ex.check_margin_calls() == 1  # a new crossing warns again

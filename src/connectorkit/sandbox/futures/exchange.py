@@ -104,6 +104,7 @@ class FuturesExchange:
         # Accounts whose history is not kept (the simulated traders): only their state is.
         self.ephemeral_accounts: set[int] = set()
         self._agg_ids = dict.fromkeys(self.markets, 0)
+        self._margin_called: set[tuple[int, str]] = set()
         self._tickers: dict[str, tuple[Any, Any]] = {}
 
     # ---- lookups ---------------------------------------------------------------------------------
@@ -357,6 +358,36 @@ class FuturesExchange:
             else:
                 price = state.mark_price
             state.update_prices(price, price, now)
+
+    def check_margin_calls(self) -> int:
+        """Push ``MARGIN_CALL`` once when an account's margin balance falls to its maintenance margin.
+
+        The sandbox's "risk ratio too high" line is the maintenance margin itself (no liquidation
+        follows; such an account may only reduce, see :meth:`FuturesAccount.check_new_order`).
+        Returns the number of events sent.
+        """
+        now = self.clock.now_ms()
+        marks = self.mark_prices()
+        sent = 0
+        for account_id, acct in self.ledger.accounts.items():
+            if account_id in self.ephemeral_accounts:
+                continue
+            for asset in acct.assets():
+                key = (account_id, asset)
+                if not acct.below_maintenance(asset, marks):
+                    self._margin_called.discard(key)
+                    continue
+                if key in self._margin_called:
+                    continue
+                self._margin_called.add(key)
+                positions = [
+                    (p, self.markets[p.symbol], marks[p.symbol])
+                    for p in acct.open_positions()
+                    if self.markets[p.symbol].margin_asset == asset
+                ]
+                self._emit_user(account_id, wire.margin_call(acct.balance(asset), positions, now))
+                sent += 1
+        return sent
 
     def settle_funding(self) -> int:
         """Charge every due funding period; returns the number of payments booked."""

@@ -197,6 +197,7 @@ class FuturesProduct:
         now = self.ctx.clock.now_ms()
         self.exchange.refresh_marks()
         self.exchange.settle_funding()
+        self.exchange.check_margin_calls()
         self._push_depth(now)
         self._push_marks(now)
         if now >= self._next_sweep_ms:

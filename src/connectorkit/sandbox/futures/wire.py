@@ -173,6 +173,35 @@ def position_update(pos: Position, market: FuturesMarket, mark: Decimal) -> Json
     }
 
 
+def margin_call(
+    cross_wallet: Decimal,
+    positions: Iterable[tuple[Position, FuturesMarket, Decimal]],
+    event_time: int,
+) -> Json:
+    """User Data Streams, "Event: Margin Call" (``MARGIN_CALL``).
+
+    ``positions`` are ``(position, market, mark price)`` of the positions in the called margin asset.
+    """
+    return {
+        "e": "MARGIN_CALL",
+        "E": event_time,
+        "cw": money(cross_wallet),
+        "p": [
+            {
+                "s": pos.symbol,
+                "ps": pos.side.value,
+                "pa": position_amount(pos, market),
+                "mt": "CROSSED",
+                "iw": "0",
+                "mp": money(mark),
+                "up": money(pos.unrealized_pnl(mark)),
+                "mm": money(abs(pos.notional(mark)) * market.maint_margin_rate),
+            }
+            for pos, market, mark in positions
+        ],
+    }
+
+
 def account_update(
     *,
     reason: str,
