@@ -174,3 +174,17 @@ async def test_pairs_added_and_removed_on_a_live_connection() -> None:
             assert "ETH-USDT" not in connector.order_books
         finally:
             await connector.stop_network()
+
+
+async def test_an_unlisted_pair_does_not_stop_the_others() -> None:
+    async with Sandbox(seed=12, markets=[MARKET], futures_markets=[],
+                       config=SandboxConfig(simulator_interval_s=0.05)) as sb:
+        connector = spot_connector(sb, pairs=("BTC-USDT", "NOPE-USDT"))
+        await connector.start_network()
+        try:
+            tracker = connector.order_book_tracker
+            await wait_until(lambda: tracker.is_ready(PAIR) and tracker.metrics(PAIR).diffs_applied > 3,
+                             what="BTC-USDT live despite the unlisted pair")
+            assert not tracker.is_ready("NOPE-USDT") and not connector.ready
+        finally:
+            await connector.stop_network()

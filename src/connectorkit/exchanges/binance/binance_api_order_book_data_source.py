@@ -156,10 +156,11 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _connect_and_consume(self, group: StreamGroup) -> None:
-        while not self.trading_pairs:  # nothing to stream until a pair is added
+        symbols = await self._resolved_symbols()
+        while not symbols:  # nothing to stream until a (listed) pair is added
             self._pairs_added.clear()
             await self._pairs_added.wait()
-        symbols = [await self._symbol(pair) for pair in self.trading_pairs]
+            symbols = await self._resolved_symbols()
         ws = await self._factory.get_ws_assistant()
         await ws.connect(
             group.url(group.streams(symbols)),
@@ -174,6 +175,16 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         finally:
             self._live.pop(group.name, None)
             await ws.disconnect()
+
+    async def _resolved_symbols(self) -> list[str]:
+        """Symbols of the tracked pairs; a pair the exchange does not list is skipped (logged)."""
+        symbols = []
+        for pair in list(self.trading_pairs):
+            try:
+                symbols.append(await self._symbol(pair))
+            except LookupError as exc:
+                logger.warning("%s: %s is not streamed: %s", type(self).__name__, pair, exc)
+        return symbols
 
     def _on_frame(self, raw: str | bytes) -> None:
         try:
