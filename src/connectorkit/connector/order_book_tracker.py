@@ -6,7 +6,8 @@ exception that ends one is logged):
 - ``order-book-tracker:subscriptions`` runs the data source's WebSocket loop (restarted with
   backoff if it ever returns or fails);
 - ``order-book-tracker:diffs`` / ``:trades`` / ``:ws-snapshots`` consume the data source's channel
-  queues and hand each message to its pair's :class:`BookSynchronizer`;
+  queues and hand each message to its pair's :class:`BookSynchronizer` (they mark each item done,
+  so ``await data_source.diff_queue.join()`` waits until everything routed has been applied);
 - ``order-book-tracker:refresh`` starts the periodic snapshot refresh (default every hour);
 - ``order-book-tracker:snapshot:<pair>`` fetches one REST snapshot (retried with backoff), then
   installs it. While it runs the pair keeps buffering its diffs, so none is lost.
@@ -280,13 +281,16 @@ class OrderBookTracker:
         queue = self._data_source.diff_queue
         while True:
             self._handle_diff(await queue.get())
+            queue.task_done()
             while not queue.empty():  # drain what is already there without yielding per item
                 self._handle_diff(queue.get_nowait())
+                queue.task_done()
 
     async def _trade_loop(self) -> None:
         queue = self._data_source.trade_queue
         while True:
             message = await queue.get()
+            queue.task_done()  # processed synchronously below: join() returns once it is done
             sync = self._syncs.get(message.trading_pair)
             if sync is None:
                 self.unknown_pair_messages += 1
@@ -309,6 +313,7 @@ class OrderBookTracker:
         queue = self._data_source.snapshot_queue
         while True:
             message = await queue.get()
+            queue.task_done()  # processed synchronously below: join() returns once it is done
             sync = self._syncs.get(message.trading_pair)
             if sync is None:
                 self.unknown_pair_messages += 1
