@@ -209,6 +209,21 @@ async def test_unknown_status_never_created_becomes_lost(
     assert len(events.of(MarketEvent.OrderFailure, order_id)) == 1
 
 
+async def test_lost_order_found_live_is_cancelled(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.placement_outcomes.append("unknown_accept")
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    server.hidden_orders.add(order_id)  # the exchange's status endpoint lags behind its matching engine
+    await events.wait_for(MarketEvent.OrderFailure, order_id)
+    assert order_id in connector.order_tracker.lost_orders
+    server.hidden_orders.clear()
+    await events.wait_for(MarketEvent.OrderCancelled, order_id)
+    assert server.orders[order_id].status == "CANCELED"
+    assert order_id not in connector.order_tracker.lost_orders
+
+
 # ---------------------------------------------------------------------------------------------------
 # fills, cancels
 # ---------------------------------------------------------------------------------------------------

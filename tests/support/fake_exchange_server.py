@@ -80,6 +80,7 @@ class FakeExchangeServer:
         self.placement_outcomes: deque[str] = deque()
         self.cancel_outcomes: deque[str] = deque()
         self.user_stream_muted = False
+        self.hidden_orders: set[str] = set()  # client ids the status endpoint pretends not to know
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.listen_keys: list[str] = []
         self.user_ws_connections = 0
@@ -291,7 +292,7 @@ class FakeExchangeServer:
             return denied
         self._record(request)
         order = self.orders.get(request.query["origClientOrderId"])
-        if order is None:
+        if order is None or order.client_order_id in self.hidden_orders:
             return self._error(400, -2013, "Order does not exist.")
         return web.json_response(order.to_json())
 

@@ -96,8 +96,9 @@ logger = logging.getLogger(__name__)
 _NAN = Decimal("NaN")
 
 LOST_ORDER_MAX_EXTRA_CHECKS = 10
-"""A lost order the exchange still does not know after this many further status checks is dropped
-from tracking (it stays findable among the recently finished orders)."""
+"""Lost-order cleanup: a lost order the exchange still does not know after this many further status
+checks is dropped from tracking (it stays findable among the recently finished orders); one the
+exchange reports live after all is cancelled."""
 
 
 class ExchangePyBase(ExchangeBase):
@@ -137,6 +138,7 @@ class ExchangePyBase(ExchangeBase):
         self._order_tasks = BackgroundTasks(f"{self.name}:orders", logger)
         self._placing: set[str] = set()
         self._lost_not_found_counts: dict[str, int] = {}
+        self._cancelling_lost: set[str] = set()
         self._budget_checker = BudgetChecker(self)
         self._poll_now = asyncio.Event()
         self._last_poll_time = 0.0
@@ -744,9 +746,28 @@ class ExchangePyBase(ExchangeBase):
                     logger.warning("%s: cannot fetch status of %s: %s", self.name, cid, result)
                 continue
             self._lost_not_found_counts.pop(cid, None)
+            if order.is_lost and not result.new_state.is_final:
+                self._cancel_live_lost_order(order)
             if self._order_tracker.process_order_update(result):
                 changed.append(order)
         return changed
+
+    def _cancel_live_lost_order(self, order: InFlightOrder) -> None:
+        """A lost order was already reported failed to the strategy, so nobody manages it: if the
+        exchange turns out to hold it live after all, cancel it rather than leave it working."""
+        cid = order.client_order_id
+        if cid in self._cancelling_lost:
+            return
+        logger.warning("lost order %s is live on %s after all; cancelling it", cid, self.name)
+        self._cancelling_lost.add(cid)
+
+        async def cancel() -> None:
+            try:
+                await self._execute_cancel(order.trading_pair, cid)
+            finally:
+                self._cancelling_lost.discard(cid)
+
+        self._order_tasks.spawn(cancel(), f"cancel-lost-{cid}")
 
     def _on_status_not_found(self, order: InFlightOrder) -> None:
         cid = order.client_order_id
