@@ -40,7 +40,11 @@ def _demo_account(sb: Sandbox) -> tuple[str, str]:
 
 
 async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
-    """Start the sandbox, print how to reach it, serve until cancelled (Ctrl-C), stop cleanly."""
+    """Start the sandbox, print how to reach it, serve until cancelled (Ctrl-C), stop cleanly.
+
+    Cancellation is this command's normal way to end: the sandbox stops (saving ``--state``) and the
+    exit code is 0.
+    """
     sandbox = Sandbox(
         seed=args.seed,
         simulate=not args.no_simulation,
@@ -65,5 +69,4 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             out("sandbox stopping")
-            raise
     return 0

@@ -102,6 +102,7 @@ async def test_cli_run_prints_urls_and_working_keys(tmp_path: Path) -> None:
             assert {b["asset"]: b["free"] for b in account["balances"]}["USDT"] == "100000.00000000"
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        results = await asyncio.gather(task, return_exceptions=True)
+    assert results == [0]  # Ctrl-C is a clean stop
     assert lines[-1] == "sandbox stopping"
     assert (tmp_path / "s.db").exists()
