@@ -1,20 +1,42 @@
-"""Entry point of the ``connectorkit`` console script."""
+"""Entry point of the ``connectorkit`` console script.
+
+Each command lives in its own module exposing ``add_parser(subparsers)`` and ``async run(args)``
+(returning the exit code); this module only builds the parser and runs the chosen command.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from connectorkit import __version__
+from connectorkit.cli import book, record, replay
+from connectorkit.cli.demo import command as demo
+from connectorkit.sandbox import cli as sandbox
+
+Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+_COMMANDS: tuple[Any, ...] = (demo, book, record, replay, sandbox)
+
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connectorkit",
         description="Crypto-exchange connectors, a local exchange to test them against, and tools.",
+        epilog="Start with `connectorkit demo`. `connectorkit COMMAND --help` describes each command.",
     )
     parser.add_argument("--version", action="version", version=f"connectorkit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="library log level on stderr (default WARNING)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _COMMANDS:
+        sub = module.add_parser(subparsers)
+        sub.set_defaults(run=module.run)
     return parser
 
 
@@ -24,7 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
+    runner: Runner = args.run
+    try:
+        return asyncio.run(runner(args))
+    except KeyboardInterrupt:  # a second Ctrl-C, or a command without its own clean stop
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

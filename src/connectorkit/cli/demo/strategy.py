@@ -1,0 +1,235 @@
+"""The demo's scripted strategy, written against the public connector API only.
+
+Steps (each logged to the journal; the run stops between steps when ``stop`` is set):
+
+1. spot: a post-only (LIMIT_MAKER) bid and ask around the mid, sized by the connector's
+   :class:`~connectorkit.core.budget_checker.BudgetChecker` (fees included);
+2. spot: take liquidity once (a small MARKET buy);
+3. spot: cancel the bid and the ask (or see that the market filled them meanwhile);
+4. perpetual: set the leverage, open a long with a MARKET order, hold it until a funding payment
+   arrives (the demo's funding interval is seconds) or the time is up, then close it; change the
+   leverage again;
+5. until ``stop``: keep requoting a post-only bid and ask on both markets every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+from connectorkit.core.enums import OrderType, PositionAction, TradeType
+from connectorkit.core.events import FundingPaymentCompletedEvent, MarketEvent
+from connectorkit.core.order_candidate import OrderCandidate, PerpetualOrderCandidate
+
+logger = logging.getLogger(__name__)
+
+Note = Callable[[str], None]
+
+
+class StepTimeout(RuntimeError):
+    """A step did not complete in time (reported in the summary, the demo goes on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyParams:
+    pair: str = "BTC-USDT"
+    spot_amount: Decimal = Decimal("0.002")
+    take_amount: Decimal = Decimal("0.001")
+    perp_amount: Decimal = Decimal("0.01")
+    spread: Decimal = Decimal("0.001")
+    """Distance of the post-only quotes from the mid (fraction of the mid)."""
+    leverage: int = 5
+    second_leverage: int = 3
+    funding_wait: float = 8.0
+    """Longest hold of the perpetual position while waiting for a funding payment (seconds)."""
+    requote_every: float = 2.0
+    step_timeout: float = 10.0
+
+
+@dataclass
+class StrategyReport:
+    completed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def quote_prices(mid: Decimal, spread: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:
+    """Bid floored and ask ceiled to the tick, ``spread`` away from ``mid`` on each side."""
+    bid = (mid * (1 - spread) / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
+    ask = (mid * (1 + spread) / tick).to_integral_value(rounding=ROUND_CEILING) * tick
+    return bid, ask
+
+
+class ScriptedStrategy:
+    def __init__(self, spot: Any, perp: Any, note: Note, params: StrategyParams | None = None) -> None:
+        self.spot = spot
+        self.perp = perp
+        self.note = note
+        self.params = params or StrategyParams()
+        self.report = StrategyReport()
+        self.funding_payments = 0
+        self._quotes: list[tuple[Any, str]] = []
+        perp.add_listener(MarketEvent.FundingPaymentCompleted, self._on_funding_payment)
+
+    def _on_funding_payment(self, event: FundingPaymentCompletedEvent) -> None:
+        self.funding_payments += 1
+
+    # ------------------------------------------------------------------ the script
+    async def run(self, stop: asyncio.Event) -> StrategyReport:
+        steps = (
+            ("post-only bid and ask (budget-checked)", self._post_only_quotes),
+            ("take liquidity once", self._take_once),
+            ("cancel the quotes", self._cancel_quotes),
+            ("open, hold and close a perpetual position", self._perpetual_round_trip),
+            ("change leverage", self._change_leverage),
+        )
+        for name, step in steps:
+            if stop.is_set():
+                return self.report
+            self.note(f"step: {name}")
+            try:
+                await step(stop)
+            except (StepTimeout, ValueError) as exc:
+                self.report.problems.append(f"{name}: {exc}")
+                self.note(f"step failed: {name}: {exc}")
+                continue
+            self.report.completed.append(name)
+        await self._requote_until(stop)
+        return self.report
+
+    # ------------------------------------------------------------------ steps
+    async def _post_only_quotes(self, stop: asyncio.Event) -> None:
+        p = self.params
+        await self._wait(lambda: self.spot.get_mid_price(p.pair).is_finite(), "a spot mid price", stop)
+        self._quotes = [(self.spot, oid) for oid in self._place_post_only(self.spot, p.spot_amount)]
+        await self._wait(
+            lambda: all(self._settled_or_open(c, o) for c, o in self._quotes), "quotes open", stop
+        )
+
+    async def _take_once(self, stop: asyncio.Event) -> None:
+        p = self.params
+        candidate = self.spot.budget_checker.adjust_candidate(OrderCandidate(
+            p.pair, False, OrderType.MARKET, TradeType.BUY, p.take_amount, self.spot.get_price(p.pair, True)
+        ))
+        if candidate.amount <= 0:
+            raise ValueError("the budget checker refused the market buy (balance too low)")
+        order_id = self.spot.buy(p.pair, candidate.amount, OrderType.MARKET)
+        await self._wait(lambda: self._is_done(self.spot, order_id), "the market buy to fill", stop)
+
+    async def _cancel_quotes(self, stop: asyncio.Event) -> None:
+        await self._cancel(self._quotes, stop)
+        self._quotes = []
+
+    async def _perpetual_round_trip(self, stop: asyncio.Event) -> None:
+        p = self.params
+        if not await self.perp.set_leverage_async(p.pair, p.leverage):
+            raise ValueError(f"the exchange refused leverage {p.leverage}")
+        self.note(f"perp leverage of {p.pair} set to {p.leverage}")
+        candidate = self.perp.budget_checker.adjust_candidate(PerpetualOrderCandidate(
+            p.pair, False, OrderType.MARKET, TradeType.BUY, p.perp_amount, self.perp.get_price(p.pair, True),
+            leverage=Decimal(p.leverage),
+        ))
+        if candidate.amount <= 0:
+            raise ValueError("the budget checker refused the perpetual position (margin too low)")
+        opened = self.perp.buy(
+            p.pair, candidate.amount, OrderType.MARKET, position_action=PositionAction.OPEN
+        )
+        await self._wait(lambda: self._is_done(self.perp, opened), "the opening order to fill", stop)
+        await self._wait(lambda: self.perp.get_position(p.pair) is not None, "the position to show", stop)
+        amount = self.perp.get_position(p.pair).amount
+        self.note(f"perp holding {amount} {p.pair}; waiting for a funding payment")
+        payments = self.funding_payments
+        await self._sleep_until(lambda: self.funding_payments > payments, p.funding_wait, stop)
+        closed = self.perp.sell(p.pair, amount, OrderType.MARKET, position_action=PositionAction.CLOSE)
+        await self._wait(lambda: self._is_done(self.perp, closed), "the closing order to fill", None)
+        await self._wait(lambda: self.perp.get_position(p.pair) is None, "the position to close", None)
+
+    async def _change_leverage(self, stop: asyncio.Event) -> None:
+        p = self.params
+        if not await self.perp.set_leverage_async(p.pair, p.second_leverage):
+            raise ValueError(f"the exchange refused leverage {p.second_leverage}")
+        self.note(f"perp leverage of {p.pair} changed to {self.perp.get_leverage(p.pair)}")
+
+    async def _requote_until(self, stop: asyncio.Event) -> None:
+        """Keep a fresh post-only bid and ask on both markets until ``stop``."""
+        p = self.params
+        while not stop.is_set():
+            quotes = [(self.spot, oid) for oid in self._place_post_only(self.spot, p.spot_amount)]
+            quotes += [(self.perp, oid) for oid in self._place_post_only(self.perp, p.perp_amount)]
+            self._quotes = quotes
+            await self._sleep_until(stop.is_set, p.requote_every, None)
+            try:
+                await self._cancel(quotes, None)
+            except StepTimeout as exc:
+                self.report.problems.append(f"requote: {exc}")
+            self._quotes = []
+
+    # ------------------------------------------------------------------ helpers
+    def _place_post_only(self, connector: Any, amount: Decimal) -> list[str]:
+        """Place a LIMIT_MAKER bid and ask that the budget checker accepts; returns their ids."""
+        p = self.params
+        mid = connector.get_mid_price(p.pair)
+        rule = connector.trading_rules.get(p.pair)
+        if not mid.is_finite() or rule is None:
+            return []
+        bid, ask = quote_prices(mid, p.spread, rule.min_price_increment)
+        is_perp = connector is self.perp
+        candidates: list[OrderCandidate] = []
+        for side, price in ((TradeType.BUY, bid), (TradeType.SELL, ask)):
+            if is_perp:
+                candidates.append(PerpetualOrderCandidate(
+                    p.pair, True, OrderType.LIMIT_MAKER, side, amount, price,
+                    leverage=Decimal(connector.get_leverage(p.pair)),
+                ))
+            else:
+                candidates.append(OrderCandidate(p.pair, True, OrderType.LIMIT_MAKER, side, amount, price))
+        accepted = connector.budget_checker.adjust_candidates(candidates, all_or_none=True)
+        ids = []
+        for candidate in accepted:
+            if candidate.amount <= 0:
+                self.note(f"budget checker refused {candidate.order_side.name} {amount} @ {candidate.price}")
+                continue
+            extra = {"position_action": PositionAction.OPEN} if is_perp else {}
+            place = connector.buy if candidate.order_side is TradeType.BUY else connector.sell
+            ids.append(place(p.pair, candidate.amount, OrderType.LIMIT_MAKER, candidate.price, **extra))
+        return ids
+
+    async def _cancel(self, quotes: list[tuple[Any, str]], stop: asyncio.Event | None) -> None:
+        for connector, order_id in quotes:
+            order = connector.order_tracker.fetch_order(client_order_id=order_id)
+            if order is not None and not order.is_done:
+                connector.cancel(self.params.pair, order_id)
+        await self._wait(lambda: all(self._is_done(c, o) for c, o in quotes), "the cancellations", stop)
+
+    @staticmethod
+    def _is_done(connector: Any, order_id: str) -> bool:
+        """False until the order is tracked (placement runs in the background) and final."""
+        order = connector.order_tracker.fetch_order(client_order_id=order_id)
+        return order is not None and order.is_done
+
+    @staticmethod
+    def _settled_or_open(connector: Any, order_id: str) -> bool:
+        order = connector.order_tracker.fetch_order(client_order_id=order_id)
+        return order is not None and (order.is_done or not order.is_pending_create)
+
+    async def _wait(self, predicate: Callable[[], bool], what: str, stop: asyncio.Event | None) -> None:
+        """Wait for ``predicate``; StepTimeout after ``step_timeout``; returns early on ``stop``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.params.step_timeout
+        while not predicate():
+            if stop is not None and stop.is_set():
+                return
+            if loop.time() > deadline:
+                raise StepTimeout(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    @staticmethod
+    async def _sleep_until(predicate: Callable[[], bool], seconds: float, stop: asyncio.Event | None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        # Connector state has no event to wait on: poll.
+        while loop.time() < deadline and not predicate() and not (stop is not None and stop.is_set()):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
