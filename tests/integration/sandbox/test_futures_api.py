@@ -775,3 +775,26 @@ async def test_duplicated_and_reordered_user_events(sandbox: Sandbox, session: a
         ids = [(await next_event(ws, lambda e: True))["o"]["i"] for _ in range(2)]
         assert ids == [third["orderId"], second["orderId"]]  # delivered out of order
     assert {"duplicate_user_event", "reorder_user_event"} <= set(sandbox.faults.kinds())  # logged
+
+
+async def test_a_failing_tick_is_logged_counted_and_the_ticker_goes_on(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    product = sandbox.futures
+    calls = 0
+    ticked_again = asyncio.Event()
+    real_refresh = product.exchange.refresh_marks
+
+    def flaky_refresh() -> None:  # the first tick fails, the following ones work
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("boom")
+        real_refresh()
+        if calls >= 3:
+            ticked_again.set()
+
+    product.exchange.refresh_marks = flaky_refresh
+    await asyncio.wait_for(ticked_again.wait(), 2)
+    assert product.tick_errors == 1
+    assert "futures ticker: tick failed" in caplog.text

@@ -121,6 +121,7 @@ class FuturesProduct:
         self._next_mark_push = dict.fromkeys(MARK_SPEEDS_MS, 0)
         self._next_sweep_ms = 0
         self.simulator: MarketSimulator | None = None
+        self.tick_errors = 0
 
     # ---- Product protocol ------------------------------------------------------------------------
     def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
@@ -190,7 +191,12 @@ class FuturesProduct:
     async def _run(self) -> None:
         """One loop for depth pushes, marks, funding and listen-key expiry (cheap; no I/O of its own)."""
         while True:
-            self.tick()
+            try:
+                self.tick()
+            except Exception:
+                # One bad tick must not stop funding and streams for good: log, count, go on.
+                self.tick_errors += 1
+                log.exception("futures ticker: tick failed (%d so far)", self.tick_errors)
             await asyncio.sleep(self.tick_s)
 
     def tick(self) -> None:
