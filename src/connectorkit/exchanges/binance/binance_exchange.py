@@ -36,18 +36,12 @@ from connectorkit.exchanges.binance.binance_auth import BinanceAuth
 from connectorkit.exchanges.binance.binance_utils import BinanceSettings
 from connectorkit.exchanges.binance.binance_web_utils import typed_request
 from connectorkit.net.auth import AuthBase
-from connectorkit.net.errors import ExchangeRequestError
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import RateLimit
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _error_code(exc: BaseException) -> int | None:
-    code = getattr(exc, "code", None) if isinstance(exc, ExchangeRequestError) else None
-    return code if isinstance(code, int) else None
 
 
 class BinanceExchange(ExchangePyBase):
@@ -253,14 +247,10 @@ class BinanceExchange(ExchangePyBase):
 
     # ---- error classification -------------------------------------------------------------------
     def _is_order_not_found_error(self, exception: BaseException) -> bool:
-        code = _error_code(exception)
-        if code == CONSTANTS.ERR_NO_SUCH_ORDER:
-            return True
-        message = getattr(exception, "message", None) or ""
-        return code == CONSTANTS.ERR_CANCEL_REJECTED and CONSTANTS.UNKNOWN_ORDER_MESSAGE in message
+        return web_utils.is_order_not_found(exception)
 
     def _is_request_exception_unknown_status(self, exception: BaseException) -> bool:
-        return _error_code(exception) in CONSTANTS.EXECUTION_STATUS_UNKNOWN_CODES
+        return web_utils.is_execution_status_unknown(exception)
 
     def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool:
-        return _error_code(exception) == CONSTANTS.ERR_INVALID_TIMESTAMP
+        return web_utils.is_timestamp_error(exception)

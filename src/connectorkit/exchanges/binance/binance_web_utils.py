@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance.binance_constants import LimitSpec
+from connectorkit.net.errors import ExchangeRequestError
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
@@ -117,3 +118,32 @@ async def typed_request(
     return await call_with_time_resync(
         call, synchronizer=synchronizer, time_provider=time_provider, is_timestamp_error=is_timestamp_error
     )
+
+
+# ---- error classification (spot and USDⓈ-M use the same codes: "Error Codes" of both docs) ------
+
+
+def exchange_error_code(exc: BaseException) -> int | None:
+    """Binance's numeric error code carried by a failed request, if any."""
+    code = exc.code if isinstance(exc, ExchangeRequestError) else None
+    return code if isinstance(code, int) else None
+
+
+def is_order_not_found(exc: BaseException) -> bool:
+    """-2013 "Order does not exist." (query), or -2011 with "Unknown order sent." (cancel); other
+    -2011 messages (e.g. cancel restrictions) are not "not found"."""
+    code = exchange_error_code(exc)
+    if code == CONSTANTS.ERR_NO_SUCH_ORDER:
+        return True
+    message = exc.message if isinstance(exc, ExchangeRequestError) else None
+    return code == CONSTANTS.ERR_CANCEL_REJECTED and CONSTANTS.UNKNOWN_ORDER_MESSAGE in (message or "")
+
+
+def is_execution_status_unknown(exc: BaseException) -> bool:
+    """-1000/-1006/-1007: the exchange cannot say whether the request was executed."""
+    return exchange_error_code(exc) in CONSTANTS.EXECUTION_STATUS_UNKNOWN_CODES
+
+
+def is_timestamp_error(exc: BaseException) -> bool:
+    """-1021: the request's timestamp is outside recvWindow (the clock must be resynchronised)."""
+    return exchange_error_code(exc) == CONSTANTS.ERR_INVALID_TIMESTAMP

@@ -57,11 +57,6 @@ _FUNDING_TIME_TOLERANCE_S = 60.0
 _BALANCE_REFRESH_DELAY_S = 0.2
 
 
-def _error_code(exc: BaseException) -> int | None:
-    code = getattr(exc, "code", None) if isinstance(exc, ExchangeRequestError) else None
-    return code if isinstance(code, int) else None
-
-
 class BinancePerpetualDerivative(PerpetualDerivativePyBase):
     """Binance USDⓈ-M perpetual futures (``binance_perpetual``)."""
 
@@ -301,7 +296,7 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             )
         except ExchangeRequestError as exc:
             # -4059 "No need to change position side.": the account is already in that mode.
-            if _error_code(exc) != CONSTANTS.ERR_NO_NEED_TO_CHANGE_POSITION_SIDE:
+            if web_utils.exchange_error_code(exc) != CONSTANTS.ERR_NO_NEED_TO_CHANGE_POSITION_SIDE:
                 raise
         self._position_mode_known = True
 
@@ -384,14 +379,10 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
 
     # ---- error classification -------------------------------------------------------------------
     def _is_order_not_found_error(self, exception: BaseException) -> bool:
-        code = _error_code(exception)
-        if code == CONSTANTS.ERR_NO_SUCH_ORDER:
-            return True
-        message = getattr(exception, "message", None) or ""
-        return code == CONSTANTS.ERR_CANCEL_REJECTED and CONSTANTS.UNKNOWN_ORDER_MESSAGE in message
+        return web_utils.is_order_not_found(exception)
 
     def _is_request_exception_unknown_status(self, exception: BaseException) -> bool:
-        return _error_code(exception) in CONSTANTS.EXECUTION_STATUS_UNKNOWN_CODES
+        return web_utils.is_execution_status_unknown(exception)
 
     def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool:
-        return _error_code(exception) == CONSTANTS.ERR_INVALID_TIMESTAMP
+        return web_utils.is_timestamp_error(exception)

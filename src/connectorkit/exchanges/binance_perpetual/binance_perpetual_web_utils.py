@@ -16,6 +16,11 @@ from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants
 from connectorkit.net.throttler import RateLimit
 
 parse_server_time = binance_web_utils.parse_server_time
+# USDⓈ-M uses the same codes as spot for these ("Error Codes"): -2013, -2011, -1000/-1006/-1007, -1021.
+exchange_error_code = binance_web_utils.exchange_error_code
+is_order_not_found = binance_web_utils.is_order_not_found
+is_execution_status_unknown = binance_web_utils.is_execution_status_unknown
+is_timestamp_error = binance_web_utils.is_timestamp_error
 
 
 def rest_url(path: str, base_url: str = CONSTANTS.DEFAULT_REST_URL) -> str:
