@@ -79,6 +79,8 @@ from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_assistant import WSAssistant, run_with_reconnect
 from connectorkit.net.ws_request import WSJSONRequest
+from connectorkit.sandbox import FaultRecord, Sandbox, SandboxConfig
+from connectorkit.sandbox import Market as SandboxMarket
 
 __version__ = "0.1.0"
 
@@ -97,6 +99,7 @@ __all__ = [
     "ExchangeConnectionError",
     "ExchangeOrderIdUnavailableError",
     "ExchangeRequestError",
+    "FaultRecord",
     "FeeConversionError",
     "FixedRateSource",
     "FundingInfoEvent",
@@ -137,6 +140,9 @@ __all__ = [
     "ReceivedAssetEvent",
     "RequestTimeoutError",
     "ResponseDecodeError",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxMarket",
     "SellOrderCompletedEvent",
     "SellOrderCreatedEvent",
     "TimeSynchronizer",
