@@ -798,3 +798,19 @@ async def test_a_failing_tick_is_logged_counted_and_the_ticker_goes_on(
     await asyncio.wait_for(ticked_again.wait(), 2)
     assert product.tick_errors == 1
     assert "futures ticker: tick failed" in caplog.text
+
+
+async def test_commission_rates_are_per_account_and_charged(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    rate = await c.ok("GET", "/fapi/v1/commissionRate", symbol="BTCUSDT")
+    assert_same_shape(rate, doc_example("account_rest_user_commission_rate"))
+    assert (rate["makerCommissionRate"], rate["takerCommissionRate"]) == ("0.0002", "0.0005")
+    sandbox.futures.set_commission(sandbox.account_id(c.key), D("0.0001"), D("0.0003"))
+    rate = await c.ok("GET", "/fapi/v1/commissionRate", symbol="BTCUSDT")
+    assert (rate["makerCommissionRate"], rate["takerCommissionRate"]) == ("0.0001", "0.0003")
+    await limit(lp, "SELL", "0.010", "30000.0")
+    filled = await market(c, "BUY", "0.010")
+    [trade] = await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT", orderId=filled["orderId"])
+    assert trade["commission"] == "0.09000000"  # 300 * 0.0003

@@ -139,6 +139,11 @@ class FuturesProduct:
         route = self.public_hub if "@depth" in stream or stream.endswith("@bookTicker") else self.market_hub
         route.publish(stream, payload)
 
+    def set_commission(self, account_id: int, maker: Decimal, taker: Decimal) -> None:
+        """Per-account futures commission rates (default VIP 0: maker 0.02 %, taker 0.05 %)."""
+        acct = self.exchange.account(account_id)
+        acct.maker_fee, acct.taker_fee = maker, taker
+
     def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
         """Credit the account's futures wallet (booked as TRANSFER income)."""
         self.exchange.fund(account_id, {asset: amount})

@@ -247,6 +247,21 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
             for side in acct.position_sides()
         ]
 
+    @gw.endpoint(weight=20, security="SIGNED")
+    async def commission_rate(req: ApiRequest) -> Any:
+        """Account REST, "User Commission Rate (USER_DATA)": GET /fapi/v1/commissionRate.
+
+        The sandbox has no RPI orders; ``rpiCommissionRate`` is reported as 0.
+        """
+        symbol = ex.market(req.require("symbol")).symbol
+        acct = ex.account(req.acct.account_id)
+        return {
+            "symbol": symbol,
+            "makerCommissionRate": wire.fmt(acct.maker_fee),
+            "takerCommissionRate": wire.fmt(acct.taker_fee),
+            "rpiCommissionRate": "0",
+        }
+
     @gw.endpoint(weight=5, security="SIGNED")
     async def position_risk_v3(req: ApiRequest) -> Any:
         """Trade REST, "Position Information V3 (USER_DATA)": GET /fapi/v3/positionRisk."""
@@ -335,6 +350,7 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
     r.add_get("/fapi/v3/positionRisk", position_risk_v3)
     r.add_get("/fapi/v2/positionRisk", position_risk_v2)
     r.add_get("/fapi/v1/income", income)
+    r.add_get("/fapi/v1/commissionRate", commission_rate)
     r.add_post("/fapi/v1/listenKey", listen_key_create)
     r.add_put("/fapi/v1/listenKey", listen_key_keepalive)
     r.add_delete("/fapi/v1/listenKey", listen_key_close)
