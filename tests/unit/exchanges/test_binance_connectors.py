@@ -33,6 +33,8 @@ def test_both_connectors_are_registered_with_endpoint_overrides() -> None:
                             api_secret="s" * 64, rest_url="http://127.0.0.1:8080", ws_url="ws://127.0.0.1:9")
     assert isinstance(perp, BinancePerpetualDerivative) and perp.name == "binance_perpetual"
     assert perp.trade_fee_schema.maker_percent_fee_decimal == Decimal("0.0002")
+    with pytest.raises(ValueError, match="needs api_key and api_secret"):
+        create_connector("binance_perpetual", trading_pairs=["BTC-USDT"])  # trading, but no keys
     with pytest.raises(ValidationError):
         create_connector("binance", recv_window_ms=70_000)
     with pytest.raises(ValidationError):
