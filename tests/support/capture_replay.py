@@ -127,7 +127,9 @@ class ReferenceBook:
         return True
 
     def raw_levels(self) -> tuple[list[Level], list[Level]]:
-        return [tuple(v) for v in reversed(self.bids.values())], [tuple(v) for v in self.asks.values()]  # type: ignore[misc]
+        bids: list[Level] = list(reversed(self.bids.values()))
+        asks: list[Level] = list(self.asks.values())
+        return bids, asks
 
     def top(self) -> tuple[Decimal | None, Decimal | None]:
         best_bid = self.bids.peekitem(-1)[0] if self.bids else None

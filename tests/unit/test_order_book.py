@@ -230,3 +230,11 @@ def test_many_removals_away_from_the_top_keep_the_book_consistent() -> None:
     assert book.bid_depth == 50 and book.best_bid == D("100")
     assert [r.price for r in book.bid_entries()] == [D(100 - i) for i in range(50)]
     assert len(book._bids.heap) <= 2 * 50 + 64
+
+
+def test_a_malformed_amount_is_a_typed_error_when_read() -> None:
+    """Amounts are not parsed on the hot path; the first query that reads one checks it."""
+    book = book_with([("1", "1"), ("0.5", "abc")], [])
+    assert book.best_bid == D("1")
+    with pytest.raises(OrderBookDataError):
+        book.snapshot()

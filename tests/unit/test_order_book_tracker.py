@@ -47,6 +47,7 @@ class ScriptedDataSource(OrderBookTrackerDataSource):
         self.gates: dict[str, asyncio.Event] = {}
         self.fetches: dict[str, int] = {}
         self.failures_left: dict[str, int] = {}
+        self.broken_snapshots: dict[str, int] = {}
         self.subscribed: list[str] = []
         self.unsubscribed: list[str] = []
         self.listen_calls = 0
@@ -62,6 +63,10 @@ class ScriptedDataSource(OrderBookTrackerDataSource):
         if self.failures_left.get(trading_pair, 0) > 0:
             self.failures_left[trading_pair] -= 1
             raise ConnectionError("REST down")
+        if self.broken_snapshots.get(trading_pair, 0) > 0:
+            self.broken_snapshots[trading_pair] -= 1
+            broken: list[tuple[str, str]] = None  # type: ignore[assignment]
+            return OrderBookMessage(OrderBookMessageType.SNAPSHOT, None, 0.0, trading_pair, 1, bids=broken)
         return self.truth[trading_pair]
 
     async def listen_for_subscriptions(self) -> None:
@@ -196,6 +201,19 @@ async def test_snapshot_failures_are_retried_and_isolated_per_pair(source: Scrip
         source.failures_left[ETH] = 0
         await asyncio.wait_for(tracker.wait_ready(), 3)
         assert tracker.order_books[ETH].snapshot()[0][0].amount == Decimal(2)
+    finally:
+        await tracker.stop()
+
+
+async def test_a_snapshot_that_cannot_be_installed_is_replaced(source: ScriptedDataSource) -> None:
+    source.gate(BTC).set()
+    source.broken_snapshots[BTC] = 2
+    tracker = OrderBookTracker(source, [BTC], snapshot_retry_delay=0.001)
+    await tracker.start()
+    try:
+        await asyncio.wait_for(tracker.wait_ready(), 3)
+        assert source.fetches[BTC] == 3 and tracker.metrics(BTC).malformed == 2
+        assert tracker.order_books[BTC].best_bid == Decimal(100)
     finally:
         await tracker.stop()
 

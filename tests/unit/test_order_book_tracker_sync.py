@@ -24,11 +24,11 @@ def snap(uid: int, bids: Rows | None = None, asks: Rows | None = None) -> OrderB
 
 
 def diff(
-    first: int, last: int, bids: Rows = (), asks: Rows = (), pu: int | None = None,  # type: ignore[assignment]
+    first: int, last: int, bids: Rows | None = None, asks: Rows | None = None, pu: int | None = None,
     checksum: int | None = None,
 ) -> OrderBookMessage:
     return OrderBookMessage(
-        OrderBookMessageType.DIFF, None, 0.0, PAIR, last, first, pu, list(bids), list(asks), checksum=checksum
+        OrderBookMessageType.DIFF, None, 0.0, PAIR, last, first, pu, bids or [], asks or [], checksum=checksum
     )
 
 

@@ -244,8 +244,14 @@ class OrderBookTracker:
             if sync is None:
                 return  # removed while fetching
             self._last_snapshot_at[pair] = loop.time()
-            still_needed = sync.on_snapshot(message)
-            self._snapshot_applied(pair, sync)
+            try:
+                still_needed = sync.on_snapshot(message)
+            except Exception:  # a bug or an unexpected message shape: retry, never stall the pair
+                sync.metrics.malformed += 1
+                _LOG.exception("%s: snapshot could not be installed; fetching another", pair)
+                still_needed = True
+            else:
+                self._snapshot_applied(pair, sync)
             if not still_needed:
                 return
             await asyncio.sleep(delay)  # the snapshot was too old for the buffered diffs

@@ -1,21 +1,16 @@
 """A price-level order book built for the hot path, exact at its surface.
 
-Storage, per side:
+Levels are stored exactly as the exchange sent them, ``(price, amount)`` strings, in a dict keyed
+by the price string, so the common update (a new amount on a known price) is one dict store: no
+number parsing, no sorting work (see :class:`BookSide`). A float *key* per price, parsed once and
+cached, orders the levels: a lazily cleaned heap gives the best level in amortised O(1), and a
+sorted key list is brought up to date only when a depth query walks the side. Two spellings of
+one price ("0.3513", "0.35130000") are the same level; prices with at most 15 significant digits
+(every listed market) never share a key.
 
-- ``levels``: ``dict`` from a float *key* to the level exactly as the exchange sent it (a
-  ``(price, amount)`` pair of strings). The key is ``float(price)`` for bids and ``-float(price)``
-  for asks, so on both sides the best level has the largest key.
-- ``keys``: a plain ``list`` of those keys kept in ascending order with ``bisect``. The best level
-  is ``keys[-1]`` (O(1)); an amount change on an existing level touches only the dict; only a new
-  or a removed level moves list items, and those near the top of the book (where most activity is)
-  move few of them.
-
-Each price string is parsed once per update into a float, which is only a sort and lookup key: two
-exchange strings that denote the same number ("0.3513" and "0.35130000") land on the same key,
-and prices with at most 15 significant digits (every listed market) never collide. Nothing in the
-book is a float at its surface: queries turn the stored strings into exact ``Decimal`` values
+Nothing is a float at the surface: queries turn the stored strings into exact ``Decimal`` values
 (``"0.35130000"`` comes out as ``Decimal("0.3513")``), only for the levels they read. The original
-strings are kept so that a data source can render the top levels for an exchange checksum.
+strings stay available (:meth:`OrderBook.raw_levels`) for exchange checksums.
 
 Queries never raise on an empty or shallow book: a missing price is ``Decimal("NaN")`` and a
 volume is what the book could provide (see :class:`OrderBookQueryResult`).
@@ -451,7 +446,10 @@ class OrderBook:
     # ------------------------------------------------------------------ depth
     def _side(self, is_bid: bool) -> Iterator[tuple[Decimal, Decimal]]:
         for row in (self._bids if is_bid else self._asks).iter_best_first():
-            yield exact_decimal(row[0]), exact_decimal(row[1])
+            try:
+                yield exact_decimal(row[0]), exact_decimal(row[1])
+            except ArithmeticError:  # amounts are checked here, lazily (see BookSide.update)
+                raise OrderBookDataError(f"invalid amount in level {tuple(row)!r}") from None
 
     def bid_entries(self) -> Iterator[OrderBookRow]:
         """Bids, best (highest) first."""
@@ -466,8 +464,8 @@ class OrderBook:
     def snapshot(self, depth: int | None = None) -> tuple[list[OrderBookRow], list[OrderBookRow]]:
         """``(bids, asks)``, best first, at most ``depth`` levels a side (all if None)."""
         return (
-            [OrderBookRow(exact_decimal(r[0]), exact_decimal(r[1])) for r in self.raw_levels(True, depth)],
-            [OrderBookRow(exact_decimal(r[0]), exact_decimal(r[1])) for r in self.raw_levels(False, depth)],
+            [OrderBookRow(p, a) for p, a in islice(self._side(True), depth)],
+            [OrderBookRow(p, a) for p, a in islice(self._side(False), depth)],
         )
 
     def raw_levels(self, is_bid: bool, depth: int | None = None) -> list[RawLevel]:

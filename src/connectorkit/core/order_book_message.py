@@ -16,8 +16,20 @@ from typing import Any
 
 import msgspec
 
+from connectorkit.core.order_book import exact_decimal
+
 Level = Sequence[str]
 """One price level as the exchange sent it: ``(price, amount)`` strings."""
+
+
+def _exact(value: object) -> Decimal:
+    if isinstance(value, str):
+        return exact_decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise TypeError(f"a price or amount must be a number or a decimal string, not {value!r}")
 
 
 class OrderBookMessageType(Enum):
@@ -78,8 +90,8 @@ class OrderBookMessage(msgspec.Struct, gc=False):
             self.trade_id = content.get("trade_id")
             price = content.get("price")
             amount = content.get("amount")
-            self.price = None if price is None else Decimal(price)
-            self.amount = None if amount is None else Decimal(amount)
+            self.price = None if price is None else _exact(price)
+            self.amount = None if amount is None else _exact(amount)
             self.is_buy = content.get("is_buy")
             self.checksum = content.get("checksum")
         elif not self.trading_pair:

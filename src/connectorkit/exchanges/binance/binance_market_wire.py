@@ -141,19 +141,6 @@ def decode_depth_snapshot(
     )
 
 
-def decode_frame(raw: bytes | str) -> BinanceEvent | None:
-    """Decode a WebSocket frame once; return its payload (None for subscription acks)."""
-    try:
-        frame = _frame_decoder.decode(raw)
-    except msgspec.MsgspecError as exc:
-        raise BinanceWireError(f"bad stream frame: {exc}") from None
-    if frame.data is not None:
-        return frame.data
-    if frame.stream is None and frame.e is None and frame.u is None:
-        return None  # {"result": null, "id": 1}: the answer to a SUBSCRIBE request
-    return frame
-
-
 def parse_stream_frame(
     raw: bytes | str, symbol_map: Mapping[str, str], received_at: float | None = None
 ) -> StreamItem | None:
