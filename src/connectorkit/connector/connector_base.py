@@ -55,6 +55,8 @@ class ConnectorBase(ABC):
         self._event_publisher = EventPublisher()
         self._account_balances: dict[str, Decimal] = {}
         self._account_available_balances: dict[str, Decimal] = {}
+        self._balance_counter = 0
+        self._asset_versions: dict[str, int] = {}
         self._trading_rules: dict[str, TradingRule] = {}
         self._trade_fee_schema = settings.resolve_trade_fee_schema(self.DEFAULT_FEES)
         self._order_tracker = ClientOrderTracker(self)
@@ -110,8 +112,15 @@ class ConnectorBase(ABC):
     def get_all_available_balances(self) -> dict[str, Decimal]:
         return dict(self._account_available_balances)
 
+    @property
+    def _balance_version(self) -> int:
+        """Increases with every balance report; take it before a REST balance request."""
+        return self._balance_counter
+
     def _set_balance(self, asset: str, total: Decimal, available: Decimal) -> None:
         """Record one asset's balances; emits BalanceUpdate when either value changed."""
+        self._balance_counter += 1
+        self._asset_versions[asset] = self._balance_counter
         if total == self._account_balances.get(asset) and available == self._account_available_balances.get(
             asset
         ):
@@ -122,14 +131,26 @@ class ConnectorBase(ABC):
             MarketEvent.BalanceUpdate, BalanceUpdateEvent(self.current_timestamp, asset, total, available)
         )
 
-    def _replace_balances(self, balances: Mapping[str, tuple[Decimal, Decimal]]) -> None:
-        """Apply a full account snapshot (asset -> (total, available)); assets it omits are zeroed."""
+    def _replace_balances(
+        self, balances: Mapping[str, tuple[Decimal, Decimal]], as_of_version: int | None = None
+    ) -> None:
+        """Apply a full account snapshot (asset -> (total, available)); assets it omits are zeroed.
+
+        ``as_of_version`` is :attr:`_balance_version` taken when the snapshot was requested: an
+        asset reported again since then (a user-stream update that overtook the REST answer) keeps
+        that newer value instead of being reset to the older snapshot.
+        """
+        newer: set[str] = set()
+        if as_of_version is not None:
+            newer = {asset for asset, version in self._asset_versions.items() if version > as_of_version}
         for asset, (total, available) in balances.items():
-            self._set_balance(asset, total, available)
-        for asset in set(self._account_balances) - set(balances):
+            if asset not in newer:
+                self._set_balance(asset, total, available)
+        for asset in set(self._account_balances) - set(balances) - newer:
             self._set_balance(asset, _ZERO, _ZERO)
             del self._account_balances[asset]
             del self._account_available_balances[asset]
+            del self._asset_versions[asset]
 
     # ---- trading rules and quantization -----------------------------------------------------------
     @property

@@ -688,8 +688,9 @@ class ExchangePyBase(ExchangeBase):
             logger.warning("%s: cannot update %s: %s", self.name, what, exc)
 
     async def _update_balances(self) -> None:
+        as_of = self._balance_version
         balances = await self._fetch_balances()
-        self._replace_balances(balances)
+        self._replace_balances(balances, as_of_version=as_of)
         self._balances_initialized = True
 
     async def _update_orders_and_fills(self) -> None:

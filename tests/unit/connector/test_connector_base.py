@@ -45,6 +45,22 @@ def test_balances_and_balance_events() -> None:
     assert c.get_all_balances() == {"BTC": Decimal(2)}
 
 
+def test_rest_snapshot_does_not_undo_a_newer_stream_update() -> None:
+    c = _connector()
+    c._replace_balances({"BTC": (Decimal(1), Decimal(1)), "ETH": (Decimal(3), Decimal(3))})
+    as_of = c._balance_version  # a REST balance request goes out here...
+    c._set_balance("BTC", Decimal(5), Decimal(4))  # ...the user stream reports a change...
+    c._set_balance("XRP", Decimal(7), Decimal(7))
+    # ...then the REST answer arrives, computed before that change.
+    stale = {"BTC": (Decimal(1), Decimal(1)), "ETH": (Decimal(2), Decimal(2))}
+    c._replace_balances(stale, as_of_version=as_of)
+    assert c.get_balance("BTC") == Decimal(5) and c.get_available_balance("BTC") == Decimal(4)
+    assert c.get_balance("XRP") == Decimal(7)  # absent from the older snapshot, but newer: kept
+    assert c.get_balance("ETH") == Decimal(2)
+    c._replace_balances({"ETH": (Decimal(2), Decimal(2))}, as_of_version=c._balance_version)
+    assert c.get_all_balances() == {"ETH": Decimal(2)}
+
+
 def test_quantize_floors_to_increments() -> None:
     c = _connector()
     assert c.quantize_order_amount("BTC-USDT", Decimal("0.123456")) == Decimal("0.123456")  # no rule yet
