@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/suppo
 from connectorkit.core.budget_checker import PerpetualBudgetChecker
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
 from connectorkit.core.events import MarketEvent
+from connectorkit.core.position import Position
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee
 from support.fake_exchange import API_KEY, API_SECRET, FakeSettings
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
@@ -183,3 +184,27 @@ async def test_background_setters_and_unsupported_mode(
     assert "not supported" in failed[0].message
     sent = [params for _, path, params in server.requests if path == "/api/positionSide"]
     assert [p["dualSidePosition"] for p in sent] == ["true"]  # the unsupported mode was never sent
+
+
+async def test_rest_positions_never_undo_a_newer_stream_update(
+    server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = make_perpetual(server)
+    newer = Position(PAIR, PositionSide.BOTH, Decimal(0), Decimal(100), Decimal("0.7"), Decimal(5))
+    older = Position(PAIR, PositionSide.BOTH, Decimal(0), Decimal(100), Decimal("0.2"), Decimal(5))
+
+    calls = []
+
+    async def fetch_positions() -> list[Position]:
+        calls.append(1)
+        if len(calls) == 1:
+            conn._set_position(newer)  # the user stream reports while the REST request is in flight
+        return [older]  # ...and the REST answer was computed before that
+
+    monkeypatch.setattr(conn, "_fetch_positions", fetch_positions)
+    await conn._update_positions()
+    position = conn.get_position(PAIR)
+    assert position is not None and position.amount == Decimal("0.7")
+    await conn._update_positions()  # a later snapshot (no race) applies
+    position = conn.get_position(PAIR)
+    assert position is not None and position.amount == Decimal("0.2")

@@ -67,6 +67,8 @@ class PerpetualDerivativePyBase(ExchangePyBase):
         self._perpetual_trading = PerpetualTrading(self._trading_pairs)
         self._perpetual_budget_checker = PerpetualBudgetChecker(self)
         self._last_funding_payment_ts: dict[str, float] = {}
+        self._position_counter = 0
+        self._position_versions: dict[str, int] = {}
 
     # ==================================================================================================
     # What a perpetual connector writes.
@@ -217,8 +219,15 @@ class PerpetualDerivativePyBase(ExchangePyBase):
     # ==================================================================================================
     # Positions.
     # ==================================================================================================
+    def _position_key(self, position: Position) -> str:
+        side = None if self.position_mode is PositionMode.ONEWAY else position.position_side
+        return self._perpetual_trading.position_key(position.trading_pair, side)
+
     def _set_position(self, position: Position) -> None:
-        """Record a position change (zero amount: closed) and emit PositionUpdate if it changed."""
+        """Record a position change (zero amount: closed) and emit PositionUpdate if it changed.
+        Pass a new ``Position`` object: the stored one is compared with it."""
+        self._position_counter += 1
+        self._position_versions[self._position_key(position)] = self._position_counter
         side = None if self.position_mode is PositionMode.ONEWAY else position.position_side
         previous = self._perpetual_trading.get_position(position.trading_pair, side)
         if previous is not None and previous == position:
@@ -238,14 +247,19 @@ class PerpetualDerivativePyBase(ExchangePyBase):
         )
 
     async def _update_positions(self) -> None:
+        """Apply a full REST snapshot of the positions. A position reported again after the request
+        went out (a user-stream update that overtook the answer) keeps its newer value."""
+        as_of = self._position_counter
         positions = await self._fetch_positions()
+        newer = {key for key, version in self._position_versions.items() if version > as_of}
         reported = set()
         for position in positions:
-            side = None if self.position_mode is PositionMode.ONEWAY else position.position_side
-            reported.add(self._perpetual_trading.position_key(position.trading_pair, side))
-            self._set_position(position)
+            key = self._position_key(position)
+            reported.add(key)
+            if key not in newer:
+                self._set_position(position)
         for key, position in list(self._perpetual_trading.account_positions.items()):
-            if key not in reported:  # closed while we were not looking
+            if key not in reported and key not in newer:  # closed while we were not looking
                 closed = Position(
                     position.trading_pair, position.position_side, _ZERO, position.entry_price, _ZERO,
                     position.leverage,
