@@ -188,3 +188,27 @@ async def test_an_unlisted_pair_does_not_stop_the_others() -> None:
             assert not tracker.is_ready("NOPE-USDT") and not connector.ready
         finally:
             await connector.stop_network()
+
+
+async def test_orders_are_quantized_and_validated_before_sending() -> None:
+    async with Sandbox(seed=13, markets=[MARKET], futures_markets=[], simulate=False) as sb:
+        key, secret = sb.create_account({"USDT": Decimal("100000")})
+        account = sb.account_id(key)
+        us = spot_connector(sb, key, secret)
+        log = EventLog(us)
+        await us.start_network()
+        try:
+            await wait_until(lambda: us.ready, what="connector ready")
+            tiny = us.buy(PAIR, Decimal("0.0001"), OrderType.LIMIT, Decimal("29000"))  # notional 2.9 < 5
+            await wait_until(lambda: log.of(MarketEvent.OrderFailure, tiny), what="refused locally")
+            (failure,) = log.of(MarketEvent.OrderFailure, tiny)
+            assert failure.error_type == "OrderValidationError" and "notional" in failure.error_message
+            assert sb.spot.exchange.find_order(sb.accounts.by_id(account), "BTCUSDT", None, tiny) is None
+
+            odd = us.buy(PAIR, Decimal("0.123456789"), OrderType.LIMIT, Decimal("29000.129"))
+            await wait_until(lambda: log.of(MarketEvent.BuyOrderCreated, odd), what="quantized order created")
+            true = sb.spot.exchange.find_order(sb.accounts.by_id(account), "BTCUSDT", None, odd)
+            assert (true.price, true.orig_qty) == (Decimal("29000.12"), Decimal("0.12345"))  # tick, step
+            assert len(odd) <= 36 and odd.startswith("ckB")
+        finally:
+            await us.stop_network()
