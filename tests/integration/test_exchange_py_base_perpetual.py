@@ -108,6 +108,10 @@ async def test_leverage(perp: FakePerpetual, server: FakeExchangeServer) -> None
     assert perp.get_leverage(PAIR) == 20
     with pytest.raises(ValueError):
         await perp.set_leverage_async(PAIR, 0)
+    with pytest.raises(ValueError):
+        perp.set_leverage(PAIR, 2.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        perp.set_position_mode("HEDGE")  # type: ignore[arg-type]
 
 
 async def test_position_mode_events(perp: FakePerpetual, server: FakeExchangeServer) -> None:

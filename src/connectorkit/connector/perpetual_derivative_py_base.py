@@ -134,11 +134,12 @@ class PerpetualDerivativePyBase(ExchangePyBase):
 
     def set_leverage(self, trading_pair: str, leverage: int) -> None:
         """Set the pair's leverage in the background (logged; see :meth:`set_leverage_async`)."""
+        _check_leverage(leverage)
         self._order_tasks.spawn(self.set_leverage_async(trading_pair, leverage), f"leverage-{trading_pair}")
 
     async def set_leverage_async(self, trading_pair: str, leverage: int) -> bool:
-        if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1:
-            raise ValueError(f"leverage must be an int >= 1, got {leverage!r}")
+        """Set the pair's leverage on the exchange; False (logged) if the exchange refuses."""
+        _check_leverage(leverage)
         try:
             await self._set_trading_pair_leverage(trading_pair, leverage)
         except asyncio.CancelledError:
@@ -153,6 +154,8 @@ class PerpetualDerivativePyBase(ExchangePyBase):
     def set_position_mode(self, mode: PositionMode) -> None:
         """Switch the position mode in the background; emits PositionModeChangeSucceeded or
         PositionModeChangeFailed for every trading pair."""
+        if not isinstance(mode, PositionMode):
+            raise TypeError(f"mode must be a PositionMode, got {mode!r}")
         self._order_tasks.spawn(self.set_position_mode_async(mode), f"position-mode-{mode.value}")
 
     async def set_position_mode_async(self, mode: PositionMode) -> bool:
@@ -342,3 +345,8 @@ class PerpetualDerivativePyBase(ExchangePyBase):
             MarketEvent.FundingPaymentCompleted,
             FundingPaymentCompletedEvent(timestamp, trading_pair, amount, rate),
         )
+
+
+def _check_leverage(leverage: int) -> None:
+    if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1:
+        raise ValueError(f"leverage must be an int >= 1, got {leverage!r}")
