@@ -91,6 +91,15 @@ Handler = Callable[[ApiRequest], Awaitable[Any]]
 Weight = int | Callable[[ApiRequest], int]
 
 
+def _params(raw: str) -> dict[str, str]:
+    """Decode one urlencoded source; a name repeated inside it is -1101."""
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        raise errors.duplicate_param()
+    return params
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
         body=msgspec.json.encode(data), status=status, headers=headers, content_type="application/json"
@@ -145,12 +154,11 @@ class ApiGateway:
                 raise err
             query = request.rel_url.raw_query_string
             body = (await request.text()) if request.can_read_body else ""
-            pairs = parse_qsl(query, keep_blank_values=True)
+            params = _params(query)
             if body and request.content_type in ("application/x-www-form-urlencoded", ""):
-                pairs += parse_qsl(body, keep_blank_values=True)
-            params = dict(pairs)
-            if len(params) != len(pairs):
-                raise errors.duplicate_param()
+                # Spot docs "General API Information": a parameter sent in both the query string and
+                # the body takes the query string's value.
+                params = {**_params(body), **params}
             req = ApiRequest(request, params, None)
             ip = request.remote or "?"
             now = self.clock.now_ms()

@@ -119,3 +119,22 @@ async def test_duplicate_parameter_is_rejected() -> None:
     async with running() as (_sb, client):
         status, body, _ = await client.request("GET", "/api/v3/depth?symbol=BTCUSDT&symbol=ETHUSDT")
         assert (status, body) == (400, {"code": -1101, "msg": "Duplicate values for a parameter detected."})
+
+
+async def test_query_string_wins_over_body_for_the_same_parameter() -> None:
+    # Spot docs "General API Information": "If a parameter sent in both the query string and request
+    # body, the query string parameter will be used." (not a -1101 duplicate).
+    async with running() as (sb, client):
+        query = urlencode({**ORDER, "price": "20000"})
+        body = urlencode({"price": "21000", "timestamp": int(time.time() * 1000)})
+        signature = sign(client.secret, query + body)
+        async with client.session.post(
+            f"{client.base}/api/v3/order?{query}",
+            data=f"{body}&signature={signature}",
+            headers={"X-MBX-APIKEY": client.key, "Content-Type": "application/x-www-form-urlencoded"},
+        ) as resp:
+            answer = await resp.json()
+            assert resp.status == 200, answer
+        assert answer["price"] == "20000.00000000"
+        (order,) = sb.spot.engine.book("BTCUSDT").open_orders()
+        assert str(order.price) == "20000"
