@@ -217,3 +217,51 @@ def test_margin_call_is_pushed_once_per_crossing(ex: FuturesExchange, rec: Recor
     assert ex.check_margin_calls() == 0
     state.update_prices(D(28000), D(28000), 0)
     assert ex.check_margin_calls() == 1  # a new crossing warns again
+
+
+def _underwater(ex: FuturesExchange, account_id: int, usdt: str) -> dict[str, Any]:
+    ex.fund(account_id, {"USDT": D(usdt)})
+    ex.account(account_id).set_leverage("BTCUSDT", 125, ex.mark_prices())
+    ex.new_order(2, lim("SELL", "0.100", "30000.0"))
+    ex.new_order(account_id, mkt("BUY", "0.100"))  # 3000 notional; taker fee 1.5
+    return ex.new_order(account_id, lim("BUY", "0.001", "20000.0"))  # a resting order
+
+
+def test_liquidation_closes_at_mark_cancels_orders_and_reports_it(ex: FuturesExchange, rec: Recorder) -> None:
+    resting = _underwater(ex, 9, "200")
+    assert ex.liquidate() == 0
+    ex.marks["BTCUSDT"].update_prices(D(28100), D(28100), 0)
+    assert ex.liquidate() == 1
+    acct = ex.account(9)
+    assert acct.open_positions() == [] and ex.open_orders(9) == []
+    assert ex.orders[resting["orderId"]].status.value == "CANCELED"
+    # realized at the mark: 0.1 * (28100 - 30000) = -190; taker fee 0.1 * 28100 * 0.0005 = 1.405
+    assert acct.balance("USDT") == D(200) - D("1.5") - D(190) - D("1.405")
+    kinds = [(r.income_type, r.income) for r in acct.income][-2:]
+    assert kinds == [("REALIZED_PNL", D(-190)), ("COMMISSION", D("-1.4050"))]
+    updates = [e["o"] for e in rec.user_events(9, "ORDER_TRADE_UPDATE") if e["o"]["o"] == "LIQUIDATION"]
+    assert [(o["x"], o["X"], o["S"], o["R"]) for o in updates] == [
+        ("NEW", "NEW", "SELL", True),
+        ("CALCULATED", "FILLED", "SELL", True),
+    ]
+    assert updates[0]["c"].startswith("autoclose-")
+    assert (updates[1]["l"], updates[1]["L"], updates[1]["rp"]) == ("0.100", "28100", "-190.00000000")
+    last_account = rec.user_events(9, "ACCOUNT_UPDATE")[-1]
+    assert last_account["a"]["P"][0]["pa"] == "0.000"
+    assert [leg.realized_pnl for leg in ex.ledger.trades[9]][-1] == D(-190)
+    assert not [s for s, _ in rec.market if s.endswith("@aggTrade") and _["p"] == "28100"]
+    assert ex.liquidate() == 0  # nothing left to liquidate
+
+
+def test_a_negative_wallet_after_liquidation_is_cleared_by_the_insurance_fund(
+    ex: FuturesExchange, rec: Recorder
+) -> None:
+    _underwater(ex, 9, "200")
+    ex.marks["BTCUSDT"].update_prices(D(27000), D(27000), 0)  # loss 300 > wallet
+    assert ex.liquidate() == 1
+    acct = ex.account(9)
+    assert acct.balance("USDT") == 0
+    clear = acct.income[-1]
+    assert clear.income_type == "INSURANCE_CLEAR" and clear.income == D("102.8500")  # 300 + 1.35 + 1.5 - 200
+    event = rec.user_events(9, "ACCOUNT_UPDATE")[-1]
+    assert event["a"]["m"] == "INSURANCE_CLEAR" and event["a"]["B"][0]["wb"] == "0.00000000"

@@ -4,7 +4,7 @@ One :class:`FuturesAccount` per API account holds what Binance keeps for a USDâ“
 wallet in cross-margin mode:
 
 * wallet balance per margin asset (USDT by default), changed only through income records
-  (REALIZED_PNL, COMMISSION, FUNDING_FEE, TRANSFER), so ``wallet == deposits + sum(income)``
+  (REALIZED_PNL, COMMISSION, FUNDING_FEE, TRANSFER, INSURANCE_CLEAR), so ``wallet == deposits + sum(income)``
   holds exactly at all times (simulated traders keep no income rows: ``keep_income=False``);
 * leverage per symbol (default 20, 1..the contract's maximum) and the account-wide position
   mode (``dualSidePosition``: one-way positions on ``BOTH``, hedge positions on ``LONG``/``SHORT``);
@@ -90,6 +90,7 @@ INCOME_TRANSFER = "TRANSFER"
 INCOME_REALIZED_PNL = "REALIZED_PNL"
 INCOME_COMMISSION = "COMMISSION"
 INCOME_FUNDING_FEE = "FUNDING_FEE"
+INCOME_INSURANCE_CLEAR = "INSURANCE_CLEAR"
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,13 @@ class FuturesAccount:
         return self._book("", INCOME_TRANSFER, amount, asset, time_ms, "")
 
     @_exact
+    def insurance_clear(self, asset: str, time_ms: int) -> IncomeRecord | None:
+        """After a liquidation, the insurance fund absorbs a negative wallet (INSURANCE_CLEAR income)."""
+        deficit = self.balance(asset)
+        if deficit >= 0:
+            return None
+        return self._book("", INCOME_INSURANCE_CLEAR, -deficit, asset, time_ms, "")
+
     def _book(
         self, symbol: str, income_type: str, amount: Decimal, asset: str, time_ms: int, trade_id: str
     ) -> IncomeRecord:
@@ -334,7 +342,7 @@ class FuturesAccount:
         if added == 0:
             return  # it only reduces the position: always allowed
         if self.below_maintenance(contract.margin_asset, marks):
-            # The sandbox does not liquidate; an account past its maintenance margin may only reduce.
+            # Until the ticker liquidates it, an account past its maintenance margin may only reduce.
             raise errors.ApiError(errors.USER_IN_LIQUIDATION, "User in liquidation mode now.")
         if added > self.available_balance(contract.margin_asset, marks):
             raise errors.margin_insufficient()

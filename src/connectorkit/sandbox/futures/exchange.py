@@ -32,7 +32,7 @@ from connectorkit.sandbox.engine import (
 from connectorkit.sandbox.venue import Execution, Venue
 
 from . import errors, wire
-from .account import FuturesAccount, IncomeRecord
+from .account import FillResult, FuturesAccount, IncomeRecord
 from .funding import MarkState
 from .ledger import FuturesLedger, order_position_side, trade_type
 from .markets import FuturesMarket
@@ -359,11 +359,118 @@ class FuturesExchange:
                 price = state.mark_price
             state.update_prices(price, price, now)
 
+    def liquidate(self) -> int:
+        """Liquidate every account whose margin balance fell to its maintenance margin.
+
+        A deliberately simple model of Binance's cross-margin liquidation: the account's open orders
+        in that margin asset are cancelled, then each position is closed at the mark price by the
+        insurance fund (order type LIQUIDATION, client id ``autoclose-<time>``, execution type
+        CALCULATED, as "Event: Order Update" describes; taker commission, no extra liquidation fee;
+        the book is not touched and no aggTrade is published, as for insurance-fund trades). A wallet
+        left negative is reset to zero by an INSURANCE_CLEAR income. Returns positions closed.
+        """
+        now = self.clock.now_ms()
+        marks = self.mark_prices()
+        closed = 0
+        for account_id, acct in list(self.ledger.accounts.items()):
+            if account_id in self.ephemeral_accounts:
+                continue
+            for asset in acct.assets():
+                if not acct.below_maintenance(asset, marks):
+                    continue
+                for symbol, market in self.markets.items():
+                    if market.margin_asset == asset:
+                        for order in self.open_orders(account_id, symbol):
+                            self.venue.cancel(symbol, order.order_id)
+                for pos in acct.open_positions():
+                    if self.markets[pos.symbol].margin_asset == asset:
+                        mark = marks[pos.symbol]
+                        self._liquidate_position(account_id, acct, pos.symbol, pos.side, mark, now)
+                        closed += 1
+                cleared = acct.insurance_clear(asset, now)
+                if cleared is not None:
+                    self._emit_user(
+                        account_id,
+                        wire.account_update(
+                            reason="INSURANCE_CLEAR",
+                            balances=[(asset, acct.balance(asset), cleared.income)],
+                            positions=[],
+                            event_time=now,
+                            transaction_time=now,
+                        ),
+                    )
+        return closed
+
+    def _liquidate_position(
+        self, account_id: int, acct: FuturesAccount, symbol: str, ps: PositionSide, mark: Decimal, now: int
+    ) -> None:
+        pos = acct.position(symbol, ps)
+        side = Side.SELL if pos.amount > 0 else Side.BUY
+        qty = abs(pos.amount)
+        order = Order(
+            order_id=self.engine.next_order_id(),
+            symbol=symbol,
+            account_id=account_id,
+            client_order_id=f"autoclose-{now}",
+            side=side,
+            type="LIQUIDATION",
+            time_in_force=TimeInForce.IOC,
+            price=mark,
+            orig_qty=qty,
+            time=now,
+            update_time=now,
+            extra={"positionSide": ps, "reduceOnly": True, "origType": "LIQUIDATION"},
+        )
+        self.orders[order.order_id] = order
+        book = self.engine.book(symbol)
+        trade_id = book.next_trade_id
+        book.next_trade_id = trade_id + 1
+        market = self.markets[symbol]
+        self._emit_user(account_id, self._liquidation_update(order, "NEW", Decimal(0), None, trade_id, now))
+        result = acct.apply_fill(
+            symbol, trade_type(side), ps, qty, mark, is_maker=False, trade_id=trade_id, time_ms=now
+        )
+        order.executed_qty, order.cum_quote_qty, order.status = qty, qty * mark, OrderStatus.FILLED
+        leg = self.ledger.record_leg(order, trade_id, mark, qty, result, False, now)
+        self._emit_user(
+            account_id,
+            wire.account_update(
+                reason="ORDER",
+                balances=[(leg.commission_asset, leg.wallet_balance, Decimal(0))],
+                positions=[wire.position_update(leg.position, market, mark)],
+                event_time=now,
+                transaction_time=now,
+            ),
+        )
+        self._emit_user(account_id, self._liquidation_update(order, "CALCULATED", qty, result, trade_id, now))
+
+    def _liquidation_update(
+        self, order: Order, exec_type: str, qty: Decimal, result: FillResult | None, trade_id: int, now: int
+    ) -> Json:
+        return wire.order_trade_update(
+            order,
+            exec_type=exec_type,
+            status="FILLED" if qty else "NEW",
+            executed_qty=qty,
+            cum_quote_qty=qty * (order.price or Decimal(0)),
+            last_qty=qty,
+            last_price=order.price if qty and order.price is not None else Decimal(0),
+            commission=result.commission if result is not None else Decimal(0),
+            commission_asset=self.markets[order.symbol].margin_asset,
+            trade_time=now,
+            trade_id=trade_id if qty else 0,
+            is_maker=False,
+            realized_pnl=result.realized_pnl if result is not None else Decimal(0),
+            bids_notional=Decimal(0),
+            asks_notional=Decimal(0),
+            event_time=now,
+        )
+
     def check_margin_calls(self) -> int:
         """Push ``MARGIN_CALL`` once when an account's margin balance falls to its maintenance margin.
 
-        The sandbox's "risk ratio too high" line is the maintenance margin itself (no liquidation
-        follows; such an account may only reduce, see :meth:`FuturesAccount.check_new_order`).
+        The sandbox's "risk ratio too high" line is the maintenance margin itself; the ticker calls
+        this just before :meth:`liquidate`, so the warning precedes the liquidation events.
         Returns the number of events sent.
         """
         now = self.clock.now_ms()

@@ -16,7 +16,7 @@ from connectorkit.core.enums import PositionSide, TradeType
 from connectorkit.sandbox.engine import Fill, Order, Side, SymbolBook
 from connectorkit.sandbox.venue import FillCharges, LegCharge
 
-from .account import FuturesAccount, Position, new_account
+from .account import FillResult, FuturesAccount, Position, new_account
 from .markets import FuturesMarket
 
 
@@ -109,26 +109,41 @@ class FuturesLedger:
             time_ms=fill.time,
         )
         acct.order_filled(order.order_id, fill.qty)
+        record = self.record_leg(order, fill.trade_id, fill.price, fill.qty, result, is_maker, fill.time)
+        self._legs[(fill.trade_id, order.order_id)] = record
+        return record
+
+    def record_leg(
+        self,
+        order: Order,
+        trade_id: int,
+        price: Decimal,
+        qty: Decimal,
+        result: FillResult,
+        is_maker: bool,
+        time: int,
+    ) -> LegRecord:
+        """Keep one booked fill for ``GET /fapi/v1/userTrades`` (not for simulated traders)."""
+        acct = self.account(order.account_id)
         record = LegRecord(
             account_id=order.account_id,
-            symbol=fill.symbol,
-            trade_id=fill.trade_id,
+            symbol=order.symbol,
+            trade_id=trade_id,
             order_id=order.order_id,
             side=order.side,
-            position_side=ps,
-            price=fill.price,
-            qty=fill.qty,
+            position_side=order_position_side(order),
+            price=price,
+            qty=qty,
             commission=result.commission,
             commission_asset=result.commission_asset,
             realized_pnl=result.realized_pnl,
             is_maker=is_maker,
-            time=fill.time,
+            time=time,
             position=result.position,
             wallet_balance=acct.balance(result.commission_asset),
         )
         if acct.keep_income:
             self.trades.setdefault(order.account_id, []).append(record)
-        self._legs[(fill.trade_id, order.order_id)] = record
         return record
 
     def take_leg(self, trade_id: int, order_id: int) -> LegRecord | None:

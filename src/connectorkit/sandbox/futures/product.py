@@ -194,7 +194,7 @@ class FuturesProduct:
 
     # ---- background work -------------------------------------------------------------------------
     async def _run(self) -> None:
-        """One loop for depth pushes, marks, funding and listen-key expiry (cheap; no I/O of its own)."""
+        """One loop for marks, funding, margin calls, liquidations, depth and mark pushes, key expiry."""
         while True:
             try:
                 self.tick()
@@ -209,6 +209,7 @@ class FuturesProduct:
         self.exchange.refresh_marks()
         self.exchange.settle_funding()
         self.exchange.check_margin_calls()
+        self.exchange.liquidate()
         self._push_depth(now)
         self._push_marks(now)
         if now >= self._next_sweep_ms:

@@ -5,7 +5,7 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/...). Deci
 plain strings (never exponents), times as int milliseconds, as the API does.
 
 Fields the sandbox does not model carry a neutral value of the documented type: cross margin only
-(``marginType`` "cross", isolated figures "0"), ``liquidationPrice`` "0" (no liquidation engine),
+(``marginType`` "cross", isolated figures "0"), ``liquidationPrice`` "0" (not estimated),
 ``breakEvenPrice`` / ``bep`` = the entry price (fees not folded in), ``adl`` 0, no conditional-order
 fields (``stopPrice`` "0", ``workingType`` CONTRACT_PRICE, ``priceMatch`` NONE).
 """
