@@ -814,3 +814,31 @@ async def test_commission_rates_are_per_account_and_charged(
     filled = await market(c, "BUY", "0.010")
     [trade] = await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT", orderId=filled["orderId"])
     assert trade["commission"] == "0.09000000"  # 300 * 0.0003
+
+
+async def test_margin_call_then_liquidation_on_the_user_stream(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    poor, lp = client(sandbox, session, usdt="200"), client(sandbox, session)
+    await poor.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=125)
+    key = (await poor.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/private/ws/{key}") as ws:
+        await limit(lp, "SELL", "0.100", "30000.0")
+        await market(poor, "BUY", "0.100")
+        # the market moves: the mark (book mid) falls to 27005
+        await limit(lp, "BUY", "0.010", "27000.0")
+        await limit(lp, "SELL", "0.010", "27010.0")
+        call = await next_event(ws, lambda e: e["e"] == "MARGIN_CALL")
+        assert_same_shape(call, doc_example("uds_event_margin_call"))
+        liquidated = await next_event(
+            ws, lambda e: e["e"] == "ORDER_TRADE_UPDATE" and e["o"]["x"] == "CALCULATED"
+        )
+    assert (liquidated["o"]["o"], liquidated["o"]["X"], liquidated["o"]["L"]) == (
+        "LIQUIDATION",
+        "FILLED",
+        "27005.0",
+    )
+    assert (await position(poor))["positionAmt"] == "0.000"
+    income = await poor.ok("GET", "/fapi/v1/income", limit=1000)
+    assert income[-1]["incomeType"] == "INSURANCE_CLEAR"
+    assert (await poor.ok("GET", "/fapi/v2/balance"))[0]["balance"] == "0.00000000"
