@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from binance_e2e_support import EventLog, connector_top, spot_connector, true_top, wait_until
 
@@ -15,6 +17,11 @@ from connectorkit.sandbox import Market, Sandbox, SandboxConfig
 
 PAIR = "BTC-USDT"
 MARKET = Market("BTCUSDT", "BTC", "USDT")
+
+
+def _same_book(book: Any, true_book: Any) -> Callable[[], bool]:
+    """True once the connector's book has applied the sandbox's latest change and matches it."""
+    return lambda: book.last_diff_uid == true_book.update_id and connector_top(book) == true_top(true_book)
 
 
 async def test_public_book_converges_to_the_true_book_under_simulated_trading() -> None:
@@ -212,3 +219,26 @@ async def test_orders_are_quantized_and_validated_before_sending() -> None:
             assert len(odd) <= 36 and odd.startswith("ckB")
         finally:
             await us.stop_network()
+
+
+async def test_pairs_are_spread_over_connections_within_the_stream_limit() -> None:
+    markets = [MARKET, Market("ETHUSDT", "ETH", "USDT", mid=Decimal("2000")),
+               Market("BNBUSDT", "BNB", "USDT", mid=Decimal("500"))]
+    async with Sandbox(seed=14, markets=markets, futures_markets=[],
+                       config=SandboxConfig(simulator_interval_s=0.05)) as sb:
+        connector = spot_connector(sb, pairs=("BTC-USDT", "ETH-USDT"))
+        source = connector.order_book_tracker.data_source
+        source.MAX_STREAMS_PER_CONNECTION = 2  # depth + trade: one pair per connection
+        await connector.start_network()
+        try:
+            tracker = connector.order_book_tracker
+            await wait_until(lambda: connector.ready, what="connector ready")
+            assert source.connection_count == 2
+            assert await tracker.add_trading_pair("BNB-USDT")
+            await wait_until(lambda: tracker.is_ready("BNB-USDT") and source.connection_count == 3,
+                             what="third pair on its own connection")
+            for pair, symbol in (("BTC-USDT", "BTCUSDT"), ("ETH-USDT", "ETHUSDT"), ("BNB-USDT", "BNBUSDT")):
+                await wait_until(_same_book(connector.get_order_book(pair), sb.spot.engine.book(symbol)),
+                                 what=f"{pair} equal")
+        finally:
+            await connector.stop_network()

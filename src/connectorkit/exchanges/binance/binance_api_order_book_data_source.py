@@ -8,11 +8,12 @@ fetch ``GET /api/v3/depth`` (the tracker buffers the diffs meanwhile); diffs wit
 (:attr:`ContinuityRule.CONSECUTIVE`, enforced by the tracker, which resyncs on any break).
 
 Frames are decoded once by ``binance_market_wire`` and routed to the tracker's queues. A frame
-that cannot be parsed is logged, counted (:attr:`malformed_frames`) and skipped. Pairs can be
-added or removed on a live connection with ``SUBSCRIBE``/``UNSUBSCRIBE`` (docs: "Live
-Subscribing/Unsubscribing to streams"). The connection is re-established with backoff after any
-loss; the first diff after a reconnection does not continue the sequence, so the tracker resyncs
-from a fresh snapshot.
+that cannot be parsed is logged, counted (:attr:`malformed_frames`) and skipped. Pairs are spread
+over as many connections as needed (a connection carries at most 1024 streams, "General WSS
+information"); pairs can be added or removed on a live connection with ``SUBSCRIBE``/
+``UNSUBSCRIBE`` ("Live Subscribing/Unsubscribing to streams"). Each connection is re-established
+with backoff after any loss; the first diff after a reconnection does not continue the sequence,
+so the tracker resyncs that book from a fresh snapshot.
 
 :class:`BinanceOrderBookDataSourceBase` holds everything the spot and USD-M sources share; the
 futures source only changes endpoints, stream groups, the continuity rule and adds funding info.
@@ -25,7 +26,7 @@ import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
@@ -59,6 +60,17 @@ class StreamGroup:
         return [t.format(symbol=s.lower()) for s in symbols for t in self.stream_templates]
 
 
+@dataclass(slots=True, eq=False)
+class _Connection:
+    """One WebSocket connection: its group, the pairs it carries, the live socket if any."""
+
+    group: StreamGroup
+    pairs: list[str]
+    ws: WSAssistant | None = None
+    task: asyncio.Task[None] | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class _TickerPrice(msgspec.Struct, frozen=True):
     symbol: str
     price: Decimal
@@ -69,6 +81,7 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
 
     DEPTH_PATH: ClassVar[str] = CONSTANTS.DEPTH_PATH
     TICKER_PRICE_PATH: ClassVar[str] = CONSTANTS.TICKER_PRICE_PATH
+    MAX_STREAMS_PER_CONNECTION: ClassVar[int] = CONSTANTS.MAX_STREAMS_PER_CONNECTION
     RECONNECT_MIN_DELAY: ClassVar[float] = 1.0
     RECONNECT_MAX_DELAY: ClassVar[float] = 30.0
 
@@ -91,8 +104,7 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         self._snapshot_limit = snapshot_limit
         self._message_timeout = message_timeout
         self._pair_by_symbol: dict[str, str] = {}
-        self._live: dict[str, WSAssistant] = {}
-        self._pairs_added = asyncio.Event()
+        self._connections: list[_Connection] = []
         self._request_ids = itertools.count(1)
         self.connection_count = 0
 
@@ -133,53 +145,67 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         return prices
 
     # ---- streams ----------------------------------------------------------------------------------
+    def _capacity(self, group: StreamGroup) -> int:
+        """Pairs one connection of ``group`` may carry (Binance: at most 1024 streams each)."""
+        return max(1, self.MAX_STREAMS_PER_CONNECTION // len(group.stream_templates))
+
     async def listen_for_subscriptions(self) -> None:
-        groups = self._stream_groups()
-        tasks = [
-            asyncio.create_task(
-                run_with_reconnect(
-                    functools.partial(self._connect_and_consume, group),
-                    name=f"{type(self).__name__} {group.name} streams",
-                    min_delay=self.RECONNECT_MIN_DELAY,
-                    max_delay=self.RECONNECT_MAX_DELAY,
-                    logger=logger,
-                ),
-                name=f"{type(self).__name__}:{group.name}",
-            )
-            for group in groups
-        ]
+        """One connection per stream group and per chunk of pairs, each reconnecting on its own."""
+        self._connections = []
         try:
-            await asyncio.gather(*tasks)
+            for group in self._stream_groups():
+                pairs = list(self.trading_pairs)
+                size = self._capacity(group)
+                for start in range(0, max(len(pairs), 1), size):
+                    self._open(group, pairs[start : start + size])
+            await asyncio.Event().wait()  # runs until cancelled; the connections do the work
         finally:
+            tasks = [conn.task for conn in self._connections if conn.task is not None]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self._connections = []
 
-    async def _connect_and_consume(self, group: StreamGroup) -> None:
-        symbols = await self._resolved_symbols()
+    def _open(self, group: StreamGroup, pairs: list[str]) -> _Connection:
+        conn = _Connection(group, pairs)
+        conn.task = asyncio.create_task(
+            run_with_reconnect(
+                functools.partial(self._connect_and_consume, conn),
+                name=f"{type(self).__name__} {group.name} streams",
+                min_delay=self.RECONNECT_MIN_DELAY,
+                max_delay=self.RECONNECT_MAX_DELAY,
+                logger=logger,
+            ),
+            name=f"{type(self).__name__}:{group.name}:{len(self._connections)}",
+        )
+        self._connections.append(conn)
+        return conn
+
+    async def _connect_and_consume(self, conn: _Connection) -> None:
+        symbols = await self._resolved_symbols(conn.pairs)
         while not symbols:  # nothing to stream until a (listed) pair is added
-            self._pairs_added.clear()
-            await self._pairs_added.wait()
-            symbols = await self._resolved_symbols()
+            conn.changed.clear()
+            await conn.changed.wait()
+            symbols = await self._resolved_symbols(conn.pairs)
         ws = await self._factory.get_ws_assistant()
         await ws.connect(
-            group.url(group.streams(symbols)),
+            conn.group.url(conn.group.streams(symbols)),
             heartbeat=CONSTANTS.WS_HEARTBEAT_S,
             message_timeout=self._message_timeout,
         )
-        self._live[group.name] = ws
+        conn.ws = ws
         self.connection_count += 1
         try:
             async for raw in ws.iter_messages():
                 self._on_frame(raw)
         finally:
-            self._live.pop(group.name, None)
+            conn.ws = None
             await ws.disconnect()
 
-    async def _resolved_symbols(self) -> list[str]:
-        """Symbols of the tracked pairs; a pair the exchange does not list is skipped (logged)."""
+    async def _resolved_symbols(self, pairs: Sequence[str]) -> list[str]:
+        """Symbols of ``pairs``; a pair the exchange does not list is skipped (logged)."""
         symbols = []
-        for pair in list(self.trading_pairs):
+        for pair in list(pairs):
             try:
                 symbols.append(await self._symbol(pair))
             except LookupError as exc:
@@ -197,41 +223,53 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
             return
         self.route(item)
 
-    async def _send_subscription(self, method: str, trading_pair: str) -> None:
-        """``SUBSCRIBE``/``UNSUBSCRIBE`` the pair's streams on every live connection. A connection
-        that is down picks the change up when it reconnects (its URL lists the current pairs)."""
-        symbol = await self._symbol(trading_pair)
-        for group in self._stream_groups():
-            ws = self._live.get(group.name)
-            if ws is None:
-                continue
-            payload = {"method": method, "params": group.streams([symbol]), "id": next(self._request_ids)}
-            try:
-                await ws.send_json(payload)
-            except WebError as exc:
-                logger.info("%s: %s %s deferred to the reconnection (%s)", group.name, method, symbol, exc)
+    async def _send(self, conn: _Connection, method: str, symbol: str) -> None:
+        """``SUBSCRIBE``/``UNSUBSCRIBE`` on a live connection; a connection that is down picks the
+        change up when it reconnects (its URL lists its current pairs)."""
+        if conn.ws is None:
+            return
+        payload = {"method": method, "params": conn.group.streams([symbol]), "id": next(self._request_ids)}
+        try:
+            await conn.ws.send_json(payload)
+        except WebError as exc:
+            logger.info("%s: %s %s deferred to the reconnection (%s)", conn.group.name, method, symbol, exc)
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
         try:
-            await self._symbol(trading_pair)
+            symbol = await self._symbol(trading_pair)
         except (LookupError, WebError) as exc:
             logger.warning("cannot subscribe to %s: %s", trading_pair, exc)
             return False
         if trading_pair not in self.trading_pairs:
             self.trading_pairs.append(trading_pair)
-        await self._send_subscription("SUBSCRIBE", trading_pair)
-        self._pairs_added.set()
+        if not self._connections:
+            return True  # not streaming yet: the first connections will include it
+        for group in self._stream_groups():
+            conns = [c for c in self._connections if c.group.name == group.name]
+            if any(trading_pair in c.pairs for c in conns):
+                continue
+            conn = next((c for c in conns if len(c.pairs) < self._capacity(group)), None)
+            if conn is None:
+                self._open(group, [trading_pair])
+                continue
+            conn.pairs.append(trading_pair)
+            await self._send(conn, "SUBSCRIBE", symbol)
+            conn.changed.set()
         return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         if trading_pair in self.trading_pairs:
             self.trading_pairs.remove(trading_pair)
-        await self._send_subscription("UNSUBSCRIBE", trading_pair)
+        symbol = await self._symbol(trading_pair)
+        for conn in self._connections:
+            if trading_pair in conn.pairs:
+                conn.pairs.remove(trading_pair)
+                await self._send(conn, "UNSUBSCRIBE", symbol)
         return True
 
 
 class BinanceAPIOrderBookDataSource(BinanceOrderBookDataSourceBase):
-    """Binance Spot: one combined-stream connection carrying diff depth and trades."""
+    """Binance Spot: combined-stream connections carrying diff depth and trades."""
 
     continuity = ContinuityRule.CONSECUTIVE
 
