@@ -212,6 +212,22 @@ async def test_message_timeout(server: TestServer, factory: WebAssistantsFactory
     await ws.disconnect()
 
 
+async def test_message_timeout_ends_the_connection(server: TestServer, factory: WebAssistantsFactory) -> None:
+    """A silent connection is dead: the timeout closes the socket instead of leaving it to fill up."""
+    ws = await factory.get_ws_assistant()
+    await ws.connect(ws_url(server, "/silent"), message_timeout=0.05)
+    with pytest.raises(WSTimeoutError):
+        await ws.receive()
+    assert not ws.connected
+    with pytest.raises(WSClosedError) as info:
+        await ws.receive()
+    assert info.value.code == 1006
+    await ws.connect(ws_url(server, "/ws"))  # the assistant can be connected again at once
+    await ws.send_json("again")
+    assert await ws.receive() == '"again"'
+    await ws.disconnect()
+
+
 async def test_heartbeat_without_pong_is_a_timeout(server: TestServer, factory: WebAssistantsFactory) -> None:
     ws = await factory.get_ws_assistant()
     await ws.connect(ws_url(server, "/silent"), heartbeat=0.1)

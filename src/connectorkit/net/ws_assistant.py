@@ -155,6 +155,9 @@ class WSAssistant:
         try:
             message = await ws.receive(timeout=self._message_timeout)
         except TimeoutError:
+            # aiohttp leaves the socket open after a receive timeout; a silent connection is dead, so
+            # close it (at once: aiohttp marked it 1006, so it does not wait for the server's reply).
+            await ws.close()
             silence = f"nothing received from {self._url} within {self._message_timeout:g}s"
             raise WSTimeoutError(silence) from None
         if message.type is aiohttp.WSMsgType.TEXT or message.type is aiohttp.WSMsgType.BINARY:
