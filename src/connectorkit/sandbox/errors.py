@@ -134,6 +134,14 @@ def would_take() -> ApiError:
     return ApiError(-2010, "Order would immediately match and take.")
 
 
+def no_book_liquidity() -> ApiError:
+    return ApiError(-2010, "Order book liquidity is less than symbol minimum quantity.")
+
+
+def book_liquidity_below_lot_size() -> ApiError:
+    return ApiError(-2010, "Order book liquidity is less than LOT_SIZE filter minimum quantity.")
+
+
 def duplicate_order() -> ApiError:
     return ApiError(-2010, "Duplicate order sent.")
 

@@ -214,3 +214,42 @@ def test_deposit_emits_balance_update(env: Env) -> None:
     assert env.events[0][1]["d"] == "0.50000000"
     with pytest.raises(ApiError):
         env.ex.deposit(acct.account_id, "BTC", D("-1"))
+
+
+def test_market_quote_order_refused_without_book_liquidity(env: Env) -> None:
+    # Spot docs "Error codes" → messages for -2010: a quote-quantity MARKET order cannot be placed
+    # when there are no orders on the book (refused, not placed-and-expired).
+    buyer = env.account(usdt="1000")
+    seller = env.account(btc="1")
+    env.order(seller, side="SELL", quantity=D("1"), price=D("300"))  # asks only, no bids
+    env.events.clear()
+    kw: dict[str, Any] = {"order_type": "MARKET", "time_in_force": None, "quote_order_qty": D("100")}
+    with pytest.raises(ApiError) as err:
+        env.order(seller, side="SELL", **kw)
+    assert (err.value.code, err.value.msg) == (
+        -2010,
+        "Order book liquidity is less than symbol minimum quantity.",
+    )
+    assert env.events == []  # nothing was placed: no executionReport
+    assert env.ex.engine.order_id_seq == 2
+    result = env.order(buyer, side="BUY", **kw)  # the asks side has liquidity
+    assert result.order.executed_qty == D("0.333")
+
+
+def test_market_quote_order_refused_below_lot_size_liquidity() -> None:
+    market = Market("ETHUSDT", "ETH", "USDT", step_size=D("0.001"), min_qty=D("0.01"), min_notional=D("1"))
+    reg = AccountRegistry()
+    ex = SpotExchange([market], SandboxClock(), reg)
+    maker, taker = reg.create(), reg.create()
+    ex.deposit(maker.account_id, "ETH", D("1"))
+    ex.deposit(taker.account_id, "USDT", D("1000"))
+    ex.deposit(taker.account_id, "ETH", D("1"))
+    common: dict[str, Any] = {"symbol": "ETHUSDT", "order_type": "LIMIT", "time_in_force": "GTC"}
+    ex.new_order(maker, side="SELL", quantity=D("0.015"), price=D("100"), **common)
+    ex.new_order(taker, side="BUY", quantity=D("0.01"), price=D("100"), **common)  # leaves 0.005 < 0.01
+    with pytest.raises(ApiError) as err:
+        ex.new_order(taker, symbol="ETHUSDT", side="BUY", order_type="MARKET", quote_order_qty=D("5"))
+    assert (err.value.code, err.value.msg) == (
+        -2010,
+        "Order book liquidity is less than LOT_SIZE filter minimum quantity.",
+    )

@@ -200,6 +200,8 @@ class SpotExchange:
             ref = self.reference_price(market.symbol)
             if ref is not None:
                 filters.check_notional(market, ref * quantity, is_market=True)
+        if quote_order_qty is not None:
+            self._check_quote_order_liquidity(market, Side(side))
         cid = client_order_id or random_client_id()
         key = (account.account_id, market.symbol, cid)
         previous = self._client_ids.get(key)
@@ -228,6 +230,16 @@ class SpotExchange:
             self.orders[order.order_id] = order
             self._client_ids[key] = order.order_id
         return result
+
+    def _check_quote_order_liquidity(self, market: Market, side: Side) -> None:
+        """Spot docs "Error codes", messages for -2010: a MARKET order by ``quoteOrderQty`` is refused
+        when the opposite side of the book is empty or holds less than the LOT_SIZE minimum quantity."""
+        bids, asks = self.engine.book(market.symbol).depth()
+        levels = asks if side is Side.BUY else bids
+        if not levels:
+            raise errors.no_book_liquidity()
+        if sum((qty for _, qty in levels), ZERO) < market.min_qty:
+            raise errors.book_liquidity_below_lot_size()
 
     def reference_price(self, symbol: str) -> Decimal | None:
         """Last trade price, else the mid of the book (stands in for the average price)."""
