@@ -4,12 +4,29 @@ The public API is re-exported here flat; import from ``connectorkit`` rather tha
 """
 
 from connectorkit.connector.client_order_tracker import ClientOrderTracker
+from connectorkit.connector.connector_base import ConnectorBase
+from connectorkit.connector.exchange_base import ExchangeBase, UnknownTradingPairError
+from connectorkit.connector.exchange_py_base import ExchangePyBase
+from connectorkit.connector.order_book_tracker import OrderBookTracker
+from connectorkit.connector.order_book_tracker_data_source import ContinuityRule, OrderBookTrackerDataSource
+from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.perpetual_trading import PerpetualTrading
+from connectorkit.connector.settings import (
+    ConnectorSettings,
+    UnknownConnectorError,
+    create_connector,
+    register_connector,
+    registered_connectors,
+)
+from connectorkit.connector.user_stream_tracker import UserStreamTracker
+from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.core.budget_checker import (
     BudgetChecker,
     BudgetExchange,
     PerpetualBudgetChecker,
     PerpetualBudgetExchange,
 )
+from connectorkit.core.cancellation_result import CancellationResult
 from connectorkit.core.decimal_utils import InvalidFieldError
 from connectorkit.core.enums import (
     OrderState,
@@ -40,13 +57,17 @@ from connectorkit.core.events import (
     SellOrderCompletedEvent,
     SellOrderCreatedEvent,
 )
+from connectorkit.core.funding_info import FundingInfo, FundingInfoUpdate
 from connectorkit.core.in_flight_order import (
     ExchangeOrderIdUnavailableError,
     InFlightOrder,
     OrderUpdate,
     TradeUpdate,
 )
+from connectorkit.core.order_book import OrderBook, OrderBookDataError, OrderBookQueryResult, OrderBookRow
+from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
 from connectorkit.core.order_candidate import OrderCandidate, PerpetualOrderCandidate
+from connectorkit.core.position import Position
 from connectorkit.core.rate_source import FeeConversionError, FixedRateSource, RateSource
 from connectorkit.core.trade_fee import (
     AddedToCostTradeFee,
@@ -57,6 +78,7 @@ from connectorkit.core.trade_fee import (
     build_perpetual_trade_fee,
     build_trade_fee,
 )
+from connectorkit.core.trading_rule import TradingRule
 from connectorkit.net.auth import AuthBase
 from connectorkit.net.errors import (
     ExchangeConnectionError,
@@ -93,21 +115,37 @@ __all__ = [
     "BudgetExchange",
     "BuyOrderCompletedEvent",
     "BuyOrderCreatedEvent",
+    "CancellationResult",
     "ClientOrderTracker",
+    "ConnectorBase",
+    "ConnectorSettings",
+    "ContinuityRule",
     "DeductedFromReturnsTradeFee",
     "EventPublisher",
+    "ExchangeBase",
     "ExchangeConnectionError",
     "ExchangeOrderIdUnavailableError",
+    "ExchangePyBase",
     "ExchangeRequestError",
     "FaultRecord",
     "FeeConversionError",
     "FixedRateSource",
+    "FundingInfo",
     "FundingInfoEvent",
+    "FundingInfoUpdate",
     "FundingPaymentCompletedEvent",
     "InFlightOrder",
     "InvalidFieldError",
     "LinkedLimitWeightPair",
     "MarketEvent",
+    "OrderBook",
+    "OrderBookDataError",
+    "OrderBookMessage",
+    "OrderBookMessageType",
+    "OrderBookQueryResult",
+    "OrderBookRow",
+    "OrderBookTracker",
+    "OrderBookTrackerDataSource",
     "OrderCancelledEvent",
     "OrderCandidate",
     "OrderCompletedEvent",
@@ -120,7 +158,10 @@ __all__ = [
     "OrderUpdate",
     "PerpetualBudgetChecker",
     "PerpetualBudgetExchange",
+    "PerpetualDerivativePyBase",
     "PerpetualOrderCandidate",
+    "PerpetualTrading",
+    "Position",
     "PositionAction",
     "PositionMode",
     "PositionModeChangeEvent",
@@ -151,7 +192,12 @@ __all__ = [
     "TradeFeeSchema",
     "TradeType",
     "TradeUpdate",
+    "TradingRule",
+    "UnknownConnectorError",
     "UnknownRateLimitIdError",
+    "UnknownTradingPairError",
+    "UserStreamTracker",
+    "UserStreamTrackerDataSource",
     "WSAssistant",
     "WSClosedError",
     "WSConnectError",
@@ -163,5 +209,8 @@ __all__ = [
     "build_perpetual_trade_fee",
     "build_trade_fee",
     "call_with_time_resync",
+    "create_connector",
+    "register_connector",
+    "registered_connectors",
     "run_with_reconnect",
 ]

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/support importable
 
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
 from connectorkit.core.enums import OrderState, OrderType, TradeType

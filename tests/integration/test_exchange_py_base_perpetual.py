@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make tests/support importable
-
 
 from connectorkit.core.budget_checker import PerpetualBudgetChecker
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
