@@ -8,9 +8,7 @@ import pytest
 
 from connectorkit.sandbox.futures.funding import (
     EIGHT_HOURS_MS,
-    ManualClock,
     MarkState,
-    SystemClock,
     funding_rate,
     next_funding_time,
 )
@@ -38,20 +36,20 @@ def test_funding_rate_formula_clamps_interest_and_caps() -> None:
 
 
 def test_mark_state_settles_on_schedule_with_the_current_rate() -> None:
-    clock = ManualClock(10_500)
-    st = MarkState.start("BTCUSDT", D(100), clock.now_ms(), interval_ms=1000)
+    now = 10_500
+    st = MarkState.start("BTCUSDT", D(100), now, interval_ms=1000)
     assert st.next_funding_time == 11_000
-    assert not st.due(clock.now_ms())
+    assert not st.due(now)
     with pytest.raises(ValueError, match="no funding"):
-        st.settle(clock.now_ms())
-    st.update_prices(D("100.1"), D(100), clock.now_ms())
+        st.settle(now)
+    st.update_prices(D("100.1"), D(100), now)
     assert st.last_funding_rate == D("0.0005")
-    clock.advance(500)
-    assert st.due(clock.now_ms())
-    assert st.settle(clock.now_ms()) == (11_000, D("0.0005"))
+    now += 500
+    assert st.due(now)
+    assert st.settle(now) == (11_000, D("0.0005"))
     assert st.next_funding_time == 12_000
-    clock.advance(2_700)  # missed 12 000 and 13 000: one payment, for the latest period
-    assert st.settle(clock.now_ms()) == (13_000, D("0.0005"))
+    now += 2_700  # missed 12 000 and 13 000: one payment, for the latest period
+    assert st.settle(now) == (13_000, D("0.0005"))
     assert st.next_funding_time == 14_000
 
 
@@ -61,12 +59,3 @@ def test_fixed_rate_overrides_the_formula() -> None:
     assert st.current_rate() == D("-0.001")
     with pytest.raises(ValueError, match="positive"):
         st.update_prices(D(0), D(10), 2)
-
-
-def test_clocks() -> None:
-    c = ManualClock(5)
-    c.advance(7)
-    assert c.now_ms() == 12
-    with pytest.raises(ValueError, match="back"):
-        c.advance(-1)
-    assert SystemClock().now_ms() > 1_600_000_000_000

@@ -15,12 +15,8 @@ __all__ = ["ApiError"]
 # 11xx - request issues
 MANDATORY_PARAM = -1102
 PARAM_NOT_REQUIRED = -1106
-INVALID_TIF = -1115
-INVALID_ORDER_TYPE = -1116
-INVALID_SIDE = -1117
 BAD_SYMBOL = -1121
 INVALID_LISTEN_KEY = -1125
-INVALID_PARAMETER = -1130
 # 20xx - processing issues
 CANCEL_REJECTED = -2011
 NO_SUCH_ORDER = -2013
@@ -55,10 +51,6 @@ def mandatory(param: str) -> ApiError:
 
 def not_required(param: str) -> ApiError:
     return ApiError(PARAM_NOT_REQUIRED, f"Parameter '{param}' sent when not required.")
-
-
-def invalid_param(param: str) -> ApiError:
-    return ApiError(INVALID_PARAMETER, f"Data sent for parameter '{param}' is not valid.")
 
 
 def bad_symbol() -> ApiError:

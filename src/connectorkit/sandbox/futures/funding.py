@@ -1,10 +1,11 @@
-"""Mark price, index price, funding rate and funding times: pure code, injectable clock.
+"""Mark price, index price, funding rate and funding times: pure code; times are passed in (ms).
 
 Binance settles USDⓈ-M perpetual funding every 8 hours at 00:00, 08:00 and 16:00 UTC, i.e. at
 multiples of the funding interval since the epoch ("Mark Price" in the USDⓈ-M market-data docs:
 ``nextFundingTime``). The sandbox keeps that rule but lets the interval be configured, so a test
 that sets ``interval_ms=1000`` sees a payment every second on the ordinary wall clock (server
-time, signatures and ``recvWindow`` stay real). A :class:`ManualClock` drives unit tests.
+time, signatures and ``recvWindow`` stay real). Nothing here reads a clock: the caller passes
+``now_ms`` (the sandbox's :class:`~connectorkit.sandbox.clock.SandboxClock`, or plain integers in tests).
 
 The funding rate follows Binance's published formula
 ``F = P + clamp(I - P, -0.05 %, +0.05 %)`` with premium ``P = (mark - index) / index`` and the
@@ -14,42 +15,14 @@ The rate is published with 8 decimals, so it is quantized (explicitly) to 1e-8.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Protocol
 
 EIGHT_HOURS_MS = 8 * 60 * 60 * 1000
 DEFAULT_INTEREST_RATE = Decimal("0.0001")
 INTEREST_CLAMP = Decimal("0.0005")
 DEFAULT_RATE_CAP = Decimal("0.0075")
 RATE_QUANTUM = Decimal("0.00000001")
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
-
-
-class SystemClock:
-    """Wall-clock milliseconds since the epoch."""
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
-
-
-class ManualClock:
-    """A clock that only moves when told to (unit tests)."""
-
-    def __init__(self, start_ms: int = 1_700_000_000_000) -> None:
-        self._now = start_ms
-
-    def now_ms(self) -> int:
-        return self._now
-
-    def advance(self, ms: int) -> None:
-        if ms < 0:
-            raise ValueError("a clock never goes back")
-        self._now += ms
 
 
 def next_funding_time(now_ms: int, interval_ms: int) -> int:
