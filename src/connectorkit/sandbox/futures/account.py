@@ -376,9 +376,6 @@ class FuturesAccount:
     def release_order(self, order_id: int) -> None:
         self._orders.pop(order_id, None)
 
-    def open_order_ids(self) -> list[int]:
-        return list(self._orders)
-
     @_exact
     def closable(self, symbol: str, side: TradeType, position_side: PositionSide) -> Decimal:
         """How much a fill of ``side`` could reduce right now (ignoring other orders' claims).
