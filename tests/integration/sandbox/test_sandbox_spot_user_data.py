@@ -140,3 +140,17 @@ async def test_ws_api_errors_follow_the_response_format() -> None:
         assert (await recv_json(ws))["error"]["code"] == -2035
         await ws.send_json({"id": "x", "method": "order.place", "params": {}})
         assert (await recv_json(ws))["error"]["code"] == -1020
+
+
+async def test_ws_api_malformed_params_get_an_error_answer_and_the_session_lives() -> None:
+    # Bad input is answered with an error in the documented response format; it never kills the session.
+    async with running() as (sb, client), client.session.ws_connect(sb.ws_api_url) as ws:
+        unsubscribe = {"subscriptionId": "x"}
+        await ws.send_json({"id": 1, "method": "userDataStream.unsubscribe", "params": unsubscribe})
+        answer = await recv_json(ws)
+        assert (answer["id"], answer["status"], answer["error"]["code"]) == (1, 400, -1100)
+        await ws.send_json({"id": 2, "method": "userDataStream.subscribe.signature", "params": {"apiKey": 5}})
+        answer = await recv_json(ws)
+        assert (answer["id"], answer["status"], answer["error"]["code"]) == (2, 401, -2014)
+        await ws.send_json({"id": 3, "method": "ping"})
+        assert (await recv_json(ws))["status"] == 200

@@ -151,6 +151,15 @@ class SpotWsApi:
                 "error": err.body(),
                 "rateLimits": self._rate_limits(ip, now),
             }
+        except Exception:
+            # A sandbox bug answers -1000 (as the REST gateway does) instead of killing the session.
+            log.exception("ws-api request %r failed", req_id)
+            return {
+                "id": req_id,
+                "status": 500,
+                "error": {"code": -1000, "msg": "An unknown error occurred while processing the request."},
+                "rateLimits": self._rate_limits(ip, now),
+            }
 
     def _rate_limits(self, ip: str, now: int) -> list[dict[str, Any]]:
         used = self.limiter.weight_headers(ip, now)
@@ -176,7 +185,10 @@ class SpotWsApi:
         raise ApiError(-1020, "This operation is not supported.")
 
     def _subscribe_signature(self, session: _Session, params: dict[str, Any]) -> Any:
-        account = security.authenticate_key(self.accounts, params.get("apiKey"))
+        api_key = params.get("apiKey")
+        if not isinstance(api_key, str):
+            raise errors.bad_api_key_format()
+        account = security.authenticate_key(self.accounts, api_key)
         signature = params.get("signature")
         if not signature:
             raise errors.mandatory_param("signature")
@@ -199,14 +211,16 @@ class SpotWsApi:
 
     def _unsubscribe(self, session: _Session, params: dict[str, Any]) -> Any:
         sub_id = params.get("subscriptionId")
+        if sub_id is not None and (not isinstance(sub_id, int) or isinstance(sub_id, bool)):
+            raise errors.illegal_chars("subscriptionId", "^[0-9]{1,20}$")
         targets = list(session.subscriptions) if sub_id is None else [sub_id]
         for target in targets:
-            entry = session.subscriptions.pop(int(target), None)
+            entry = session.subscriptions.pop(target, None)
             if entry is None:
                 raise ApiError(-2036, "User Data Stream subscription not active.")
             self.bus.remove_sink(entry[1])
             terminated = {"e": "eventStreamTerminated", "E": self.clock.now_ms()}
             session.queue.put_nowait(
-                msgspec.json.encode({"subscriptionId": int(target), "event": terminated}).decode()
+                msgspec.json.encode({"subscriptionId": target, "event": terminated}).decode()
             )
         return {}
