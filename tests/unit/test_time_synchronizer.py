@@ -174,3 +174,46 @@ async def test_other_errors_and_a_second_rejection_are_raised() -> None:
     with pytest.raises(ExchangeRequestError) as info:
         await call_with_time_resync(rejected, **options)
     assert info.value.code == -1021 and resyncs == 1
+
+
+async def test_a_failed_resync_keeps_the_previous_offset() -> None:
+    """If the exchange rejects a timestamp and the server-time call then fails, the synchronizer keeps
+    what it knew rather than falling back to an offset of 0."""
+    sync = TimeSynchronizer(wall_clock=SteppingClock(0.0))
+    for offset in (2.0, 2.1, 1.9):
+        sync.add_time_offset_sample(offset)
+
+    async def rejected() -> None:
+        raise ExchangeRequestError(status=400, method="POST", url="/api/v3/order", code=-1021)
+
+    async def unreachable() -> float:
+        raise ConnectionError("server time unavailable")
+
+    with pytest.raises(ConnectionError):
+        await call_with_time_resync(
+            rejected, synchronizer=sync, time_provider=unreachable,
+            is_timestamp_error=lambda exc: isinstance(exc, ExchangeRequestError),
+        )
+    assert sync.time_offset == 2.0
+
+
+async def test_a_successful_resync_replaces_the_old_samples() -> None:
+    clock = SteppingClock(100.0)
+    sync = TimeSynchronizer(wall_clock=clock)
+    for offset in (0.0, 0.0, 0.0):
+        sync.add_time_offset_sample(offset)
+    attempts: list[float] = []
+
+    async def call() -> str:
+        attempts.append(sync.time_offset)
+        if len(attempts) == 1:
+            raise ExchangeRequestError(status=400, method="POST", url="/api/v3/order", code=-1021)
+        return "ok"
+
+    result = await call_with_time_resync(
+        call, synchronizer=sync, time_provider=lambda: _server_time(clock, 105.2, 0.4),
+        is_timestamp_error=lambda exc: isinstance(exc, ExchangeRequestError),
+    )
+    assert result == "ok"
+    # One fresh sample, round-trip corrected: 105.2 - (100.0 + 100.4) / 2 = 5.0; the stale zeros are gone.
+    assert attempts == [0.0, pytest.approx(5.0)]

@@ -8,6 +8,7 @@ does not move the signed timestamps.
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from collections import deque
@@ -15,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+_logger = logging.getLogger(__name__)
 
 
 class TimeSynchronizer:
@@ -54,12 +57,16 @@ class TimeSynchronizer:
     async def update_server_time_offset_with_time_provider(self, time_provider: Awaitable[float]) -> float:
         """Await ``time_provider`` (the exchange's time in seconds, e.g. from its server-time
         endpoint), add one round-trip-corrected sample and return it."""
+        offset = await self.measure_offset(time_provider)
+        self.add_time_offset_sample(offset)
+        return offset
+
+    async def measure_offset(self, time_provider: Awaitable[float]) -> float:
+        """One round-trip-corrected offset sample from ``time_provider``, without recording it."""
         sent = self._wall_clock()
         server_time = await time_provider
         received = self._wall_clock()
-        offset = server_time - (sent + received) / 2
-        self.add_time_offset_sample(offset)
-        return offset
+        return server_time - (sent + received) / 2
 
 
 async def call_with_time_resync(
@@ -74,12 +81,18 @@ async def call_with_time_resync(
     ``call`` must build and sign its request anew on each invocation, so the retry carries a fresh
     timestamp. ``is_timestamp_error`` is the connector's classification (e.g. Binance code -1021,
     "Timestamp for this request is outside of the recvWindow"). A second rejection is raised.
+
+    The rejection shows the old samples are stale, so a successful resync replaces them all with
+    the fresh sample; if the resync itself fails, its error is raised and the old samples are kept
+    (a stale offset is still a better guess than none).
     """
     try:
         return await call()
     except Exception as exc:
         if not is_timestamp_error(exc):
             raise
+    offset = await synchronizer.measure_offset(time_provider())
     synchronizer.clear_time_offset_samples()
-    await synchronizer.update_server_time_offset_with_time_provider(time_provider())
+    synchronizer.add_time_offset_sample(offset)
+    _logger.info("The exchange rejected a timestamp; clock offset resynced to %.3fs, retrying once", offset)
     return await call()
