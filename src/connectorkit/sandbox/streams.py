@@ -187,6 +187,8 @@ class StreamHub:
         if not isinstance(msg, dict):
             return {"code": 3, "msg": "Invalid request: request ID must be an unsigned integer"}
         req_id = msg.get("id")
+        if "id" not in msg or not _valid_id(req_id):
+            return {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"}
         method = msg.get("method")
         params = msg.get("params", [])
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
@@ -208,4 +210,25 @@ class StreamHub:
             if isinstance(params, list) and params == ["combined"]:
                 return {"result": conn.combined, "id": req_id}
             return {"code": 0, "msg": "Unknown property", "id": req_id}
-        return {"code": 2, "msg": f"Invalid request: unknown method {method!r}", "id": req_id}
+        if not isinstance(method, str):
+            column = len(text)
+            return {"code": 2, "msg": f"Invalid request: missing field `method` at line 1 column {column}"}
+        quoted = msgspec.json.encode(method).decode()
+        column = text.find(quoted) + len(quoted) if quoted in text else len(text)
+        return {
+            "code": 2,
+            "msg": f"Invalid request: unknown variant `{method}`, expected one of `SUBSCRIBE`, "
+            f"`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column {column}",
+        }
+
+
+def _valid_id(req_id: Any) -> bool:
+    """Accepted request ids (Spot docs "Live Subscribing/Unsubscribing to streams"): a 64-bit signed
+    integer, an alphanumeric string of at most 36 characters, or null."""
+    if req_id is None:
+        return True
+    if isinstance(req_id, bool):
+        return False
+    if isinstance(req_id, int):
+        return -(2**63) <= req_id < 2**63
+    return isinstance(req_id, str) and len(req_id) <= 36 and req_id.replace("-", "").isalnum()

@@ -198,3 +198,27 @@ async def test_simulated_market_is_deterministic_for_a_seed() -> None:
     first, second = await run_steps(), await run_steps()
     assert first == second
     assert first[0] and first[1]
+
+
+async def test_control_message_errors_are_the_documented_ones() -> None:
+    # Spot docs "WebSocket Streams" → "Live Subscribing/Unsubscribing" (accepted ids) and "Error Messages".
+    async with running() as (sb, client), client.session.ws_connect(sb.ws_url + "/ws") as ws:
+        for good_id in (7, "abc-1", None):
+            await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": good_id})
+            assert await recv_json(ws) == {"result": [], "id": good_id}
+        bad_id = {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"}
+        for request in (
+            {"method": "LIST_SUBSCRIPTIONS"},
+            {"method": "LIST_SUBSCRIPTIONS", "id": 1.5},
+            {"method": "LIST_SUBSCRIPTIONS", "id": "x" * 37},
+            {"method": "LIST_SUBSCRIPTIONS", "id": True},
+        ):
+            await ws.send_json(request)
+            assert await recv_json(ws) == bad_id, request
+        await ws.send_json({"method": "SUBSCRIBES", "params": [], "id": 9})
+        answer = await recv_json(ws)
+        assert answer["code"] == 2
+        assert answer["msg"].startswith(
+            "Invalid request: unknown variant `SUBSCRIBES`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, "
+            "`LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
+        )
