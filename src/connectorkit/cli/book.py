@@ -1,14 +1,124 @@
-"""placeholder"""
+"""``connectorkit book <connector> <PAIR>``: a live order book from any registered connector.
+
+Public data only (no keys). Point it at another server with ``--rest-url``/``--ws-url`` (for
+example a running ``connectorkit sandbox``). On a terminal the book is redrawn in place; otherwise
+the top of the book is printed once a second, and the whole view once at the end.
+"""
+
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from connectorkit.cli.options import add_connector_options, connector_help, connector_overrides
+from connectorkit.cli.signals import stop_on_sigint
+from connectorkit.connector.settings import UnknownConnectorError, create_connector
+
+READY_TIMEOUT = 30.0
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser("book")
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "book", help="live order book of one pair from any connector (public data)", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("connector", help=connector_help())
+    parser.add_argument("pair", metavar="PAIR", help="trading pair, e.g. BTC-USDT")
+    parser.add_argument("--depth", type=int, default=10, metavar="N", help="levels per side (default 10)")
+    parser.add_argument("--duration", type=float, default=None, metavar="S",
+                        help="stop after S seconds (default: until Ctrl-C)")
+    parser.add_argument("--plain", action="store_true", help="print lines even on a terminal")
+    add_connector_options(parser)
     return parser
 
 
-async def run(args: argparse.Namespace) -> int:
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value.is_finite() else "-"
+
+
+def top_line(connector: Any, pair: str) -> str:
+    book = connector.get_order_book(pair)
+    metrics = connector.order_book_tracker.metrics(pair)
+    return (f"{pair} bid {_fmt(book.best_bid)} ask {_fmt(book.best_ask)} last {_fmt(book.last_trade_price)} "
+            f"| diffs {metrics.diffs_applied} resyncs {metrics.resyncs}")
+
+
+def render_book(connector: Any, pair: str, depth: int) -> RenderableType:
+    """Bids and asks side by side, best first, with the tracker's counters."""
+    book = connector.get_order_book(pair)
+    bids, asks = book.snapshot(depth)
+    table = Table(title=f"{connector.name} {pair}", title_justify="left", expand=False)
+    for column in ("bid size", "bid", "ask", "ask size"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for i in range(max(len(bids), len(asks))):
+        bid = bids[i] if i < len(bids) else None
+        ask = asks[i] if i < len(asks) else None
+        table.add_row(
+            _fmt(bid.amount) if bid else "", Text(_fmt(bid.price), style="green") if bid else "",
+            Text(_fmt(ask.price), style="red") if ask else "", _fmt(ask.amount) if ask else "",
+        )
+    ready = "ready" if connector.order_book_tracker.is_ready(pair) else "NOT READY (resyncing)"
+    return Group(table, Text(f"{top_line(connector, pair)} | {ready}", style="dim"))
+
+
+async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
+              interactive: bool | None = None) -> int:
+    if args.depth < 1:
+        out("book: --depth must be at least 1")
+        return 2
+    try:
+        connector: Any = create_connector(args.connector, [args.pair], trading_required=False,
+                                          **connector_overrides(args))
+    except (UnknownConnectorError, ValidationError, ValueError) as exc:
+        out(f"book: {exc}")
+        return 2
+    live = (sys.stdout.isatty() if interactive is None else interactive) and not args.plain
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with stop_on_sigint(stop):
+        await connector.start_network()
+        try:
+            try:
+                async with asyncio.timeout(READY_TIMEOUT):
+                    await connector.order_book_tracker.wait_ready()
+            except TimeoutError:
+                out(f"book: {args.pair} not ready after {READY_TIMEOUT:g}s "
+                    f"(is {args.pair} listed on {args.connector}, is the server reachable?)")
+                return 1
+            deadline = None if args.duration is None else loop.time() + args.duration
+            if live:
+                with Live(render_book(connector, args.pair, args.depth), console=Console(),
+                          refresh_per_second=4) as view:
+                    while not stop.is_set() and (deadline is None or loop.time() < deadline):
+                        await _pause(stop, 0.25)
+                        view.update(render_book(connector, args.pair, args.depth))
+            else:
+                while not stop.is_set() and (deadline is None or loop.time() < deadline):
+                    left = 1.0 if deadline is None else deadline - loop.time()
+                    await _pause(stop, min(1.0, max(0.0, left)))
+                    out(top_line(connector, args.pair))
+                console = Console(width=100)
+                with console.capture() as captured:
+                    console.print(render_book(connector, args.pair, args.depth))
+                out(captured.get().rstrip("\n"))
+        finally:
+            await connector.stop_network()
     return 0
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        pass

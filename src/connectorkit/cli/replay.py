@@ -1,14 +1,368 @@
-"""placeholder"""
+"""``connectorkit replay FILE``: rebuild order books offline from a capture and report gaps/resyncs.
+
+The capture's frames and snapshots go through the connector's own data source (its parsing and
+routing) and its own :class:`~connectorkit.connector.order_book_tracker.OrderBookTracker`; only
+the web layer is replaced (:class:`~connectorkit.cli.transport.ReplayTransport`), no socket is
+opened. Events are replayed in recorded time order: a depth snapshot request is answered when the
+recording reaches that symbol's snapshot, so diffs that arrived before it are buffered, bridged
+or dropped exactly as they were live. A resync needs a later snapshot; if the recording has none,
+the book is reported as not ready.
+"""
+
 from __future__ import annotations
 
 import argparse
+import asyncio
+import bisect
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import msgspec
+
+from connectorkit.cli.capture import Capture, Connect, Http, Recv
+from connectorkit.cli.transport import ReplayTransport, ReplayWebAssistantsFactory, build_connector
+
+logger = logging.getLogger(__name__)
+
+#: Capture headers' ``exchange`` names (cryptofeed's, in the public captures) -> connector.
+EXCHANGE_CONNECTORS = {
+    "BINANCE": "binance",
+    "BINANCE_US": "binance",
+    "BINANCE_FUTURES": "binance_perpetual",
+    "BINANCE_DELIVERY": "binance_perpetual",
+}
+
+_SETTLE_STEPS = 10_000
+_QUIET_TURNS = 3
+
+
+class ReplayError(RuntimeError):
+    """The capture cannot be replayed (unknown connector, no snapshots...)."""
+
+
+class _InfoSymbol(msgspec.Struct):
+    symbol: str
+    baseAsset: str
+    quoteAsset: str
+    contractType: str | None = None
+
+
+class _ExchangeInfo(msgspec.Struct):
+    symbols: list[_InfoSymbol]
+
+
+class _BookTicker(msgspec.Struct):
+    """Binance ``bookTicker`` payload: best bid/ask as of book update ``u``."""
+
+    u: int
+    s: str
+    b: Decimal
+    a: Decimal
+
+
+class _TickerFrame(msgspec.Struct):
+    stream: str
+    data: _BookTicker
+
+
+class _DepthIds(msgspec.Struct):
+    s: str
+    U: int
+    u: int
+
+
+class _DepthFrame(msgspec.Struct):
+    stream: str
+    data: _DepthIds
+
+
+@dataclass
+class TopOfBookCheck:
+    """Recorded bookTicker frames compared with the rebuilt book in the same state.
+
+    They are an independent check: the connector never sees them (it does not subscribe to them).
+    After each diff the book is in the state of update ``last`` (the diff's ``u``) until the
+    recording's next diff for that symbol starts at ``U_next``; every ticker with
+    ``last <= u < U_next`` describes exactly that state and must show the same best bid and ask.
+    Tickers whose ``u`` falls inside a diff batch describe a state the book never shows and are
+    counted as not comparable.
+    """
+
+    matched: int = 0
+    mismatched: list[str] = field(default_factory=list)
+    tickers: int = 0
+    _diff_ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    _tickers: dict[str, list[_BookTicker]] = field(default_factory=dict)
+
+    @property
+    def not_comparable(self) -> int:
+        return self.tickers - self.matched - len(self.mismatched)
+
+    def learn(self, records: list[Http | Connect | Recv]) -> None:
+        """Index every recorded diff's (u, U) and every bookTicker by symbol."""
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        tickers: dict[str, list[_BookTicker]] = {}
+        for record in records:
+            if not isinstance(record, Recv):
+                continue
+            try:
+                if "depthUpdate" in record.data:
+                    ids = msgspec.json.decode(record.data, type=_DepthFrame).data
+                    ranges.setdefault(ids.s, []).append((ids.u, ids.U))
+                elif '@bookTicker"' in record.data:
+                    ticker = msgspec.json.decode(record.data, type=_TickerFrame).data
+                    tickers.setdefault(ticker.s, []).append(ticker)
+                    self.tickers += 1
+            except msgspec.DecodeError:
+                continue
+        self._diff_ranges = {s: sorted(r) for s, r in ranges.items()}
+        self._tickers = {s: sorted(t, key=lambda t: t.u) for s, t in tickers.items()}
+
+    def check(self, symbol: str, book: Any) -> None:
+        """Compare the tickers that describe the book's current state (call after each update)."""
+        last = book.last_diff_uid
+        ranges = self._diff_ranges.get(symbol, [])
+        index = bisect.bisect_right(ranges, (last, sys.maxsize))
+        if index >= len(ranges):
+            return  # no later diff in the recording: the state's end is unknown
+        upcoming = ranges[index][1]
+        tickers = self._tickers.get(symbol, [])
+        keys = [t.u for t in tickers]
+        for ticker in tickers[bisect.bisect_left(keys, last):bisect.bisect_left(keys, upcoming)]:
+            if (book.best_bid, book.best_ask) == (ticker.b, ticker.a):
+                self.matched += 1
+            else:
+                self.mismatched.append(
+                    f"{symbol} u={ticker.u}: book {book.best_bid}/{book.best_ask}, "
+                    f"ticker {ticker.b}/{ticker.a}"
+                )
+        del tickers[bisect.bisect_left(keys, last):bisect.bisect_left(keys, upcoming)]
+
+
+def pairs_from_capture(capture: Capture) -> dict[str, str]:
+    """Exchange symbol -> trading pair for every symbol with a depth snapshot.
+
+    Our recordings carry the map in their header. Otherwise it comes from the recorded
+    exchangeInfo (``BASE-QUOTE``; a delivery contract keeps its date, ``BTC-USD_211231``, so that
+    COIN-M perpetual and quarterly books stay apart); failing that the symbol itself is used.
+    """
+    symbols = capture.depth_symbols()
+    if capture.header.pairs:
+        return {s: capture.header.pairs.get(s, s) for s in symbols}
+    info: dict[str, _InfoSymbol] = {}
+    for record in capture.records:
+        if isinstance(record, Http) and record.endpoint == "exchangeInfo":
+            try:
+                info = {s.symbol: s for s in msgspec.json.decode(record.data, type=_ExchangeInfo).symbols}
+            except msgspec.DecodeError as exc:
+                logger.warning("recorded exchangeInfo not understood (%s); using symbols as pairs", exc)
+            break
+    pairs = {}
+    for symbol in symbols:
+        entry = info.get(symbol)
+        if entry is None:
+            pairs[symbol] = symbol
+            continue
+        pair = f"{entry.baseAsset}-{entry.quoteAsset}"
+        if entry.contractType not in (None, "PERPETUAL") and "_" in symbol:
+            pair = f"{pair}_{symbol.split('_', 1)[1]}"  # a delivery contract: keep its date
+        pairs[symbol] = pair
+    return pairs
+
+
+def connector_for(capture: Capture, override: str | None) -> str:
+    if override:
+        return override
+    if capture.header.connector:
+        return capture.header.connector
+    name = EXCHANGE_CONNECTORS.get(capture.header.exchange.upper())
+    if name is None:
+        raise ReplayError(f"no connector known for exchange {capture.header.exchange!r}; pass --connector")
+    return name
+
+
+@dataclass
+class PairReport:
+    pair: str
+    symbol: str
+    ready: bool
+    best_bid: Decimal
+    best_ask: Decimal
+    bid_levels: int
+    ask_levels: int
+    snapshots: int
+    diffs_applied: int
+    stale_dropped: int
+    gaps: int
+    bridge_failures: int
+    resyncs: int
+    trades: int
+    errors: int
+    """Messages the tracker could not process (malformed diffs, exceptions), logged and skipped."""
+    waiting_for_snapshot: bool
+
+
+@dataclass
+class ReplayReport:
+    connector: str
+    records: int
+    frames_delivered: int
+    malformed_frames: int
+    unrequested_snapshots: int
+    skipped_lines: int
+    undelivered: dict[str, int] = field(default_factory=dict)
+    pairs: list[PairReport] = field(default_factory=list)
+    top_of_book: TopOfBookCheck = field(default_factory=TopOfBookCheck)
+
+    @property
+    def total_gaps(self) -> int:
+        return sum(p.gaps + p.bridge_failures for p in self.pairs)
+
+    @property
+    def total_errors(self) -> int:
+        return self.malformed_frames + sum(p.errors for p in self.pairs)
+
+    @property
+    def healthy(self) -> bool:
+        """Every book ready at the end, no processing error, no top-of-book disagreement. (Gaps
+        and resyncs are reported, not failures: they are what the feed did, and a resync that
+        found a later snapshot left a correct book.)"""
+        return (all(p.ready for p in self.pairs) and self.total_errors == 0
+                and not self.top_of_book.mismatched)
+
+    @property
+    def total_resyncs(self) -> int:
+        return sum(p.resyncs for p in self.pairs)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"replayed {self.records} records through {self.connector}: "
+            f"{self.frames_delivered} frames delivered, {self.malformed_frames} malformed, "
+            f"{self.skipped_lines} unreadable lines",
+        ]
+        if self.undelivered:
+            kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.undelivered.items()))
+            out.append(f"frames of streams the connector does not subscribe to (not replayed): {kinds}")
+        if self.unrequested_snapshots:
+            out.append(f"snapshots recorded but not requested by the tracker: {self.unrequested_snapshots}")
+        out.append(f"{'pair':<16} {'ready':<5} {'best bid':>14} {'best ask':>14} {'levels':>9} {'diffs':>6} "
+                   f"{'stale':>5} {'gaps':>4} {'resync':>6} {'trades':>6} {'errors':>6}")
+        for p in self.pairs:
+            out.append(
+                f"{p.pair:<16} {'yes' if p.ready else 'NO':<5} {_num(p.best_bid):>14} {_num(p.best_ask):>14} "
+                f"{p.bid_levels:>4}/{p.ask_levels:<4} {p.diffs_applied:>6} {p.stale_dropped:>5} "
+                f"{p.gaps + p.bridge_failures:>4} {p.resyncs:>6} {p.trades:>6} {p.errors:>6}"
+            )
+            if p.waiting_for_snapshot:
+                out.append(f"  {p.pair}: resync pending, but the recording has no later snapshot")
+        check = self.top_of_book
+        out.append(f"top of book vs recorded bookTicker: {check.matched} equal, {len(check.mismatched)} "
+                   f"different ({check.not_comparable} tickers not comparable)")
+        out.extend(f"  different: {m}" for m in check.mismatched[:10])
+        out.append(f"total: {self.total_gaps} gaps, {self.total_resyncs} resyncs, {self.total_errors} errors")
+        return out
+
+
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value.is_finite() else "-"
+
+
+async def _settle(transport: ReplayTransport, source: Any, done: Callable[[], bool] | None = None) -> None:
+    """Let the connector's tasks run until the delivered data is fully processed.
+
+    Quiet must hold for a few consecutive loop turns: a task the last message started (a
+    resync's snapshot request) needs a turn to reach its request before the next record.
+    """
+    quiet_turns = 0
+    for _ in range(_SETTLE_STEPS):
+        quiet = (transport.idle and source.diff_queue.empty() and source.trade_queue.empty()
+                 and source.snapshot_queue.empty() and (done is None or done()))
+        quiet_turns = quiet_turns + 1 if quiet else 0
+        if quiet_turns >= _QUIET_TURNS:
+            return
+        await asyncio.sleep(0)
+    logger.warning("replay: the connector did not settle after %d steps", _SETTLE_STEPS)
+
+
+async def replay_capture(path: str | Path, connector_name: str | None = None) -> ReplayReport:
+    capture = Capture.read(path)
+    name = connector_for(capture, connector_name)
+    pairs = pairs_from_capture(capture)
+    if not pairs:
+        raise ReplayError(f"{path}: no depth snapshot in the recording, no book can be built")
+    transport = ReplayTransport()
+    connector = build_connector(
+        name, list(pairs.values()), lambda c: ReplayWebAssistantsFactory(c.throttler, transport),
+        symbol_map=pairs,
+    )
+    tracker = connector.order_book_tracker
+    source = tracker.data_source
+    await tracker.start()
+    try:
+        # Until every pair asked for its snapshot and the streams are connected.
+        await _settle(transport, source,
+                      lambda: transport.waiting_for_snapshot() >= set(pairs) and bool(transport.connections))
+        check = TopOfBookCheck()
+        timeline = capture.timeline()
+        check.learn(timeline)
+        books = tracker.order_books
+        for record in timeline:
+            if isinstance(record, Http):
+                if record.endpoint == "depth" and record.symbol in pairs:
+                    transport.release_snapshot(record)
+                    await _settle(transport, source)
+            elif isinstance(record, Recv) and transport.deliver(record):
+                await _settle(transport, source)
+                for symbol, pair in pairs.items():
+                    if tracker.is_ready(pair):
+                        check.check(symbol, books[pair])
+        waiting = transport.waiting_for_snapshot()
+        report = ReplayReport(
+            connector=name, records=len(capture.records), frames_delivered=transport.delivered,
+            malformed_frames=source.malformed_frames, unrequested_snapshots=transport.unrequested_snapshots,
+            skipped_lines=capture.skipped, undelivered=dict(transport.undelivered), top_of_book=check,
+        )
+        for symbol, pair in pairs.items():
+            metrics = tracker.metrics(pair)
+            book = books[pair]
+            bids, asks = book.snapshot()
+            report.pairs.append(PairReport(
+                pair=pair, symbol=symbol, ready=tracker.is_ready(pair), best_bid=book.best_bid,
+                best_ask=book.best_ask, bid_levels=len(bids), ask_levels=len(asks),
+                snapshots=metrics.snapshots_applied, diffs_applied=metrics.diffs_applied,
+                stale_dropped=metrics.stale_dropped, gaps=metrics.gaps,
+                bridge_failures=metrics.bridge_failures,
+                resyncs=metrics.resyncs, trades=metrics.trades, errors=metrics.malformed,
+                waiting_for_snapshot=symbol in waiting,
+            ))
+        return report
+    finally:
+        await tracker.stop()
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser("replay")
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "replay", help="rebuild order books offline from a capture file and report gaps and resyncs",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file",
+                        help="capture file (JSON lines, from `connectorkit record` or shared/data/captures)")
+    parser.add_argument("--connector", default=None,
+                        help="connector whose data source parses the frames (default: from the header)")
     return parser
 
 
-async def run(args: argparse.Namespace) -> int:
-    return 0
+async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
+    try:
+        report = await replay_capture(args.file, args.connector)
+    except (OSError, ReplayError, LookupError) as exc:
+        out(f"replay: {exc}")
+        return 2
+    for line in report.lines():
+        out(line)
+    return 0 if report.healthy else 1
