@@ -34,6 +34,7 @@ from connectorkit.core.order_book_message import OrderBookMessage
 _LOG = logging.getLogger(__name__)
 _CONSECUTIVE = ContinuityRule.CONSECUTIVE
 _CHAINED = ContinuityRule.CHAINED
+_monotonic = time.monotonic
 
 ChecksumVerifier = Callable[[OrderBook, OrderBookMessage], bool]
 
@@ -75,6 +76,7 @@ class BookSynchronizer:
         "_buffer",
         "_last_mono",
         "_last_uid",
+        "_live",
         "_metrics",
         "_refreshing",
         "_rule",
@@ -103,6 +105,7 @@ class BookSynchronizer:
         self._awaiting = True
         self._refreshing = False
         self._bridge_pending = True
+        self._live = False  # live, not refreshing, bridged: the only state on_diff's fast path serves
         self._snapshot_uid = 0
         self._last_uid = 0
         self._last_mono: float | None = None
@@ -139,39 +142,48 @@ class BookSynchronizer:
         if self._awaiting:
             return False
         self._refreshing = True
+        self._live = False
         self._buffer.clear()
         return True
 
     def on_diff(self, message: OrderBookMessage) -> bool:
         """Handle one diff; True if this call started a resync (a snapshot is needed)."""
-        if self._awaiting:
-            self._hold(message)
-            return False
-        if self._refreshing:
-            self._hold(message)
-        if self._bridge_pending:
-            return self._apply(message)
+        if not self._live:
+            if self._awaiting:
+                self._hold(message)
+                return False
+            if self._refreshing:
+                self._hold(message)
+            if self._bridge_pending:
+                return self._apply(message)
         # The hot path: the continuity rule inlined (see ContinuityRule.continues).
-        mode = self._rule
-        if mode is _CONSECUTIVE:
+        rule = self._rule
+        if rule is _CONSECUTIVE:
             if message.first_update_id != self._last_uid + 1:
                 return self._apply(message)
-        elif mode is _CHAINED:
+        elif rule is _CHAINED:
             if message.previous_update_id != self._last_uid:
                 return self._apply(message)
         elif message.update_id <= self._last_uid:
             return self._apply(message)
         # In sequence: _commit's common case, inlined (this runs once per frame).
-        metrics = self._metrics
         try:
             crossed = self.order_book.apply_diffs(message.bids, message.asks, message.update_id)
         except OrderBookDataError as exc:
-            metrics.malformed += 1
+            self._metrics.malformed += 1
             return self._resync(None, f"malformed diff u={message.update_id} ({exc})")
         self._last_uid = message.update_id
         if crossed or message.checksum is not None:
             return self._after_apply(message, crossed)
-        self._account(message)
+        now = _monotonic()
+        latency = now - message.received_at
+        self._last_mono = now
+        metrics = self._metrics
+        metrics.diffs_applied += 1
+        metrics.last_latency = latency
+        metrics.total_latency += latency
+        if latency > metrics.max_latency:
+            metrics.max_latency = latency
         return False
 
     def on_snapshot(self, message: OrderBookMessage) -> bool:
@@ -188,6 +200,7 @@ class BookSynchronizer:
         self._bridge_pending = True
         self._awaiting = False
         self._refreshing = False
+        self._live = False
         self.ready = True
         pending = list(self._buffer)
         self._buffer.clear()
@@ -229,6 +242,7 @@ class BookSynchronizer:
                     f"snapshot {self._snapshot_uid}",
                 )
             self._bridge_pending = False
+            self._live = not self._refreshing
         elif not rule.continues(message, self._last_uid):
             if message.update_id <= self._last_uid:
                 metrics.stale_dropped += 1  # an old or duplicated diff: already applied
@@ -287,6 +301,7 @@ class BookSynchronizer:
         self.ready = False
         self._awaiting = True
         self._refreshing = False
+        self._live = False
         self._buffer.clear()
         if keep is not None:
             self._buffer.append(keep)

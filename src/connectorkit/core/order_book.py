@@ -192,9 +192,7 @@ class BookSide:
         return self.ordered
 
     def _key(self, price: str) -> float:
-        key = self.key_cache.get(price)
-        if key is not None:
-            return key
+        """Parse a price string not yet in ``key_cache`` into its key (validated, then cached)."""
         if price.__class__ is not str:
             raise _NotText(f"price {price!r} is not a string")
         try:
@@ -222,14 +220,17 @@ class BookSide:
         names = self.names
         heap = self.heap
         touched = self.touched
+        cached_key = self.key_cache.get
         try:
             for row in rows:
                 price, amount = row
-                if amount.lstrip("0."):
+                if amount[0] != "0" or amount.lstrip("0."):  # not zero ("0", "0.000", ...)
                     if price in levels:
                         levels[price] = row
                         continue
-                    key = self._key(price)
+                    key = cached_key(price)
+                    if key is None:
+                        key = self._key(price)
                     old = names.get(key)
                     if old is None:
                         heappush(heap, key)
@@ -238,23 +239,25 @@ class BookSide:
                         del levels[old]
                     names[key] = price
                     levels[price] = row
-                elif amount:
+                else:
                     if levels.pop(price, None) is None:
-                        key = self._key(price)
+                        key = cached_key(price)
+                        if key is None:
+                            key = self._key(price)
                         old = names.get(key)
                         if old is None:
                             continue  # deleting an absent level is normal
                         del levels[old]
                     else:
-                        key = self._key(price)
+                        key = cached_key(price)
+                        if key is None:
+                            key = self._key(price)
                     del names[key]
                     touched.add(key)
                     if len(heap) > 2 * len(names) + 64:
                         heap[:] = names
                         heapify(heap)
-                else:
-                    raise OrderBookDataError(f"empty amount in level {row!r}")
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
             if isinstance(exc, OrderBookDataError):
                 raise
             if rows and not _is_text_row(rows[0]):
