@@ -191,6 +191,18 @@ def test_refresh_keeps_the_book_live_and_replays_onto_the_fresh_snapshot() -> No
     assert sync.metrics.snapshots_applied == 2 and sync.metrics.stale_dropped == 1
 
 
+def test_malformed_refresh_snapshot_leaves_the_live_book_running() -> None:
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    sync.on_snapshot(snap(10))
+    sync.on_diff(diff(11, 11, bids=[("100", "2")]))
+    sync.begin_refresh()
+    sync.on_diff(diff(12, 12, bids=[("100", "3")]))
+    assert not sync.on_snapshot(snap(12, bids=[("bad", "1")]))
+    assert sync.ready and not sync.refreshing and sync.buffered == 0 and sync.metrics.malformed == 1
+    assert not sync.on_diff(diff(13, 13, bids=[("100", "4")]))
+    assert sync.order_book.snapshot()[0][0].amount == Decimal(4) and sync.buffered == 0
+
+
 def test_buffer_is_bounded_and_overflow_counted() -> None:
     sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE, max_buffer=3)
     for uid in range(1, 6):

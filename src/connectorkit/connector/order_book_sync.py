@@ -193,6 +193,10 @@ class BookSynchronizer:
         except OrderBookDataError as exc:
             self._metrics.malformed += 1
             _LOG.warning("%s: malformed snapshot skipped: %s", self.trading_pair, exc)
+            if self._refreshing:  # the live book stays as it was; the next refresh tries again
+                self._refreshing = False
+                self._live = not self._bridge_pending
+                self._buffer.clear()
             return self._awaiting
         self._metrics.snapshots_applied += 1
         self._last_mono = time.monotonic()
