@@ -103,6 +103,7 @@ from connectorkit.net.ws_assistant import WSAssistant, run_with_reconnect
 from connectorkit.net.ws_request import WSJSONRequest
 from connectorkit.sandbox import FaultRecord, Sandbox, SandboxConfig
 from connectorkit.sandbox import Market as SandboxMarket
+from connectorkit.sandbox.futures import FuturesMarket
 
 __version__ = "0.1.0"
 
@@ -134,6 +135,7 @@ __all__ = [
     "FundingInfoEvent",
     "FundingInfoUpdate",
     "FundingPaymentCompletedEvent",
+    "FuturesMarket",
     "InFlightOrder",
     "InvalidFieldError",
     "LinkedLimitWeightPair",
