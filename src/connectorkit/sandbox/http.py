@@ -116,12 +116,20 @@ class ApiGateway:
     """One per product: its own rate limiter (and thus its own limits and header names)."""
 
     def __init__(
-        self, accounts: AccountRegistry, clock: SandboxClock, faults: FaultInjector, limiter: RateLimiter
+        self,
+        accounts: AccountRegistry,
+        clock: SandboxClock,
+        faults: FaultInjector,
+        limiter: RateLimiter,
+        *,
+        microsecond_timestamps: bool = False,
     ) -> None:
+        """``microsecond_timestamps``: ``timestamp`` may also be given in microseconds (spot only)."""
         self.accounts = accounts
         self.clock = clock
         self.faults = faults
         self.limiter = limiter
+        self.microsecond_timestamps = microsecond_timestamps
 
     def endpoint(
         self, *, weight: Weight, security: Security = "NONE", order: bool = False
@@ -169,7 +177,9 @@ class ApiGateway:
             if sec == "SIGNED":
                 assert req.account is not None
                 security.check_signature(req.account.secret, query, body)
-                security.check_timestamp(params, self.clock.now_ms())
+                security.check_timestamp(
+                    params, self.clock.now_ms(), microseconds=self.microsecond_timestamps
+                )
             if order:
                 assert req.account is not None
                 headers.update(self.limiter.charge_order(req.account.account_id, now))

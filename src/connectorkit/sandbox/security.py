@@ -4,8 +4,9 @@ USER_DATA) Endpoint security", "Timing security"; the same rules on USD-M Future
 * ``X-MBX-APIKEY`` header: missing/malformed → -2014, unknown → -2015.
 * HMAC-SHA256 (hex) of ``totalParams`` = the query string as sent concatenated with the request body as
   sent, without the ``signature`` parameter itself.
-* ``timestamp`` mandatory; ``recvWindow`` default 5000 ms, at most 60000 (-1131);
-  accepted when ``timestamp < serverTime + 1000`` and ``serverTime - timestamp <= recvWindow``.
+* ``timestamp`` mandatory (spot: milliseconds or microseconds); ``recvWindow`` default 5000 ms, at most
+  60000 (-1131), up to three decimals; accepted when ``timestamp < serverTime + 1000`` and
+  ``serverTime - timestamp <= recvWindow``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from decimal import Decimal
 
 from connectorkit.sandbox import errors
 from connectorkit.sandbox.accounts import Account, AccountRegistry
@@ -20,6 +22,9 @@ from connectorkit.sandbox.accounts import Account, AccountRegistry
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 DEFAULT_RECV_WINDOW = 5000
 MAX_RECV_WINDOW = 60000
+_RECV_WINDOW_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,3})?$")
+# Millisecond timestamps have 13 digits until the year 2286; microsecond ones have 16.
+_MICROS_FROM = 10**14
 
 
 def sign(secret: str, payload: str) -> str:
@@ -50,7 +55,13 @@ def strip_signature(raw: str) -> tuple[str, str | None]:
     return "&".join(kept), signature
 
 
-def check_timestamp(params: dict[str, str], server_ms: int) -> None:
+def check_timestamp(params: dict[str, str], server_ms: int, *, microseconds: bool = False) -> None:
+    """Binance's rule, in microseconds: ``timestamp < serverTime + 1 s`` and
+    ``serverTime - timestamp <= recvWindow``.
+
+    Spot (``microseconds=True``) accepts a timestamp in milliseconds or microseconds (told apart by
+    magnitude) and a recvWindow in milliseconds with up to three decimal places (docs "Timing security").
+    """
     ts_raw = params.get("timestamp")
     if not ts_raw:
         raise errors.mandatory_param("timestamp")
@@ -58,18 +69,20 @@ def check_timestamp(params: dict[str, str], server_ms: int) -> None:
         ts = int(ts_raw)
     except ValueError:
         raise errors.illegal_chars("timestamp", "^[0-9]{1,20}$") from None
+    ts_us = ts if microseconds and ts >= _MICROS_FROM else ts * 1000
     window_raw = params.get("recvWindow")
-    window = DEFAULT_RECV_WINDOW
+    window_us = DEFAULT_RECV_WINDOW * 1000
     if window_raw:
-        try:
-            window = int(float(window_raw))
-        except ValueError:
-            raise errors.illegal_chars("recvWindow", "^[0-9]{1,20}$") from None
-        if window > MAX_RECV_WINDOW or window < 0:
+        if not _RECV_WINDOW_RE.match(window_raw):
+            raise errors.illegal_chars("recvWindow", _RECV_WINDOW_RE.pattern)
+        window = Decimal(window_raw)
+        if window > MAX_RECV_WINDOW:
             raise errors.bad_recv_window()
-    if ts >= server_ms + 1000:
+        window_us = int(window * 1000)
+    server_us = server_ms * 1000
+    if ts_us >= server_us + 1_000_000:
         raise errors.timestamp_ahead()
-    if server_ms - ts > window:
+    if server_us - ts_us > window_us:
         raise errors.timestamp_outside_window()
 
 

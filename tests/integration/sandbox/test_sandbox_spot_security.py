@@ -138,3 +138,12 @@ async def test_query_string_wins_over_body_for_the_same_parameter() -> None:
         assert answer["price"] == "20000.00000000"
         (order,) = sb.spot.engine.book("BTCUSDT").open_orders()
         assert str(order.price) == "20000"
+
+
+async def test_spot_accepts_a_microsecond_timestamp() -> None:
+    # Spot docs "Timing security": timestamp in milliseconds or microseconds.
+    async with running() as (_sb, client):
+        status, body, _ = await client.request(
+            "GET", "/api/v3/account", {"recvWindow": "5000.5"}, signed=True, timestamp=int(time.time() * 1e6)
+        )
+        assert status == 200, body

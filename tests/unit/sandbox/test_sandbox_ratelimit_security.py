@@ -107,3 +107,26 @@ def test_api_key_checks() -> None:
         security.authenticate_key(registry, "a" * 64)
     assert err.value.code == -2015
     assert account.secret not in repr(account)
+
+
+def test_spot_timestamp_in_microseconds_and_recv_window_with_three_decimals() -> None:
+    # Spot docs "Timing security": timestamp in milliseconds or microseconds; recvWindow in milliseconds
+    # with up to three decimal places.
+    now = 1_700_000_000_000
+    micros = now * 1000
+    security.check_timestamp({"timestamp": str(micros - 4_999_999)}, now, microseconds=True)
+    with pytest.raises(ApiError, match="outside of the recvWindow"):
+        security.check_timestamp({"timestamp": str(micros - 5_000_001)}, now, microseconds=True)
+    with pytest.raises(ApiError, match="1000ms ahead"):
+        security.check_timestamp({"timestamp": str(micros + 1_000_000)}, now, microseconds=True)
+    window = {"timestamp": str(micros - 5_000_400), "recvWindow": "5000.5"}
+    security.check_timestamp(window, now, microseconds=True)
+    with pytest.raises(ApiError, match="outside of the recvWindow"):
+        security.check_timestamp({**window, "recvWindow": "5000.3"}, now, microseconds=True)
+    security.check_timestamp({"timestamp": str(now - 5000), "recvWindow": "5000.001"}, now)
+    with pytest.raises(ApiError) as err:
+        security.check_timestamp({"timestamp": str(now), "recvWindow": "5000.0001"}, now)
+    assert err.value.code == -1100
+    # Futures (microseconds=False, the default) knows milliseconds only.
+    with pytest.raises(ApiError, match="1000ms ahead"):
+        security.check_timestamp({"timestamp": str(micros)}, now)

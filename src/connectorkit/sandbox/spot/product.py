@@ -69,7 +69,9 @@ class SpotProduct:
             ban_after_violations=cfg.rate_limit_ban_after,
             ban_ms=cfg.rate_limit_ban_ms,
         )
-        self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
+        self.gateway = ApiGateway(
+            ctx.accounts, ctx.clock, ctx.faults, self.limiter, microsecond_timestamps=True
+        )
         self.hub = StreamHub(ctx.faults, name="spot", heartbeat=cfg.ws_heartbeat_s)
         self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
         ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))

@@ -195,7 +195,9 @@ class SpotWsApi:
         expected = security.sign(account.secret, ws_api_payload(params))
         if expected != str(signature).lower():
             raise errors.bad_signature()
-        security.check_timestamp({k: _text(v) for k, v in params.items()}, self.clock.now_ms())
+        security.check_timestamp(
+            {k: _text(v) for k, v in params.items()}, self.clock.now_ms(), microseconds=True
+        )
         if any(acct == account.account_id for acct, _ in session.subscriptions.values()):
             raise ApiError(-2035, "User Data Stream subscription already active.")
         sub_id = session.next_sub
