@@ -214,6 +214,18 @@ async def test_test_order_endpoint_validates_without_placing() -> None:
             "POST", "/api/v3/order/test", {**params, "price": "1.001"}, signed=True
         )
         assert (status, body["msg"]) == (400, "Filter failure: PRICE_FILTER")
+        # Same validation as "New order (TRADE)" (docs: "Creates and validates a new order").
+        for bad, code, msg in (
+            ({"side": "UP"}, -1117, "Invalid side."),
+            ({"timeInForce": ""}, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, "
+             "or malformed."),
+            ({"quantity": "0.0001"}, -1013, "Filter failure: NOTIONAL"),
+            ({"type": "MARKET", "timeInForce": ""}, -1106, "Parameter 'price' sent when not required."),
+        ):
+            path = "/api/v3/order/test"
+            status, body, _ = await client.request("POST", path, {**params, **bad}, signed=True)
+            assert (status, body) == (400, {"code": code, "msg": msg}), bad
+        assert sb.spot.exchange.orders == {}
 
 
 async def test_quote_order_qty_market_buy_over_http() -> None:

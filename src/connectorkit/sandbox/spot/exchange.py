@@ -155,6 +155,62 @@ class SpotExchange:
         client_order_id: str | None = None,
     ) -> PlaceResult:
         """Validate as Binance does (Spot docs "New order (TRADE)") and place the order."""
+        market, tif = self.validate_order(
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            time_in_force=time_in_force,
+            quantity=quantity,
+            quote_order_qty=quote_order_qty,
+            price=price,
+            client_order_id=client_order_id,
+        )
+        assert side is not None and order_type is not None
+        if quote_order_qty is not None:
+            self._check_quote_order_liquidity(market, Side(side))
+        cid = client_order_id or random_client_id()
+        key = (account.account_id, market.symbol, cid)
+        previous = self._client_ids.get(key)
+        if previous is not None and self.orders[previous].is_open:
+            raise errors.duplicate_order()
+        now = self.clock.now_ms()
+        order = Order(
+            order_id=self.engine.next_order_id(),
+            symbol=market.symbol,
+            account_id=account.account_id,
+            client_order_id=cid,
+            side=Side(side),
+            type=order_type,
+            time_in_force=tif,
+            price=price,
+            orig_qty=quantity if quantity is not None else ZERO,
+            orig_quote_qty=quote_order_qty,
+            time=now,
+            update_time=now,
+        )
+        try:
+            result = self.venue.place(order)
+        except WouldTake:
+            raise errors.would_take() from None
+        if order.is_open or account.account_id not in self.ephemeral_accounts:
+            self.orders[order.order_id] = order
+            self._client_ids[key] = order.order_id
+        return result
+
+    def validate_order(
+        self,
+        *,
+        symbol: str | None,
+        side: str | None,
+        order_type: str | None,
+        time_in_force: str | None = None,
+        quantity: Decimal | None = None,
+        quote_order_qty: Decimal | None = None,
+        price: Decimal | None = None,
+        client_order_id: str | None = None,
+    ) -> tuple[Market, TimeInForce | None]:
+        """Parameter and filter checks of a new order, without touching the book or balances (also
+        what "Test new order (TRADE)" runs). Returns the market and the time in force."""
         market = self.market(symbol)
         if side is None:
             raise errors.mandatory_param("side")
@@ -200,36 +256,7 @@ class SpotExchange:
             ref = self.reference_price(market.symbol)
             if ref is not None:
                 filters.check_notional(market, ref * quantity, is_market=True)
-        if quote_order_qty is not None:
-            self._check_quote_order_liquidity(market, Side(side))
-        cid = client_order_id or random_client_id()
-        key = (account.account_id, market.symbol, cid)
-        previous = self._client_ids.get(key)
-        if previous is not None and self.orders[previous].is_open:
-            raise errors.duplicate_order()
-        now = self.clock.now_ms()
-        order = Order(
-            order_id=self.engine.next_order_id(),
-            symbol=market.symbol,
-            account_id=account.account_id,
-            client_order_id=cid,
-            side=Side(side),
-            type=order_type,
-            time_in_force=tif,
-            price=price,
-            orig_qty=quantity if quantity is not None else ZERO,
-            orig_quote_qty=quote_order_qty,
-            time=now,
-            update_time=now,
-        )
-        try:
-            result = self.venue.place(order)
-        except WouldTake:
-            raise errors.would_take() from None
-        if order.is_open or account.account_id not in self.ephemeral_accounts:
-            self.orders[order.order_id] = order
-            self._client_ids[key] = order.order_id
-        return result
+        return market, tif
 
     def _check_quote_order_liquidity(self, market: Market, side: Side) -> None:
         """Spot docs "Error codes", messages for -2010: a MARKET order by ``quoteOrderQty`` is refused

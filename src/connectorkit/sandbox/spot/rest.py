@@ -301,18 +301,21 @@ class SpotRest:
         return out[0] if single else out
 
     # ---- Trading endpoints -----------------------------------------------------------------------
+    @staticmethod
+    def _order_params(req: ApiRequest) -> dict[str, Any]:
+        return {
+            "symbol": req.get("symbol"),
+            "side": req.get("side"),
+            "order_type": req.get("type"),
+            "time_in_force": req.get("timeInForce"),
+            "quantity": req.decimal("quantity"),
+            "quote_order_qty": req.decimal("quoteOrderQty"),
+            "price": req.decimal("price"),
+            "client_order_id": req.get("newClientOrderId"),
+        }
+
     def _place(self, req: ApiRequest) -> PlaceResult:
-        return self.ex.new_order(
-            req.acct,
-            symbol=req.get("symbol"),
-            side=req.get("side"),
-            order_type=req.get("type"),
-            time_in_force=req.get("timeInForce"),
-            quantity=req.decimal("quantity"),
-            quote_order_qty=req.decimal("quoteOrderQty"),
-            price=req.decimal("price"),
-            client_order_id=req.get("newClientOrderId"),
-        )
+        return self.ex.new_order(req.acct, **self._order_params(req))
 
     async def new_order(self, req: ApiRequest) -> Any:
         """Trading endpoints → "New order (TRADE)"."""
@@ -325,16 +328,8 @@ class SpotRest:
         return new_order_json(result, resp_type)
 
     async def test_order(self, req: ApiRequest) -> Any:
-        """Trading endpoints → "Test new order (TRADE)": validates only (filters, params), places nothing."""
-        market = self.ex.market(req.get("symbol"))
-        for name in ("side", "type"):
-            req.require(name)
-        price = req.decimal("price")
-        qty = req.decimal("quantity")
-        if price is not None:
-            filters.check_price(market, price)
-        if qty is not None:
-            filters.check_qty(market, qty)
+        """Trading endpoints → "Test new order (TRADE)": the checks of a new order; places nothing."""
+        self.ex.validate_order(**self._order_params(req))
         return {}
 
     async def cancel_order(self, req: ApiRequest) -> Any:
