@@ -28,6 +28,15 @@ BTC = Market(
     min_notional=Decimal("5"),
     mid=Decimal("30000"),
 )
+#: A resting LIMIT BUY well below the market: the common order of these tests (REST parameters).
+LIMIT_BUY = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "20000",
+}
 FAST = SandboxConfig(
     listen_key_validity_ms=3_600_000,
     listen_key_sweep_s=0.05,

@@ -9,20 +9,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sandbox_spot_support import Client, running, seed_book
+from sandbox_spot_support import LIMIT_BUY, Client, running, seed_book
 from test_sandbox_spot_streams import place, recv_json
 
 from connectorkit.sandbox import Sandbox
 
-ORDER = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "20000",
-    "newClientOrderId": "faulty1",
-}
+ORDER = {**LIMIT_BUY, "newClientOrderId": "faulty1"}
 
 
 async def test_drop_websockets_now() -> None:

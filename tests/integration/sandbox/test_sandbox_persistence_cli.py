@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
-from sandbox_spot_support import BTC, FAST, Client
+from sandbox_spot_support import BTC, FAST, LIMIT_BUY, Client
 
 from connectorkit.sandbox import Sandbox
 from connectorkit.sandbox.cli import add_parser, run
@@ -25,15 +25,7 @@ async def test_state_survives_a_clean_restart(tmp_path: Path) -> None:
             placed = await client.ok(
                 "POST",
                 "/api/v3/order",
-                {
-                    "symbol": "BTCUSDT",
-                    "side": "BUY",
-                    "type": "LIMIT",
-                    "timeInForce": "GTC",
-                    "quantity": "0.01",
-                    "price": "20000",
-                    "newClientOrderId": "keepme",
-                },
+                {**LIMIT_BUY, "newClientOrderId": "keepme"},
                 signed=True,
             )
         update_id = sb.spot.engine.book("BTCUSDT").update_id
@@ -54,14 +46,7 @@ async def test_state_survives_a_clean_restart(tmp_path: Path) -> None:
         new = await client.ok(
             "POST",
             "/api/v3/order",
-            {
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": "0.01",
-                "price": "20000",
-            },
+            LIMIT_BUY,
             signed=True,
         )
         assert new["orderId"] > placed["orderId"]  # ids continue, never reused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sandbox_spot_support import FAST, running
+from sandbox_spot_support import FAST, LIMIT_BUY, running
 
 from connectorkit.sandbox import RateLimitRule
 
@@ -34,14 +34,7 @@ async def test_used_weight_header_counts_documented_weights() -> None:
 
 async def test_order_count_headers_and_limit() -> None:
     async with running(config=SMALL) as (sb, client):
-        order = {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.01",
-            "price": "20000",
-        }
+        order = LIMIT_BUY
         counts = []
         for _ in range(3):
             status, _, headers = await client.request("POST", "/api/v3/order", order, signed=True)

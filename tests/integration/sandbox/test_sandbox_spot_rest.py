@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox_spot_support import assert_same_shape, fixture, running, seed_book
+from sandbox_spot_support import LIMIT_BUY, assert_same_shape, fixture, running, seed_book
+
+MARKET_BUY = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET"}
 
 
 async def test_general_and_market_data_endpoints_match_docs() -> None:
@@ -54,12 +56,7 @@ async def test_general_and_market_data_endpoints_match_docs() -> None:
 async def test_order_lifecycle_matches_docs() -> None:
     async with running() as (sb, client):
         await seed_book(sb)
-        full = await client.ok(
-            "POST",
-            "/api/v3/order",
-            {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"},
-            signed=True,
-        )
+        full = await client.ok("POST", "/api/v3/order", {**MARKET_BUY, "quantity": "0.1"}, signed=True)
         assert_same_shape(full, fixture("rest_api__trading_endpoints__new_order__response_full"))
         assert full["status"] == "FILLED" and full["executedQty"] == "0.10000000"
         assert full["fills"][0]["price"] == "30010.00000000"
@@ -68,16 +65,7 @@ async def test_order_lifecycle_matches_docs() -> None:
         result = await client.ok(
             "POST",
             "/api/v3/order",
-            {
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": "0.01",
-                "price": "29000",
-                "newClientOrderId": "myOrder1",
-                "newOrderRespType": "RESULT",
-            },
+            {**LIMIT_BUY, "price": "29000", "newClientOrderId": "myOrder1", "newOrderRespType": "RESULT"},
             signed=True,
         )
         assert_same_shape(result, fixture("rest_api__trading_endpoints__new_order__response_result"))
@@ -231,12 +219,7 @@ async def test_test_order_endpoint_validates_without_placing() -> None:
 async def test_quote_order_qty_market_buy_over_http() -> None:
     async with running() as (sb, client):
         await seed_book(sb)
-        body = await client.ok(
-            "POST",
-            "/api/v3/order",
-            {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quoteOrderQty": "100"},
-            signed=True,
-        )
+        body = await client.ok("POST", "/api/v3/order", {**MARKET_BUY, "quoteOrderQty": "100"}, signed=True)
         assert body["origQuoteOrderQty"] == "100.00000000"
         assert Decimal(body["cummulativeQuoteQty"]) <= Decimal("100")
         assert body["executedQty"] == "0.00333000" and body["status"] == "FILLED"

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urlencode
 
-from sandbox_spot_support import running, sign
+from sandbox_spot_support import LIMIT_BUY, Client, running, sign
 
-ORDER = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "20000",
-}
+ORDER = LIMIT_BUY
+
+
+async def post_split(client: Client, query: str, body: str) -> tuple[int, Any]:
+    """POST /api/v3/order with params in both the query string and the body, signed over both."""
+    async with client.session.post(
+        f"{client.base}/api/v3/order?{query}",
+        data=f"{body}&signature={sign(client.secret, query + body)}",
+        headers={"X-MBX-APIKEY": client.key, "Content-Type": "application/x-www-form-urlencoded"},
+    ) as resp:
+        return resp.status, await resp.json()
 
 
 async def test_valid_signature_in_query_or_in_body() -> None:
@@ -31,13 +35,8 @@ async def test_signature_over_query_plus_body_mixed() -> None:
         body = urlencode(
             {"timeInForce": "GTC", "quantity": "0.01", "price": "20000", "timestamp": int(time.time() * 1000)}
         )
-        signature = sign(client.secret, query + body)
-        async with client.session.post(
-            f"{client.base}/api/v3/order?{query}",
-            data=f"{body}&signature={signature}",
-            headers={"X-MBX-APIKEY": client.key, "Content-Type": "application/x-www-form-urlencoded"},
-        ) as resp:
-            assert resp.status == 200, await resp.text()
+        status, answer = await post_split(client, query, body)
+        assert status == 200, answer
 
 
 async def test_bad_signature_is_1022_and_places_nothing() -> None:
@@ -127,14 +126,8 @@ async def test_query_string_wins_over_body_for_the_same_parameter() -> None:
     async with running() as (sb, client):
         query = urlencode({**ORDER, "price": "20000"})
         body = urlencode({"price": "21000", "timestamp": int(time.time() * 1000)})
-        signature = sign(client.secret, query + body)
-        async with client.session.post(
-            f"{client.base}/api/v3/order?{query}",
-            data=f"{body}&signature={signature}",
-            headers={"X-MBX-APIKEY": client.key, "Content-Type": "application/x-www-form-urlencoded"},
-        ) as resp:
-            answer = await resp.json()
-            assert resp.status == 200, answer
+        status, answer = await post_split(client, query, body)
+        assert status == 200, answer
         assert answer["price"] == "20000.00000000"
         (order,) = sb.spot.engine.book("BTCUSDT").open_orders()
         assert str(order.price) == "20000"
