@@ -89,6 +89,12 @@ def assert_same_shape(
             assert _is_decimal(actual), f"{path}: expected a decimal string, got {actual!r}"
 
 
+def assert_same_key_order(actual: dict[str, Any], example: dict[str, Any]) -> None:
+    """The keys both objects have appear in the same order (answers list fields as the docs do)."""
+    shared = [k for k in example if k in actual]
+    assert [k for k in actual if k in example] == shared, f"key order {list(actual)} != docs {shared}"
+
+
 def _is_decimal(text: str) -> bool:
     try:
         Decimal(text)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox_spot_support import LIMIT_BUY, assert_same_shape, fixture, running, seed_book
+from sandbox_spot_support import (
+    LIMIT_BUY,
+    assert_same_key_order,
+    assert_same_shape,
+    fixture,
+    running,
+    seed_book,
+)
 
 MARKET_BUY = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET"}
 
@@ -129,6 +136,21 @@ async def test_order_lifecycle_matches_docs() -> None:
 
         trades = await client.ok("GET", "/api/v3/myTrades", {"symbol": "BTCUSDT"}, signed=True)
         assert_same_shape(trades, fixture("rest_api__account_endpoints__account_trade_list__response"))
+        for answer, doc in (
+            (full, "rest_api__trading_endpoints__new_order__response_full"),
+            (full["fills"][0], "rest_api__trading_endpoints__new_order__response_full"),
+            (result, "rest_api__trading_endpoints__new_order__response_result"),
+            (ack, "rest_api__trading_endpoints__new_order__response_ack"),
+            (query, "rest_api__trading_endpoints__query_order__response"),
+            (cancel, "rest_api__trading_endpoints__cancel_order__response"),
+            (account, "rest_api__account_endpoints__account_information__response"),
+            (trades[0], "rest_api__account_endpoints__account_trade_list__response"),
+        ):
+            example = fixture(doc)
+            example = example[0] if isinstance(example, list) else example
+            if answer is full["fills"][0]:
+                example = example["fills"][0]
+            assert_same_key_order(answer, example)
         assert len(trades) == 1
         assert trades[0]["orderId"] == full["orderId"] and trades[0]["isBuyer"] and not trades[0]["isMaker"]
         assert trades[0]["quoteQty"] == "3001.00000000"

@@ -49,6 +49,21 @@ def order_json(o: Order) -> dict[str, Any]:
     }
 
 
+def _order_state(o: Order) -> dict[str, Any]:
+    """The fields, in this order, that the new-order (RESULT/FULL) and cancel answers share."""
+    return {
+        "price": fmt(o.price or ZERO),
+        "origQty": fmt(o.orig_qty),
+        "executedQty": fmt(o.executed_qty),
+        "origQuoteOrderQty": fmt(o.orig_quote_qty or ZERO),
+        "cummulativeQuoteQty": fmt(o.cum_quote_qty),
+        "status": o.status.value,
+        "timeInForce": o.time_in_force.value if o.time_in_force else "GTC",
+        "type": o.type,
+        "side": o.side.value,
+    }
+
+
 def new_order_json(result: PlaceResult, resp_type: str) -> dict[str, Any]:
     """Trading endpoints → "New order (TRADE)": ACK, RESULT or FULL response."""
     o = result.order
@@ -61,21 +76,9 @@ def new_order_json(result: PlaceResult, resp_type: str) -> dict[str, Any]:
     }
     if resp_type == "ACK":
         return out
-    out.update(
-        {
-            "price": fmt(o.price or ZERO),
-            "origQty": fmt(o.orig_qty),
-            "executedQty": fmt(o.executed_qty),
-            "origQuoteOrderQty": fmt(o.orig_quote_qty or ZERO),
-            "cummulativeQuoteQty": fmt(o.cum_quote_qty),
-            "status": o.status.value,
-            "timeInForce": o.time_in_force.value if o.time_in_force else "GTC",
-            "type": o.type,
-            "side": o.side.value,
-            "workingTime": o.working_time if o.working_time >= 0 else o.time,
-            "selfTradePreventionMode": "NONE",
-        }
-    )
+    out.update(_order_state(o))
+    out["workingTime"] = o.working_time if o.working_time >= 0 else o.time
+    out["selfTradePreventionMode"] = "NONE"
     if resp_type == "FULL":
         out["fills"] = [
             {
@@ -100,15 +103,7 @@ def cancel_json(o: Order) -> dict[str, Any]:
         "orderListId": -1,
         "clientOrderId": o.extra.get("cancel_client_order_id", ""),
         "transactTime": o.update_time,
-        "price": fmt(o.price or ZERO),
-        "origQty": fmt(o.orig_qty),
-        "executedQty": fmt(o.executed_qty),
-        "origQuoteOrderQty": fmt(o.orig_quote_qty or ZERO),
-        "cummulativeQuoteQty": fmt(o.cum_quote_qty),
-        "status": o.status.value,
-        "timeInForce": o.time_in_force.value if o.time_in_force else "GTC",
-        "type": o.type,
-        "side": o.side.value,
+        **_order_state(o),
         "selfTradePreventionMode": "NONE",
     }
 
