@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.http import json_response
 
 if TYPE_CHECKING:
@@ -41,12 +42,19 @@ def _bad(msg: str) -> web.Response:
     return json_response({"error": msg}, 400)
 
 
+def _amount(raw: Any) -> Decimal:
+    value = Decimal(str(raw))
+    if not value.is_finite():
+        raise ValueError(f"amount must be a finite number, got {raw!r}")
+    return value
+
+
 def _decimals(raw: Any) -> dict[str, Decimal]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ValueError("balances must be an object of asset -> amount")
-    return {str(k): Decimal(str(v)) for k, v in raw.items()}
+    return {str(k): _amount(v) for k, v in raw.items()}
 
 
 class AdminApi:
@@ -92,11 +100,13 @@ class AdminApi:
     async def deposit(self, request: web.Request) -> web.Response:
         try:
             body = await self._json(request)
-            self.sb.spot.exchange.deposit(
-                int(body["accountId"]), str(body["asset"]), Decimal(str(body["amount"]))
-            )
+            account_id = int(body["accountId"])
+            self.sb.accounts.by_id(account_id)  # KeyError: no such account
+            self.sb.spot.exchange.deposit(account_id, str(body["asset"]), _amount(body["amount"]))
         except (ValueError, KeyError, InvalidOperation) as err:
             return _bad(f"bad deposit: {err}")
+        except ApiError as err:  # a withdrawal larger than the free balance
+            return _bad(f"bad deposit: {err.msg}")
         return json_response({})
 
     async def state(self, request: web.Request) -> web.Response:

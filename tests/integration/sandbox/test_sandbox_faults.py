@@ -217,3 +217,23 @@ async def test_admin_accounts_and_state() -> None:
         balances = state["spot"]["exchange"]["ledger"]["balances"][str(created["accountId"])]
         assert balances == {"USDT": ["250.5", "0"], "BTC": ["1", "0"]}
         assert all("secret" not in a for a in state["accounts"])
+
+
+async def test_admin_rejects_bad_deposits_with_400() -> None:
+    async with running() as (sb, client):
+        account_id = sb.account_id(client.key)
+        for body in (
+            {"accountId": 999, "asset": "BTC", "amount": "1"},  # no such account
+            {"accountId": account_id, "asset": "BTC", "amount": "-100"},  # overdraws
+            {"accountId": account_id, "asset": "BTC", "amount": "Infinity"},
+            {"accountId": account_id, "asset": "BTC", "amount": "NaN"},
+        ):
+            async with client.session.post(sb.rest_url + "/sandbox/deposit", json=body) as resp:
+                assert resp.status == 400, body
+                assert "error" in await resp.json()
+        async with client.session.post(
+            sb.rest_url + "/sandbox/accounts", json={"balances": {"USDT": "Infinity"}}
+        ) as resp:
+            assert resp.status == 400
+        assert 999 not in sb.spot.ledger.balances
+        assert sb.spot.ledger.balance(account_id, "BTC").free == Decimal("2")
