@@ -154,6 +154,11 @@ def no_such_order() -> ApiError:
     return ApiError(-2013, "Order does not exist.")
 
 
+def client_order_id_mismatch() -> ApiError:
+    # Both orderId and origClientOrderId sent, and they name different orders.
+    return ApiError(-2039, "Client order ID is not correct for this order ID.")
+
+
 def unknown_listen_key() -> ApiError:
     return ApiError(-1125, "This listenKey does not exist.")
 

@@ -253,3 +253,16 @@ def test_market_quote_order_refused_below_lot_size_liquidity() -> None:
         -2010,
         "Order book liquidity is less than LOT_SIZE filter minimum quantity.",
     )
+
+
+def test_order_id_and_a_client_id_of_another_order_is_2039(env: Env) -> None:
+    # Spot docs "Query order" / "Cancel order": with both ids the orderId is looked up first and the
+    # origClientOrderId checked against it; "Error codes" -2039 CLIENT_ORDER_ID_INVALID.
+    a = env.account(usdt="10000")
+    placed = env.order(a, quantity=D("1"), price=D("100"), client_order_id="mine").order
+    assert env.ex.query_order(a, "BTCUSDT", placed.order_id, "mine") is placed
+    for call in (env.ex.query_order, env.ex.cancel_order):
+        with pytest.raises(ApiError) as err:
+            call(a, "BTCUSDT", placed.order_id, "other")
+        assert (err.value.code, err.value.msg) == (-2039, "Client order ID is not correct for this order ID.")
+    assert placed.is_open

@@ -292,7 +292,7 @@ class SpotExchange:
         if order is None or order.account_id != account.account_id or order.symbol != market.symbol:
             return None
         if client_order_id is not None and order.client_order_id != client_order_id:
-            return None
+            raise errors.client_order_id_mismatch()
         return order
 
     def query_order(
