@@ -106,6 +106,12 @@ def test_limit_maker_would_take_rejected(env: Env) -> None:
         env.order(buyer, order_type="LIMIT_MAKER", time_in_force=None, quantity=D("1"), price=D("100"))
     assert (err.value.code, err.value.msg) == (-2010, "Order would immediately match and take.")
     assert env.bal(buyer, "USDT") == (D("10000"), D("0"))
+    # A refused order sends no user event, not even later: the next flush (another account's order)
+    # must not carry a balance update for the buyer, whose balances never changed.
+    env.events.clear()
+    other = env.account(btc="1")
+    env.order(other, side="SELL", quantity=D("0.5"), price=D("101"))
+    assert {acct for acct, _ in env.events} == {other.account_id}
 
 
 def test_commissions_in_received_asset_and_locking(env: Env) -> None:

@@ -191,6 +191,9 @@ class SpotExchange:
         try:
             result = self.venue.place(order)
         except WouldTake:
+            # Refused before it existed: the reservation was undone, so no balance event is due. Every
+            # other change is flushed as it happens, so these marks are this order's alone.
+            self.ledger.touched.pop(account.account_id, None)
             raise errors.would_take() from None
         if order.is_open or account.account_id not in self.ephemeral_accounts:
             self.orders[order.order_id] = order
