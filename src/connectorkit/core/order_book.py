@@ -216,11 +216,7 @@ class BookSide:
         is recognised textually ("0", "0.00000000"), and the text is converted exactly when a
         query reads it.
         """
-        levels = self.levels
-        names = self.names
-        heap = self.heap
-        touched = self.touched
-        cached_key = self.key_cache.get
+        levels = self.levels  # the rest is looked up only on the rarer new/removed-level paths
         try:
             for row in rows:
                 price, amount = row
@@ -228,20 +224,22 @@ class BookSide:
                     if price in levels:
                         levels[price] = row
                         continue
-                    key = cached_key(price)
+                    key = self.key_cache.get(price)
                     if key is None:
                         key = self._key(price)
+                    names = self.names
                     old = names.get(key)
                     if old is None:
-                        heappush(heap, key)
-                        touched.add(key)
+                        heappush(self.heap, key)
+                        self.touched.add(key)
                     else:
                         del levels[old]
                     names[key] = price
                     levels[price] = row
                 else:
+                    names = self.names
                     if levels.pop(price, None) is None:
-                        key = cached_key(price)
+                        key = self.key_cache.get(price)
                         if key is None:
                             key = self._key(price)
                         old = names.get(key)
@@ -249,12 +247,13 @@ class BookSide:
                             continue  # deleting an absent level is normal
                         del levels[old]
                     else:
-                        key = cached_key(price)
+                        key = self.key_cache.get(price)
                         if key is None:
                             key = self._key(price)
                     del names[key]
-                    touched.add(key)
-                    if len(heap) > 2 * len(names) + 64:
+                    self.touched.add(key)
+                    heap = self.heap
+                    if len(heap) > 2 * len(names) + 64:  # drop removed levels' heap entries
                         heap[:] = names
                         heapify(heap)
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
