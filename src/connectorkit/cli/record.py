@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectorkit.cli.capture import CaptureWriter, Header
+from connectorkit.cli.capture import CaptureWriter, recording_header
 from connectorkit.cli.options import add_connector_options, connector_help, connector_overrides
 from connectorkit.cli.signals import stop_on_sigint
 from connectorkit.cli.transport import RecordingWebAssistantsFactory, build_connector
@@ -55,8 +55,7 @@ async def record(name: str, pairs: list[str], out: Path, *, duration: float | No
     try:
         # The header names the connector and its symbols, so a replay needs nothing else.
         symbols = {await connector.exchange_symbol_associated_to_pair(pair): pair for pair in pairs}
-        writer.set_header(Header(exchange=name.upper(), recorded=time.time(), connector=name, pairs=symbols,
-                                 config={"pairs": pairs}))
+        writer.set_header(recording_header(name, symbols, time.time()))
         while not stop.is_set() and (deadline is None or loop.time() < deadline):
             wait = FLUSH_EVERY if deadline is None else max(0.0, min(FLUSH_EVERY, deadline - loop.time()))
             try:

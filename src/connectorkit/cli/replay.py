@@ -24,8 +24,8 @@ from typing import Any
 
 import msgspec
 
-from connectorkit.cli.capture import Capture, Connect, Http, Recv
 from connectorkit.cli.transport import ReplayTransport, ReplayWebAssistantsFactory, build_connector
+from connectorkit.connector.capture_reader import CaptureFormatError, CaptureRecord, read_capture
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,38 @@ _QUIET_TURNS = 3
 
 class ReplayError(RuntimeError):
     """The capture cannot be replayed (unknown connector, no snapshots...)."""
+
+
+def endpoint_of(record: CaptureRecord) -> str:
+    """Last path segment of a REST record's URL (``depth``, ``exchangeInfo``...)."""
+    return record.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class Recording:
+    """A capture file: its header's fields and its records in time order."""
+
+    exchange: str
+    config: dict[str, Any]
+    events: list[CaptureRecord]
+
+    @classmethod
+    def read(cls, path: str | Path) -> Recording:
+        records = read_capture(path)
+        header = next((r for r in records if r.kind == "header"), None)
+        events = [r for r in records if r.kind != "header"]
+        if header is None:
+            return cls("", {}, events)
+        return cls(header.exchange or "", dict(header.config or {}), events)
+
+    def depth_symbols(self) -> list[str]:
+        """Exchange symbols with at least one depth snapshot, in first-seen order."""
+        seen: dict[str, None] = {}
+        for record in self.events:
+            symbol = record.query_param("symbol") if record.kind == "http" else None
+            if symbol and endpoint_of(record) == "depth":
+                seen.setdefault(symbol, None)
+        return list(seen)
 
 
 class _InfoSymbol(msgspec.Struct):
@@ -103,12 +135,12 @@ class TopOfBookCheck:
     def not_comparable(self) -> int:
         return self.tickers - self.matched - len(self.mismatched)
 
-    def learn(self, records: list[Http | Connect | Recv]) -> None:
+    def learn(self, records: list[CaptureRecord]) -> None:
         """Index every recorded diff's (u, U) and every bookTicker by symbol."""
         ranges: dict[str, list[tuple[int, int]]] = {}
         tickers: dict[str, list[_BookTicker]] = {}
         for record in records:
-            if not isinstance(record, Recv):
+            if record.kind != "recv" or record.data is None:
                 continue
             try:
                 if "depthUpdate" in record.data:
@@ -144,7 +176,7 @@ class TopOfBookCheck:
         del tickers[bisect.bisect_left(keys, last):bisect.bisect_left(keys, upcoming)]
 
 
-def pairs_from_capture(capture: Capture) -> dict[str, str]:
+def pairs_from_capture(capture: Recording) -> dict[str, str]:
     """Exchange symbol -> trading pair for every symbol with a depth snapshot.
 
     Our recordings carry the map in their header. Otherwise it comes from the recorded
@@ -152,11 +184,12 @@ def pairs_from_capture(capture: Capture) -> dict[str, str]:
     COIN-M perpetual and quarterly books stay apart); failing that the symbol itself is used.
     """
     symbols = capture.depth_symbols()
-    if capture.header.pairs:
-        return {s: capture.header.pairs.get(s, s) for s in symbols}
+    recorded_pairs = capture.config.get("pairs")
+    if isinstance(recorded_pairs, dict) and recorded_pairs:
+        return {s: str(recorded_pairs.get(s, s)) for s in symbols}
     info: dict[str, _InfoSymbol] = {}
-    for record in capture.records:
-        if isinstance(record, Http) and record.endpoint == "exchangeInfo":
+    for record in capture.events:
+        if record.kind == "http" and record.data is not None and endpoint_of(record) == "exchangeInfo":
             try:
                 info = {s.symbol: s for s in msgspec.json.decode(record.data, type=_ExchangeInfo).symbols}
             except msgspec.DecodeError as exc:
@@ -175,14 +208,15 @@ def pairs_from_capture(capture: Capture) -> dict[str, str]:
     return pairs
 
 
-def connector_for(capture: Capture, override: str | None) -> str:
+def connector_for(capture: Recording, override: str | None) -> str:
     if override:
         return override
-    if capture.header.connector:
-        return capture.header.connector
-    name = EXCHANGE_CONNECTORS.get(capture.header.exchange.upper())
+    recorded = capture.config.get("connector")
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    name = EXCHANGE_CONNECTORS.get(capture.exchange.upper())
     if name is None:
-        raise ReplayError(f"no connector known for exchange {capture.header.exchange!r}; pass --connector")
+        raise ReplayError(f"no connector known for exchange {capture.exchange!r}; pass --connector")
     return name
 
 
@@ -214,7 +248,6 @@ class ReplayReport:
     frames_delivered: int
     malformed_frames: int
     unrequested_snapshots: int
-    skipped_lines: int
     undelivered: dict[str, int] = field(default_factory=dict)
     pairs: list[PairReport] = field(default_factory=list)
     top_of_book: TopOfBookCheck = field(default_factory=TopOfBookCheck)
@@ -242,8 +275,7 @@ class ReplayReport:
     def lines(self) -> list[str]:
         out = [
             f"replayed {self.records} records through {self.connector}: "
-            f"{self.frames_delivered} frames delivered, {self.malformed_frames} malformed, "
-            f"{self.skipped_lines} unreadable lines",
+            f"{self.frames_delivered} frames delivered, {self.malformed_frames} malformed",
         ]
         if self.undelivered:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.undelivered.items()))
@@ -290,7 +322,7 @@ async def _settle(transport: ReplayTransport, source: Any, done: Callable[[], bo
 
 
 async def replay_capture(path: str | Path, connector_name: str | None = None) -> ReplayReport:
-    capture = Capture.read(path)
+    capture = Recording.read(path)
     name = connector_for(capture, connector_name)
     pairs = pairs_from_capture(capture)
     if not pairs:
@@ -308,24 +340,24 @@ async def replay_capture(path: str | Path, connector_name: str | None = None) ->
         await _settle(transport, source,
                       lambda: transport.waiting_for_snapshot() >= set(pairs) and bool(transport.connections))
         check = TopOfBookCheck()
-        timeline = capture.timeline()
+        timeline = capture.events
         check.learn(timeline)
         books = tracker.order_books
         for record in timeline:
-            if isinstance(record, Http):
-                if record.endpoint == "depth" and record.symbol in pairs:
+            if record.kind == "http":
+                if endpoint_of(record) == "depth" and record.query_param("symbol") in pairs:
                     transport.release_snapshot(record)
                     await _settle(transport, source)
-            elif isinstance(record, Recv) and transport.deliver(record):
+            elif record.kind == "recv" and record.data is not None and transport.deliver(record.data):
                 await _settle(transport, source)
                 for symbol, pair in pairs.items():
                     if tracker.is_ready(pair):
                         check.check(symbol, books[pair])
         waiting = transport.waiting_for_snapshot()
         report = ReplayReport(
-            connector=name, records=len(capture.records), frames_delivered=transport.delivered,
+            connector=name, records=len(capture.events), frames_delivered=transport.delivered,
             malformed_frames=source.malformed_frames, unrequested_snapshots=transport.unrequested_snapshots,
-            skipped_lines=capture.skipped, undelivered=dict(transport.undelivered), top_of_book=check,
+            undelivered=dict(transport.undelivered), top_of_book=check,
         )
         for symbol, pair in pairs.items():
             metrics = tracker.metrics(pair)
@@ -360,7 +392,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
     try:
         report = await replay_capture(args.file, args.connector)
-    except (OSError, ReplayError, LookupError) as exc:
+    except (OSError, ReplayError, CaptureFormatError, LookupError) as exc:
         out(f"replay: {exc}")
         return 2
     for line in report.lines():

@@ -25,6 +25,7 @@ import aiohttp
 import msgspec
 
 from connectorkit.cli.capture import CaptureWriter, Connect, Http, Recv
+from connectorkit.connector.capture_reader import CaptureRecord
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.settings import build_settings, get_registration
 from connectorkit.net.errors import ExchangeConnectionError
@@ -199,7 +200,7 @@ class ReplayTransport:
 
     def __init__(self) -> None:
         self.connections: list[ReplayWSAssistant] = []
-        self._waiters: dict[str, list[asyncio.Future[Http]]] = defaultdict(list)
+        self._waiters: dict[str, list[asyncio.Future[CaptureRecord]]] = defaultdict(list)
         self.unrequested_snapshots = 0
         self.undelivered: dict[str, int] = defaultdict(int)
         """Frames of streams no connection subscribed to, by stream kind (``aggTrade``, ``kline_1m``...)."""
@@ -212,18 +213,19 @@ class ReplayTransport:
         symbol = (request.params or {}).get("symbol")
         if endpoint != "depth" or not isinstance(symbol, str):
             raise ExchangeConnectionError(request.method.value, request.url, "not part of the recording")
-        future: asyncio.Future[Http] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[CaptureRecord] = asyncio.get_running_loop().create_future()
         self._waiters[symbol].append(future)
         record = await future  # until the timeline reaches this symbol's next snapshot
         self._answering -= 1
-        return RESTResponse(status=200, headers={}, body=record.data.encode(), method="GET", url=record.url)
+        body = (record.data or "").encode()
+        return RESTResponse(status=200, headers={}, body=body, method="GET", url=record.url or "")
 
     def waiting_for_snapshot(self) -> set[str]:
         return {symbol for symbol, waiters in self._waiters.items() if any(not w.done() for w in waiters)}
 
-    def release_snapshot(self, record: Http) -> bool:
+    def release_snapshot(self, record: CaptureRecord) -> bool:
         """Answer the oldest pending request for the record's symbol; False if nobody asked."""
-        waiters = self._waiters.get(record.symbol or "", [])
+        waiters = self._waiters.get(record.query_param("symbol") or "", [])
         while waiters:
             future = waiters.pop(0)
             if not future.done():
@@ -233,12 +235,12 @@ class ReplayTransport:
         self.unrequested_snapshots += 1
         return False
 
-    def deliver(self, record: Recv) -> int:
+    def deliver(self, frame: str) -> int:
         """Put a frame in the inbox of every connection subscribed to its stream; how many."""
-        stream = stream_of(record.data)
+        stream = stream_of(frame)
         targets = [c for c in self.connections if stream is None or stream in c.streams]
         for connection in targets:
-            connection.inbox.put_nowait(record.data)
+            connection.inbox.put_nowait(frame)
         if targets:
             self.delivered += 1
         else:

@@ -78,15 +78,15 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
             root.removeHandler(h)
         root.addHandler(handler)
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
+    interrupt = asyncio.Event()
     started = loop.time()
     try:
-        with stop_on_sigint(stop):
+        with stop_on_sigint(interrupt):
             async with build_sandbox(args.seed) as sandbox:
                 journal.note(f"sandbox started at {sandbox.rest_url} (seed {args.seed})")
                 session = await open_session(sandbox)
                 try:
-                    summary = await _run_session(session, journal, stop, args.duration, live_view)
+                    summary = await _run_session(session, journal, interrupt, args.duration, live_view)
                 finally:
                     await close_session(session)
     finally:
@@ -100,31 +100,31 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
     return 0 if summary.ok else 1
 
 
-async def _run_session(session: DemoSession, journal: EventJournal, stop: asyncio.Event, duration: float,
-                       live_view: bool) -> DemoSummary:
+async def _run_session(session: DemoSession, journal: EventJournal, interrupt: asyncio.Event,
+                       duration: float, live_view: bool) -> DemoSummary:
     loop = asyncio.get_running_loop()
     journal.attach("spot", session.spot)
     journal.attach("perp", session.perp)
     for label, connector in (("spot", session.spot), ("perp", session.perp)):
         connector.order_book_tracker.add_trade_listener(_trade_recorder(journal, label))
     journal.note("both connectors ready")
-    interrupted = asyncio.Event()
-    deadline = loop.call_later(duration, stop.set)
-    stop_watch = asyncio.create_task(_mark_interrupt(stop, interrupted, deadline), name="demo:interrupt")
+    deadline = asyncio.Event()
+    timer = loop.call_later(duration, deadline.set)
     strategy = ScriptedStrategy(session.spot, session.perp, journal.note)
     view_task = None
     if live_view:
-        view_task = asyncio.create_task(_live(session, journal, duration, stop), name="demo:live-view")
+        view_task = asyncio.create_task(_live(session, journal, duration), name="demo:live-view")
     try:
-        report = await strategy.run(stop)
+        report = await strategy.run(interrupt, deadline)
     finally:
-        deadline.cancel()
-        stop_watch.cancel()
+        timer.cancel()
         if view_task is not None:
             view_task.cancel()
             await asyncio.gather(view_task, return_exceptions=True)
     journal.note("stopping: cancelling open orders and reconciling with the sandbox")
-    return await _settle(session, journal, report, interrupted.is_set())
+    if interrupt.is_set():
+        journal.note("interrupted (Ctrl-C)")
+    return await _settle(session, journal, report, interrupt.is_set())
 
 
 def _trade_recorder(journal: EventJournal, label: str) -> Callable[[OrderBookMessage], None]:
@@ -135,16 +135,7 @@ def _trade_recorder(journal: EventJournal, label: str) -> Callable[[OrderBookMes
     return record
 
 
-async def _mark_interrupt(
-    stop: asyncio.Event, interrupted: asyncio.Event, deadline: asyncio.TimerHandle
-) -> None:
-    """``stop`` set before the deadline fired means Ctrl-C."""
-    await stop.wait()
-    if not deadline.cancelled() and deadline.when() > asyncio.get_running_loop().time():
-        interrupted.set()
-
-
-async def _live(session: DemoSession, journal: EventJournal, duration: float, stop: asyncio.Event) -> None:
+async def _live(session: DemoSession, journal: EventJournal, duration: float) -> None:
     console = Console(width=min(WIDTH, Console().width), height=HEIGHT)
     loop = asyncio.get_running_loop()
     started = loop.time()

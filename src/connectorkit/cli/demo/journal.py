@@ -143,7 +143,9 @@ def describe(kind: MarketEvent, event: Any) -> str | None:
     if isinstance(event, OrderExpiredEvent):
         return f"expired  {event.trading_pair} [{_short_id(event.order_id)}]"
     if isinstance(event, OrderFailureEvent):
-        return f"failed   {event.trading_pair} [{_short_id(event.order_id)}]: {event.error_message[:60]}"
+        message = event.error_message  # for an exchange rejection, keep its code and text
+        reason = message[message.index("exchange code"):] if "exchange code" in message else message
+        return f"failed   {event.trading_pair} [{_short_id(event.order_id)}]: {reason[:70]}"
     if isinstance(event, BalanceUpdateEvent):
         return f"balance  {event.asset_name} {_d(event.total_balance)} (free {_d(event.available_balance)})"
     if isinstance(event, PositionUpdateEvent):

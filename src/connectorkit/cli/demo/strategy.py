@@ -1,15 +1,17 @@
 """The demo's scripted strategy, written against the public connector API only.
 
-Steps (each logged to the journal; the run stops between steps when ``stop`` is set):
+Steps (each logged to the journal). ``interrupt`` (Ctrl-C) skips the steps not yet started;
+``deadline`` (the demo's duration) only ends the open-ended parts: the wait for a funding payment
+and the requoting, so even a short run goes through every step once.
 
 1. spot: a post-only (LIMIT_MAKER) bid and ask around the mid, sized by the connector's
    :class:`~connectorkit.core.budget_checker.BudgetChecker` (fees included);
 2. spot: take liquidity once (a small MARKET buy);
 3. spot: cancel the bid and the ask (or see that the market filled them meanwhile);
 4. perpetual: set the leverage, open a long with a MARKET order, hold it until a funding payment
-   arrives (the demo's funding interval is seconds) or the time is up, then close it; change the
-   leverage again;
-5. until ``stop``: keep requoting a post-only bid and ask on both markets every few seconds.
+   arrives (the demo's funding interval is seconds) or the deadline, then close it;
+5. perpetual: change the leverage again;
+6. until the deadline: keep requoting a post-only bid and ask on both markets every few seconds.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class ScriptedStrategy:
         self.funding_payments += 1
 
     # ------------------------------------------------------------------ the script
-    async def run(self, stop: asyncio.Event) -> StrategyReport:
+    async def run(self, interrupt: asyncio.Event, deadline: asyncio.Event) -> StrategyReport:
         steps = (
             ("post-only bid and ask (budget-checked)", self._post_only_quotes),
             ("take liquidity once", self._take_once),
@@ -86,30 +88,34 @@ class ScriptedStrategy:
             ("open, hold and close a perpetual position", self._perpetual_round_trip),
             ("change leverage", self._change_leverage),
         )
+        self._deadline = deadline
         for name, step in steps:
-            if stop.is_set():
+            if interrupt.is_set():
                 return self.report
             self.note(f"step: {name}")
             try:
-                await step(stop)
+                await step(interrupt)
             except (StepTimeout, ValueError) as exc:
                 self.report.problems.append(f"{name}: {exc}")
                 self.note(f"step failed: {name}: {exc}")
                 continue
             self.report.completed.append(name)
-        await self._requote_until(stop)
+        await self._requote_until(interrupt)
         return self.report
 
+    def _over(self, interrupt: asyncio.Event) -> Callable[[], bool]:
+        return lambda: interrupt.is_set() or self._deadline.is_set()
+
     # ------------------------------------------------------------------ steps
-    async def _post_only_quotes(self, stop: asyncio.Event) -> None:
+    async def _post_only_quotes(self, interrupt: asyncio.Event) -> None:
         p = self.params
-        await self._wait(lambda: self.spot.get_mid_price(p.pair).is_finite(), "a spot mid price", stop)
+        await self._wait(lambda: self.spot.get_mid_price(p.pair).is_finite(), "a spot mid price")
         self._quotes = [(self.spot, oid) for oid in self._place_post_only(self.spot, p.spot_amount)]
         await self._wait(
-            lambda: all(self._settled_or_open(c, o) for c, o in self._quotes), "quotes open", stop
+            lambda: all(self._settled_or_open(c, o) for c, o in self._quotes), "quotes open"
         )
 
-    async def _take_once(self, stop: asyncio.Event) -> None:
+    async def _take_once(self, interrupt: asyncio.Event) -> None:
         p = self.params
         candidate = self.spot.budget_checker.adjust_candidate(OrderCandidate(
             p.pair, False, OrderType.MARKET, TradeType.BUY, p.take_amount, self.spot.get_price(p.pair, True)
@@ -117,13 +123,13 @@ class ScriptedStrategy:
         if candidate.amount <= 0:
             raise ValueError("the budget checker refused the market buy (balance too low)")
         order_id = self.spot.buy(p.pair, candidate.amount, OrderType.MARKET)
-        await self._wait(lambda: self._is_done(self.spot, order_id), "the market buy to fill", stop)
+        await self._wait(lambda: self._is_done(self.spot, order_id), "the market buy to fill")
 
-    async def _cancel_quotes(self, stop: asyncio.Event) -> None:
-        await self._cancel(self._quotes, stop)
+    async def _cancel_quotes(self, interrupt: asyncio.Event) -> None:
+        await self._cancel(self._quotes)
         self._quotes = []
 
-    async def _perpetual_round_trip(self, stop: asyncio.Event) -> None:
+    async def _perpetual_round_trip(self, interrupt: asyncio.Event) -> None:
         p = self.params
         if not await self.perp.set_leverage_async(p.pair, p.leverage):
             raise ValueError(f"the exchange refused leverage {p.leverage}")
@@ -137,32 +143,34 @@ class ScriptedStrategy:
         opened = self.perp.buy(
             p.pair, candidate.amount, OrderType.MARKET, position_action=PositionAction.OPEN
         )
-        await self._wait(lambda: self._is_done(self.perp, opened), "the opening order to fill", stop)
-        await self._wait(lambda: self.perp.get_position(p.pair) is not None, "the position to show", stop)
+        await self._wait(lambda: self._is_done(self.perp, opened), "the opening order to fill")
+        await self._wait(lambda: self.perp.get_position(p.pair) is not None, "the position to show")
         amount = self.perp.get_position(p.pair).amount
         self.note(f"perp holding {amount} {p.pair}; waiting for a funding payment")
         payments = self.funding_payments
-        await self._sleep_until(lambda: self.funding_payments > payments, p.funding_wait, stop)
+        over = self._over(interrupt)
+        await self._sleep_until(lambda: self.funding_payments > payments or over(), p.funding_wait)
         closed = self.perp.sell(p.pair, amount, OrderType.MARKET, position_action=PositionAction.CLOSE)
-        await self._wait(lambda: self._is_done(self.perp, closed), "the closing order to fill", None)
-        await self._wait(lambda: self.perp.get_position(p.pair) is None, "the position to close", None)
+        await self._wait(lambda: self._is_done(self.perp, closed), "the closing order to fill")
+        await self._wait(lambda: self.perp.get_position(p.pair) is None, "the position to close")
 
-    async def _change_leverage(self, stop: asyncio.Event) -> None:
+    async def _change_leverage(self, interrupt: asyncio.Event) -> None:
         p = self.params
         if not await self.perp.set_leverage_async(p.pair, p.second_leverage):
             raise ValueError(f"the exchange refused leverage {p.second_leverage}")
         self.note(f"perp leverage of {p.pair} changed to {self.perp.get_leverage(p.pair)}")
 
-    async def _requote_until(self, stop: asyncio.Event) -> None:
-        """Keep a fresh post-only bid and ask on both markets until ``stop``."""
+    async def _requote_until(self, interrupt: asyncio.Event) -> None:
+        """Keep a fresh post-only bid and ask on both markets until the deadline or Ctrl-C."""
         p = self.params
-        while not stop.is_set():
+        over = self._over(interrupt)
+        while not over():
             quotes = [(self.spot, oid) for oid in self._place_post_only(self.spot, p.spot_amount)]
             quotes += [(self.perp, oid) for oid in self._place_post_only(self.perp, p.perp_amount)]
             self._quotes = quotes
-            await self._sleep_until(stop.is_set, p.requote_every, None)
+            await self._sleep_until(over, p.requote_every)
             try:
-                await self._cancel(quotes, None)
+                await self._cancel(quotes)
             except StepTimeout as exc:
                 self.report.problems.append(f"requote: {exc}")
             self._quotes = []
@@ -197,12 +205,12 @@ class ScriptedStrategy:
             ids.append(place(p.pair, candidate.amount, OrderType.LIMIT_MAKER, candidate.price, **extra))
         return ids
 
-    async def _cancel(self, quotes: list[tuple[Any, str]], stop: asyncio.Event | None) -> None:
+    async def _cancel(self, quotes: list[tuple[Any, str]]) -> None:
         for connector, order_id in quotes:
             order = connector.order_tracker.fetch_order(client_order_id=order_id)
             if order is not None and not order.is_done:
                 connector.cancel(self.params.pair, order_id)
-        await self._wait(lambda: all(self._is_done(c, o) for c, o in quotes), "the cancellations", stop)
+        await self._wait(lambda: all(self._is_done(c, o) for c, o in quotes), "the cancellations")
 
     @staticmethod
     def _is_done(connector: Any, order_id: str) -> bool:
@@ -215,21 +223,21 @@ class ScriptedStrategy:
         order = connector.order_tracker.fetch_order(client_order_id=order_id)
         return order is not None and (order.is_done or not order.is_pending_create)
 
-    async def _wait(self, predicate: Callable[[], bool], what: str, stop: asyncio.Event | None) -> None:
-        """Wait for ``predicate``; StepTimeout after ``step_timeout``; returns early on ``stop``."""
+    async def _wait(self, predicate: Callable[[], bool], what: str) -> None:
+        """Wait for ``predicate`` (an order to fill, a position to show); StepTimeout after
+        ``step_timeout``. Not cut short by Ctrl-C: a step that started finishes, so an opened
+        position is always closed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.params.step_timeout
         while not predicate():
-            if stop is not None and stop.is_set():
-                return
             if loop.time() > deadline:
                 raise StepTimeout(f"timed out waiting for {what}")
             await asyncio.sleep(0.02)
 
     @staticmethod
-    async def _sleep_until(predicate: Callable[[], bool], seconds: float, stop: asyncio.Event | None) -> None:
+    async def _sleep_until(predicate: Callable[[], bool], seconds: float) -> None:
+        """Up to ``seconds``, until ``predicate`` (connector state has no event to wait on: poll)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        # Connector state has no event to wait on: poll.
-        while loop.time() < deadline and not predicate() and not (stop is not None and stop.is_set()):  # noqa: ASYNC110
+        while loop.time() < deadline and not predicate():  # noqa: ASYNC110
             await asyncio.sleep(0.05)

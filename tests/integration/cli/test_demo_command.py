@@ -1,0 +1,83 @@
+"""``connectorkit demo`` end to end: the sandbox, both Binance connectors, the scripted strategy and
+the reconciled summary, non-interactively (as in CI) and stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import sys
+from decimal import Decimal
+
+from connectorkit.cli.demo import command
+
+
+def _figures(lines: list[str]) -> dict[str, int]:
+    text = "\n".join(lines)
+    pattern = r"orders: (\d+) placed, (\d+) filled \((\d+) fills\), (\d+) cancelled, (\d+) failed"
+    match = re.search(pattern, text)
+    assert match is not None, text
+    keys = ("placed", "filled", "fills", "cancelled", "failed")
+    return dict(zip(keys, map(int, match.groups()), strict=True))
+
+
+async def test_demo_runs_the_strategy_and_agrees_with_the_sandbox() -> None:
+    lines: list[str] = []
+    args = argparse.Namespace(duration=3.0, seed=5, plain=False)
+    code = await command.run(args, out=lines.append, interactive=False)
+    text = "\n".join(lines)
+    assert code == 0, text
+    # the event log was printed as plain lines while it ran
+    assert any("both connectors ready" in line for line in lines)
+    assert any("perp leverage of BTC-USDT set to 5" in line for line in lines)
+    assert any("perp leverage of BTC-USDT changed to 3" in line for line in lines)
+    start = next(i for i, line in enumerate(lines) if line.startswith("== connectorkit demo summary"))
+    summary = lines[start:]
+    assert "completed after" in summary[0]
+    figures = _figures(summary)
+    # two post-only quotes, one market buy, the perpetual open and close: at least five orders,
+    # of which the market buy and the two perpetual orders filled. The only failures allowed are
+    # post-only quotes the moving market would have crossed (Binance -2010 spot, -5022 futures).
+    assert figures["placed"] + figures["failed"] >= 5 and figures["filled"] >= 3
+    failures = [line for line in lines if " failed   BTC-USDT" in line]
+    assert len(failures) == figures["failed"]
+    assert all("exchange code -2010" in line or "exchange code -5022" in line for line in failures), failures
+    fees = re.search(r"fees paid: ([0-9.]+) USDT", text)
+    assert fees is not None and Decimal(fees.group(1)) > 0
+    assert re.search(r"realized PnL perp: BTC-USDT -?[0-9.]+", text)
+    assert "strategy steps completed: 5" in text
+    assert "book resyncs: binance " in text
+    assert summary[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)"
+
+
+async def test_ctrl_c_stops_cleanly_with_the_same_summary() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "connectorkit.cli.main", "demo", "--duration", "60", "--seed", "2",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while True:  # interrupt while the perpetual position is held
+                line = (await process.stdout.readline()).decode()
+                assert line, "\n".join(seen)
+                seen.append(line.rstrip())
+                if "waiting for a funding payment" in line:
+                    break
+            process.send_signal(signal.SIGINT)
+            rest = (await process.stdout.read()).decode().splitlines()
+            code = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    text = "\n".join(seen + rest)
+    assert code == 0, text
+    assert "stopped by Ctrl-C after" in text
+    assert "strategy steps completed:" in text
+    # the position opened before Ctrl-C was closed and everything reconciles
+    assert rest[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)", text

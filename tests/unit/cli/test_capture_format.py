@@ -1,0 +1,56 @@
+"""Capture writing and the replay's helpers: what ``record`` writes, ``replay`` (and the shared
+capture reader) reads back; symbol/pair mapping of the public captures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectorkit.cli.capture import CaptureWriter, Connect, Http, Recv, recording_header
+from connectorkit.cli.replay import EXCHANGE_CONNECTORS, Recording, connector_for, pairs_from_capture
+from connectorkit.cli.transport import stream_of, streams_of_url
+from connectorkit.connector.capture_reader import read_capture
+
+CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+
+
+def test_records_wait_for_the_header_and_read_back_in_time_order(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    writer = CaptureWriter(path)
+    writer.write(Recv("ws.1", 2.0, '{"stream":"btcusdt@trade","data":{}}'))
+    writer.flush()
+    assert not path.exists()  # nothing before the header
+    writer.set_header(recording_header("binance", {"BTCUSDT": "BTC-USDT"}, 1.0))
+    writer.write(Connect("ws.1", 1.5, "wss://x/stream?streams=btcusdt@trade"))
+    writer.write(Http("rest", 1.2, "https://x/api/v3/depth?symbol=BTCUSDT&limit=5", '{"lastUpdateId":1}'))
+    writer.flush()
+    assert writer.records == 3
+    records = read_capture(path)
+    assert [r.kind for r in records] == ["header", "http", "connect", "recv"]
+    assert records[0].config == {"connector": "binance", "pairs": {"BTCUSDT": "BTC-USDT"}}
+    recording = Recording.read(path)
+    assert connector_for(recording, None) == "binance"
+    assert pairs_from_capture(recording) == {"BTCUSDT": "BTC-USDT"}
+    assert connector_for(recording, "binance_perpetual") == "binance_perpetual"
+
+
+def test_public_captures_map_to_connectors_and_pairs() -> None:
+    spot = Recording.read(CAPTURES / "binance_us_spot.jsonl")
+    assert connector_for(spot, None) == EXCHANGE_CONNECTORS["BINANCE_US"] == "binance"
+    assert pairs_from_capture(spot) == {
+        "COMPUSDT": "COMP-USDT", "OMGBUSD": "OMG-BUSD", "CRVUSDT": "CRV-USDT", "ZRXUSDT": "ZRX-USDT",
+    }
+    coinm = Recording.read(CAPTURES / "binance_coinm_futures.jsonl")
+    assert connector_for(coinm, None) == "binance_perpetual"
+    pairs = pairs_from_capture(coinm)
+    assert len(pairs) == 10 and len(set(pairs.values())) == 10
+    # perpetual and quarterly contracts on the same assets stay apart
+    assert pairs["BCHUSD_PERP"] == "BCH-USD" and pairs["BCHUSD_210924"] == "BCH-USD_210924"
+
+
+def test_stream_names_from_urls_and_frames() -> None:
+    assert streams_of_url("ws://h/stream?streams=btcusdt@depth@100ms/btcusdt@trade") == {
+        "btcusdt@depth@100ms", "btcusdt@trade"}
+    assert streams_of_url("ws://h/public/ws/btcusdt@depth") == {"btcusdt@depth"}
+    assert stream_of('{"stream":"ethusdt@aggTrade","data":{"e":"aggTrade"}}') == "ethusdt@aggTrade"
+    assert stream_of('{"e":"depthUpdate"}') is None
+    assert stream_of("not json") is None
