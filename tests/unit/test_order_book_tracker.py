@@ -336,3 +336,9 @@ async def test_stop_cancels_every_owned_task(source: ScriptedDataSource) -> None
 def test_refresh_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="snapshot_refresh_interval"):
         OrderBookTracker(ScriptedDataSource([]), [], snapshot_refresh_interval=0)
+
+
+def test_local_update_ids_are_monotonic() -> None:
+    source = ScriptedDataSource([BTC])
+    ids = [source.next_update_id() for _ in range(5)]
+    assert ids == sorted(ids) and len(set(ids)) == 5 and ids[0] >= 1

@@ -9,6 +9,7 @@ sequences book updates (:class:`ContinuityRule`), which the tracker enforces.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from decimal import Decimal
@@ -91,6 +92,15 @@ class OrderBookTrackerDataSource(ABC):
         self.snapshot_queue: asyncio.Queue[OrderBookMessage] = asyncio.Queue()
         self.funding_info_queue: asyncio.Queue[FundingInfoUpdate] = asyncio.Queue()
         self.malformed_frames = 0
+        self._local_ids = itertools.count(1)
+
+    def next_update_id(self) -> int:
+        """A local monotonic update id, for venues without sequence numbers (``ContinuityRule.NONE``).
+
+        Stamp every snapshot and diff with it as it is received: a diff received before the
+        snapshot's answer then counts as stale, and every later one as newer.
+        """
+        return next(self._local_ids)
 
     def route(self, item: OrderBookMessage | FundingInfoUpdate) -> None:
         """Put a parsed item on its channel queue (called by the subscription loop)."""
