@@ -289,6 +289,21 @@ async def test_pairs_added_and_removed_while_running(source: ScriptedDataSource)
         await tracker.stop()
 
 
+async def test_removing_the_pair_that_is_not_ready_wakes_wait_ready(source: ScriptedDataSource) -> None:
+    source.gate(BTC).set()
+    tracker = OrderBookTracker(source, [BTC, ETH])  # ETH's snapshot never arrives
+    await tracker.start()
+    try:
+        waiter = asyncio.create_task(tracker.wait_ready(), name="test-wait-ready")
+        await eventually(lambda: tracker.is_ready(BTC))
+        assert not waiter.done()
+        await tracker.remove_trading_pair(ETH)
+        await asyncio.wait_for(waiter, 3)
+        assert tracker.ready
+    finally:
+        await tracker.stop()
+
+
 async def test_periodic_refresh_replaces_the_book_while_it_stays_ready(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
     tracker = OrderBookTracker(source, [BTC], snapshot_refresh_interval=0.02)

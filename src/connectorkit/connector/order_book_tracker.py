@@ -193,6 +193,7 @@ class OrderBookTracker:
             task.cancel()
         if pair in self._data_source.trading_pairs:
             self._data_source.trading_pairs.remove(pair)
+        self._snapshot_installed.set()  # the remaining pairs may all be ready now: wake wait_ready
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=name)
