@@ -164,6 +164,64 @@ async def test_bad_arguments_raise_before_any_id(connector: FakeExchange) -> Non
     assert not any("place-" in name for name in connector.background_task_names)
 
 
+async def test_order_placed_while_stopping_or_stopped_is_failed_not_sent(
+    server: FakeExchangeServer,
+) -> None:
+    conn = make_connector(server)
+    await conn.start_network()
+    await until(lambda: conn.ready, "ready")
+    events = Recorder(conn)
+    during = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await conn.stop_network()
+    after = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    for order_id in (during, after):
+        failure = (await events.wait_for(MarketEvent.OrderFailure, order_id))[0]
+        assert failure.error_type == "OrderNotSent"
+        assert "not running" in failure.error_message
+        assert order_id not in conn.in_flight_orders
+    assert placed(server) == []
+    assert not conn._web_assistants_factory.session_open  # no new session opened after the stop
+
+
+async def test_placement_task_cancelled_before_it_ran_fails_its_order(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await connector._order_tasks.cancel_all()  # what stop_network does, before the task's first step
+    failure = (await events.wait_for(MarketEvent.OrderFailure, order_id))[0]
+    assert failure.error_type == "OrderNotSent"
+    assert placed(server) == []
+    assert order_id not in connector.in_flight_orders
+    assert order_id not in connector._placing  # status polling is not blocked for it
+
+
+async def test_a_raising_validation_fails_the_order_at_once(
+    connector: FakeExchange, server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(order: Any, quantized_amount: Decimal) -> str | None:
+        raise RuntimeError("bug in a connector check")
+
+    monkeypatch.setattr(connector, "_validate_order", broken)
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    failure = (await events.wait_for(MarketEvent.OrderFailure, order_id))[0]
+    assert failure.error_type == "OrderValidationError"
+    assert "bug in a connector check" in failure.error_message
+    assert placed(server) == []
+
+
+async def test_cancel_issued_right_after_buy_cancels_the_placed_order(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(90))
+    connector.cancel(PAIR, order_id)  # before the placement answer (or even the request) exists
+    await events.wait_for(MarketEvent.OrderCancelled, order_id)
+    assert server.orders[order_id].status == "CANCELED"
+    assert events.tags(order_id) == [MarketEvent.BuyOrderCreated, MarketEvent.OrderCancelled]
+
+
 async def test_exchange_rejection_fails_the_order(
     connector: FakeExchange, server: FakeExchangeServer
 ) -> None:

@@ -46,9 +46,10 @@ class BackgroundTasks:
         return len(self._tasks)
 
     async def cancel_all(self) -> None:
-        """Cancel every task and wait until all of them have finished."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        """Cancel every task and wait until all of them have finished, including tasks spawned
+        while waiting (e.g. an order placed while the connector stops)."""
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

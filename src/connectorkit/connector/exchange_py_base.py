@@ -136,7 +136,8 @@ class ExchangePyBase(ExchangeBase):
             self._user_stream_tracker = UserStreamTracker(data_source)
         self._loops = BackgroundTasks(f"{self.name}", logger)
         self._order_tasks = BackgroundTasks(f"{self.name}:orders", logger)
-        self._placing: set[str] = set()
+        self._placing: set[str] = set()  # placement task not finished yet: polling leaves them alone
+        self._unsent: set[str] = set()  # tracked, placement request not sent (yet)
         self._lost_not_found_counts: dict[str, int] = {}
         self._cancelling_lost: set[str] = set()
         self._budget_checker = BudgetChecker(self)
@@ -392,13 +393,25 @@ class ExchangePyBase(ExchangeBase):
         price: Decimal,
         **kwargs: Any,
     ) -> str:
+        """Issue the id, quantize and track the order now; validate and send it in an owned task.
+
+        Tracking before the task starts means a ``cancel`` issued right after ``buy`` finds the
+        order, and a task cancelled before its first step (``stop_network``) still leaves an order
+        that :meth:`_on_placement_task_done` can fail instead of an id that never hears back.
+        """
         _check_order_arguments(trading_pair, amount, order_type, price)
+        position_action = kwargs.pop("position_action", PositionAction.NIL)
         order_id = self._new_client_order_id(trade_type)
-        self._placing.add(order_id)
-        self._order_tasks.spawn(
-            self._create_order(trade_type, order_id, trading_pair, amount, order_type, price, **kwargs),
-            f"place-{order_id}",
+        order, quantized_amount = self._build_order(
+            trade_type, order_id, trading_pair, amount, order_type, price, position_action
         )
+        self._order_tracker.start_tracking_order(order)
+        self._placing.add(order_id)
+        self._unsent.add(order_id)
+        task = self._order_tasks.spawn(
+            self._create_order(order, quantized_amount, **kwargs), f"place-{order_id}"
+        )
+        task.add_done_callback(lambda _: self._on_placement_task_done(order))
         return order_id
 
     def _new_client_order_id(self, trade_type: TradeType) -> str:
@@ -416,27 +429,18 @@ class ExchangePyBase(ExchangeBase):
         """Leverage recorded on new orders (spot: 1; perpetuals override)."""
         return 1
 
-    async def _create_order(
-        self,
-        trade_type: TradeType,
-        order_id: str,
-        trading_pair: str,
-        amount: Decimal,
-        order_type: OrderType,
-        price: Decimal,
-        position_action: PositionAction = PositionAction.NIL,
-        **kwargs: Any,
-    ) -> None:
+    async def _create_order(self, order: InFlightOrder, quantized_amount: Decimal, **kwargs: Any) -> None:
+        """Validate the tracked order against the trading rule and send it (the placement task)."""
+        order_id = order.client_order_id
         try:
-            order, quantized_amount = self._build_order(
-                trade_type, order_id, trading_pair, amount, order_type, price, position_action
-            )
-            self._order_tracker.start_tracking_order(order)
-            reason = self._validate_order(order, quantized_amount)
-            if reason is not None:
-                logger.warning("order %s rejected locally, nothing sent: %s", order_id, reason)
-                self._fail_order(order, "OrderValidationError", reason)
+            refusal = self._refusal(order, quantized_amount)
+            if refusal is not None:
+                error_type, reason = refusal
+                logger.warning("order %s refused locally, nothing sent: %s", order_id, reason)
+                self._unsent.discard(order_id)
+                self._fail_order(order, error_type, reason)
                 return
+            self._unsent.discard(order_id)
             try:
                 exchange_order_id, timestamp = await self._place_order(order, **kwargs)
             except asyncio.CancelledError:
@@ -446,12 +450,35 @@ class ExchangePyBase(ExchangeBase):
                 return
             self._order_tracker.process_order_update(
                 OrderUpdate(
-                    trading_pair, timestamp, OrderState.OPEN,
+                    order.trading_pair, timestamp, OrderState.OPEN,
                     client_order_id=order_id, exchange_order_id=exchange_order_id,
                 )
             )
         finally:
             self._placing.discard(order_id)
+
+    def _refusal(self, order: InFlightOrder, quantized_amount: Decimal) -> tuple[str, str] | None:
+        """``(error_type, reason)`` when the order must not be sent, else None."""
+        if not self._network_started:
+            return "OrderNotSent", f"{self.name} is not running (start_network first, or it is stopping)"
+        try:
+            reason = self._validate_order(order, quantized_amount)
+        except Exception as exc:  # a bug in a connector's checks must not leave the order hanging
+            logger.exception("order %s: validation raised", order.client_order_id)
+            reason = f"validation raised {type(exc).__name__}: {exc}"
+        return None if reason is None else ("OrderValidationError", reason)
+
+    def _on_placement_task_done(self, order: InFlightOrder) -> None:
+        """A placement task that ended before sending anything -- cancelled before its first step
+        by ``stop_network`` -- fails its order: nothing was sent, so there is nothing to resolve."""
+        order_id = order.client_order_id
+        self._placing.discard(order_id)
+        if order_id not in self._unsent:
+            return
+        self._unsent.discard(order_id)
+        if order.is_pending_create:
+            logger.warning("order %s: placement cancelled before sending; nothing sent", order_id)
+            self._fail_order(order, "OrderNotSent", f"{self.name} stopped before the order was sent")
 
     def _build_order(
         self,

@@ -27,3 +27,24 @@ async def test_tasks_are_named_cancelled_and_crashes_logged(caplog: pytest.LogCa
     await tasks.cancel_all()
     assert t1.cancelled()
     assert len(tasks) == 0
+
+
+async def test_cancel_all_also_cancels_tasks_spawned_while_stopping() -> None:
+    tasks = BackgroundTasks("conn", logging.getLogger("test.bg"))
+    late: list[asyncio.Task[None]] = []
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    async def spawns_when_cancelled() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            late.append(tasks.spawn(forever(), "late"))  # e.g. an order placed during stop
+            raise
+
+    tasks.spawn(spawns_when_cancelled(), "first")
+    await asyncio.sleep(0)
+    await tasks.cancel_all()
+    assert len(late) == 1 and late[0].cancelled()
+    assert len(tasks) == 0
