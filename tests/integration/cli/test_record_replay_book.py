@@ -1,0 +1,102 @@
+"""``connectorkit record`` / ``replay`` / ``book``: the public captures replayed offline through the
+connectors' own data sources and trackers, a recording made against the sandbox replayed back to
+the sandbox's true book, and the live book command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from connectorkit.cli import book, record, replay
+from connectorkit.connector.capture_reader import read_capture
+from connectorkit.sandbox import Market, Sandbox
+
+CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+D = Decimal
+
+
+async def _replay(path: Path) -> tuple[int, replay.ReplayReport, list[str]]:
+    lines: list[str] = []
+    code = await replay.run(argparse.Namespace(file=str(path), connector=None), out=lines.append)
+    report = await replay.replay_capture(path)
+    return code, report, lines
+
+
+async def test_binance_us_spot_capture_replays_without_gaps_and_matches_its_book_tickers() -> None:
+    code, report, lines = await _replay(CAPTURES / "binance_us_spot.jsonl")
+    assert code == 0, "\n".join(lines)
+    assert report.connector == "binance"
+    assert [p.pair for p in report.pairs] == ["COMP-USDT", "OMG-BUSD", "CRV-USDT", "ZRX-USDT"]
+    for pair in report.pairs:
+        assert pair.ready and pair.snapshots == 1 and pair.diffs_applied > 20
+        assert pair.gaps == pair.bridge_failures == pair.resyncs == pair.errors == 0
+        assert pair.best_bid < pair.best_ask
+    # diffs older than each snapshot were buffered and dropped, as the live procedure requires
+    assert sum(p.stale_dropped for p in report.pairs) > 0
+    assert report.top_of_book.matched > 20 and report.top_of_book.mismatched == []
+    assert report.malformed_frames == 0
+    assert any(line.startswith("total: 0 gaps, 0 resyncs, 0 errors") for line in lines)
+
+
+async def test_binance_coinm_capture_replays_through_the_perpetual_data_source() -> None:
+    code, report, lines = await _replay(CAPTURES / "binance_coinm_futures.jsonl")
+    assert code == 0, "\n".join(lines)
+    assert report.connector == "binance_perpetual" and len(report.pairs) == 10
+    for pair in report.pairs:
+        assert pair.ready and pair.diffs_applied > 50 and pair.gaps == pair.resyncs == pair.errors == 0
+    assert sum(p.trades for p in report.pairs) > 0  # aggTrade is one of the perpetual's streams
+    assert report.top_of_book.matched > 100 and report.top_of_book.mismatched == []
+
+
+def _place(sb: Sandbox, account_id: int, side: str, price: str, quantity: str) -> None:
+    sb.spot.exchange.new_order(sb.accounts.by_id(account_id), symbol="BTCUSDT", side=side, order_type="LIMIT",
+                               time_in_force="GTC", quantity=D(quantity), price=D(price))
+
+
+async def test_a_recording_of_the_sandbox_replays_to_the_sandbox_book(tmp_path: Path) -> None:
+    out = tmp_path / "spot.jsonl"
+    async with Sandbox(seed=1, markets=[Market("BTCUSDT", "BTC", "USDT")], futures_markets=[],
+                       simulate=False) as sb:
+        key, _ = sb.create_account({"USDT": D(100_000), "BTC": D(10)})
+        account = sb.account_id(key)
+        _place(sb, account, "BUY", "29990", "0.5")
+        _place(sb, account, "SELL", "30010", "0.4")
+        args = argparse.Namespace(connector="binance", pairs=["BTC-USDT"], out=str(out), duration=1.5,
+                                  rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
+        recording = asyncio.create_task(record.run(args, out=lambda _: None))
+        await asyncio.sleep(0.6)  # changes while recording: diffs on the stream
+        _place(sb, account, "BUY", "29995", "0.25")
+        _place(sb, account, "SELL", "29995", "0.1")  # trades against the new bid
+        assert await recording == 0
+        true_bids, true_asks = sb.spot.engine.book("BTCUSDT").depth(20)
+    records = read_capture(out)
+    kinds = {r.kind for r in records}
+    assert kinds == {"header", "http", "connect", "recv"}
+    assert records[0].config == {"connector": "binance", "pairs": {"BTCUSDT": "BTC-USDT"}}
+    assert any(r.kind == "http" and "/api/v3/depth" in (r.url or "") for r in records)
+
+    report = await replay.replay_capture(out)
+    (pair,) = report.pairs
+    assert pair.ready and pair.diffs_applied >= 1 and pair.trades == 1 and pair.errors == 0
+    assert (pair.best_bid, pair.best_ask) == (true_bids[0][0], true_asks[0][0]) == (D("29995"), D("30010"))
+    assert pair.bid_levels == len(true_bids) and pair.ask_levels == len(true_asks)
+
+
+async def test_book_command_shows_the_sandbox_book() -> None:
+    async with Sandbox(seed=1, markets=[Market("BTCUSDT", "BTC", "USDT")], futures_markets=[],
+                       simulate=False) as sb:
+        key, _ = sb.create_account({"USDT": D(100_000), "BTC": D(10)})
+        for side, price, qty in (("BUY", "29990", "0.5"), ("BUY", "29980", "1.5"), ("SELL", "30010", "0.4")):
+            _place(sb, sb.account_id(key), side, price, qty)
+        lines: list[str] = []
+        args = argparse.Namespace(connector="binance", pair="BTC-USDT", depth=5, duration=1.2, plain=True,
+                                  rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
+        assert await book.run(args, out=lines.append, interactive=False) == 0
+    assert lines[0].startswith("BTC-USDT bid 29990 ask 30010")
+    table = lines[-1]
+    assert re.search(r"0\.5\s+│\s+29990\s+│\s+30010\s+│\s+0\.4", table), table
+    assert re.search(r"1\.5\s+│\s+29980", table), table
+    assert "| ready" in table
