@@ -23,6 +23,12 @@ class TradingRule:
     sets what its exchange publishes. ``min_notional_size`` is in quote currency. The collateral
     tokens are the tokens locked by a buy/sell order (spot: quote/base; perpetuals: the margin
     asset for both); ``None`` means "derive from the trading pair".
+
+    ``min_quote_amount_increment`` is the precision of amounts written in quote currency (Binance:
+    ``quoteAssetPrecision``). The connector templates size every order in base currency, so they
+    floor amounts to ``min_base_amount_increment`` and prices to ``min_price_increment`` and never
+    use this field; it is published for a connector that offers quote-sized orders (e.g. Binance
+    MARKET by ``quoteOrderQty``), which must floor the quote amount to it before sending.
     """
 
     trading_pair: str
