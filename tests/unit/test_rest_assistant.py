@@ -135,6 +135,11 @@ def build_app() -> web.Application:
         headers = {"Retry-After": request.query["retry_after"]} if "retry_after" in request.query else {}
         return _json({"code": -1003, "msg": "Too many requests."}, status=status, headers=headers)
 
+    async def rejected(request: web.Request) -> web.Response:
+        return _json({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
+
+    app.router.add_put("/api/v3/userDataStream", rejected)
+    app.router.add_post("/api/v3/rejected", rejected)
     app.router.add_get("/api/v3/ticker/price", ticker)
     app.router.add_get("/api/v3/account", signed)
     app.router.add_post("/api/v3/order", echo_form)
@@ -149,7 +154,8 @@ RATE_LIMITS = [
     RateLimit("REQUEST_WEIGHT", 6000, 60),
     *(RateLimit(path, 6000, 60, linked_limits=[LinkedLimitWeightPair("REQUEST_WEIGHT", 2)])
       for path in ["/api/v3/ticker/price", "/api/v3/account", "/api/v3/order", "/api/v3/unavailable",
-                   "/api/v3/maintenance", "/api/v3/slow", "/api/v3/limited"]),
+                   "/api/v3/maintenance", "/api/v3/slow", "/api/v3/limited", "/api/v3/userDataStream",
+                   "/api/v3/rejected"]),
     RateLimit("ORDERS", 10, 1, linked_limits=[LinkedLimitWeightPair("REQUEST_WEIGHT", 1)]),
 ]
 
@@ -369,6 +375,30 @@ async def test_no_secret_in_errors_reprs_or_logs(
         for secret in (API_KEY, SECRET, "f00d" * 16, *signatures):
             assert secret not in text
     assert "Invalid API-key ***, IP, or permissions." in str(errors[1])
+
+
+async def test_secrets_in_headers_bodies_and_listen_keys_stay_out_of_errors(
+    server: TestServer, factory: WebAssistantsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rest = await factory.get_rest_assistant()
+    listen_key = "pqjdkB7xw9R1v2UHFPSmYQuhrzZwXXf3n5fM2Jx0cVaA8ICdq6hCLrtBLYUt"
+    with pytest.raises(ExchangeRequestError) as put_info:
+        await rest.execute_request(url(server, "/api/v3/userDataStream"), method=RESTMethod.PUT,
+                                   params={"listenKey": listen_key}, headers={"X-MBX-APIKEY": API_KEY})
+    body_signature = "be" * 32
+    with pytest.raises(ExchangeRequestError) as post_info:
+        await rest.execute_request(
+            url(server, "/api/v3/rejected"), method=RESTMethod.POST, headers={"X-MBX-APIKEY": API_KEY},
+            data={"symbol": "BTCUSDT", "apiKey": API_KEY, "secretKey": SECRET, "signature": body_signature},
+        )
+    assert put_info.value.url == url(server, "/api/v3/userDataStream")
+    assert (put_info.value.code, post_info.value.code) == (-1125, -1125)
+    errors = (put_info.value, post_info.value)
+    texts = [caplog.text] + [f"{e} {e!r} {e.args} {e.__reduce__()}" for e in errors]
+    for text in texts:
+        for secret in (listen_key, API_KEY, SECRET, body_signature):
+            assert secret not in text
 
 
 def test_error_parser_and_retry_after_parsing() -> None:

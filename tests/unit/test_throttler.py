@@ -309,6 +309,38 @@ def test_cancelled_waiters_give_up_their_place() -> None:
     assert run_virtual(main) == {"a": 0.0, "d": 1.0}
 
 
+def test_a_waiter_cancelled_at_the_head_of_one_pool_and_queued_in_another_leaks_nothing() -> None:
+    """X needs pools A and B; it heads A's queue but waits behind Y in B. Cancelling it must free A's
+    queue at once (Z, on A only, goes on) and leave B's queue and every pool's weight as they were."""
+
+    async def main() -> tuple[dict[str, float], dict[str, int]]:
+        throttler = AsyncThrottler(
+            [RateLimit("A", 1, 1.0), RateLimit("B", 1, 1.0),
+             RateLimit("AB", 10, 1.0, linked_limits=[LinkedLimitWeightPair("A"), LinkedLimitWeightPair("B")]),
+             ],
+            safety_margin_pct=0,
+        )
+        start = asyncio.get_running_loop().time()
+        log: list[tuple[str, float]] = []
+        assert throttler.try_acquire("B")  # B is full until t=1
+        tasks = {"y": asyncio.create_task(_record(throttler, "B", log, "y"), name="y")}
+        await asyncio.sleep(0)
+        tasks["x"] = asyncio.create_task(_record(throttler, "AB", log, "x"), name="x")
+        await asyncio.sleep(0)
+        tasks["z"] = asyncio.create_task(_record(throttler, "A", log, "z"), name="z")
+        await asyncio.sleep(0.25)
+        assert log == []  # A is free, but z queues behind x, which waits behind y in B
+        tasks["x"].cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        assert tasks["x"].cancelled()
+        used = {pool: throttler.used_weight(pool) for pool in ("A", "B", "AB")}
+        return {tag: round(t - start, 4) for tag, t in log}, used
+
+    times, used = run_virtual(main)
+    assert times == {"z": 0.25, "y": 1.0}
+    assert used == {"A": 1, "B": 1, "AB": 0}
+
+
 # ------------------------------------------------------------------------------- 429 / 418 pauses
 def test_backoff_without_retry_after_doubles_per_episode_and_resets_on_acceptance() -> None:
     throttler, clock = _throttler([RateLimit("A", 100, 1.0)], backoff_initial=1.0, backoff_max=5.0)
