@@ -232,8 +232,8 @@ async def test_pairs_are_spread_over_connections_within_the_stream_limit() -> No
         await connector.start_network()
         try:
             tracker = connector.order_book_tracker
-            await wait_until(lambda: connector.ready, what="connector ready")
-            assert source.connection_count == 2
+            await wait_until(lambda: connector.ready and source.connection_count == 2,
+                             what="two connections, one pair each")
             assert await tracker.add_trading_pair("BNB-USDT")
             await wait_until(lambda: tracker.is_ready("BNB-USDT") and source.connection_count == 3,
                              what="third pair on its own connection")

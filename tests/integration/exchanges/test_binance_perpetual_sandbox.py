@@ -113,6 +113,8 @@ async def test_one_way_leverage_open_close_fees_and_funding() -> None:
             order = await env.done(opened)
             assert order.current_state is OrderState.FILLED
             (fill,) = env.log.of(MarketEvent.OrderFilled, opened)
+            kinds = [kind for kind, event in env.log.events if getattr(event, "order_id", None) == opened]
+            assert kinds.index(MarketEvent.OrderFilled) < kinds.index(MarketEvent.BuyOrderCompleted)
             assert (fill.price, fill.amount, fill.leverage) == (Decimal("30010"), Decimal("0.05"), 10)
             commission = env.true_account.income[-1]
             assert commission.income_type == "COMMISSION"
@@ -200,6 +202,7 @@ async def test_expired_listen_key_and_dropped_sockets_are_recovered() -> None:
             closed = us.sell(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
             assert (await env.done(closed)).current_state is OrderState.FILLED
             await wait_until(lambda: env.our_positions() == env.true_positions() == {}, what="flat")
+            await wait_until(lambda: env.log.of(MarketEvent.OrderFilled, closed), what="fill reported")
             assert len(env.log.of(MarketEvent.OrderFilled, closed)) == 1
             await env.balances_match()
         finally:

@@ -208,7 +208,12 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             CONSTANTS.ORDER_PATH, wire.FuturesOrder, method=RESTMethod.POST, params=params, signed=True
         )
         update = wire.order_update_from_order(answer, order.trading_pair, self.current_timestamp)
-        self._order_tracker.process_order_update(update)
+        if answer.executed_qty == 0:
+            self._order_tracker.process_order_update(update)
+        else:
+            # The answer carries no fills: let the user stream (or a poll, if the stream is down)
+            # report each fill before the status they lead to, so fills precede completion.
+            self._poll_now.set()
         return str(answer.order_id), update.update_timestamp
 
     async def _place_cancel(self, order: InFlightOrder) -> bool:
