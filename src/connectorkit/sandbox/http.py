@@ -182,10 +182,19 @@ class ApiGateway:
                 )
             if order:
                 assert req.account is not None
-                headers.update(self.limiter.charge_order(req.account.account_id, now))
-            result = await handler(req)
-            if order and self.faults.take_unknown_status(path):
-                raise errors.unknown_status()
+                account_id = req.account.account_id
+                headers.update(self.limiter.charge_order(account_id, now))
+                try:
+                    result = await handler(req)
+                except ApiError:
+                    self.limiter.order_rejected(account_id, now)
+                    raise
+                finally:
+                    headers.update(self.limiter.order_headers(account_id, now))
+                if self.faults.take_unknown_status(path):
+                    raise errors.unknown_status()
+            else:
+                result = await handler(req)
             return json_response(result, 200, headers)
         except ApiError as err:
             return error_response(err, headers)

@@ -74,8 +74,12 @@ class RateLimiter:
         order_header_prefix: str = "X-MBX-ORDER-COUNT-",
         ban_after_violations: int = 3,
         ban_ms: int = 120_000,
+        unfilled_order_count: bool = False,
     ) -> None:
+        """``unfilled_order_count``: the spot ORDERS rule (Spot FAQ "Spot Unfilled Order Count Rules"):
+        only successful placements count, and an order's first fill takes one off every interval."""
         self.rules = rules
+        self._unfilled = unfilled_order_count
         self._prefix = order_header_prefix
         self._ban_after = ban_after_violations
         self._ban_ms = ban_ms
@@ -136,6 +140,22 @@ class RateLimiter:
         for rule in rules:
             self._orders[(account_id, rule)].count += 1
         return self.order_headers(account_id, now_ms)
+
+    def order_rejected(self, account_id: int, now_ms: int) -> None:
+        """The placement charged by :meth:`charge_order` failed: unfilled order counts do not include it."""
+        if self._unfilled:
+            self._uncount_order(account_id, now_ms)
+
+    def order_filled(self, account_id: int, now_ms: int) -> None:
+        """An order of the account traded for the first time (no credit below zero)."""
+        if self._unfilled:
+            self._uncount_order(account_id, now_ms)
+
+    def _uncount_order(self, account_id: int, now_ms: int) -> None:
+        for rule in self.rules:
+            if rule.rate_limit_type == "ORDERS":
+                counter = self._orders.setdefault((account_id, rule), _Counter())
+                counter.count = max(0, counter.current(rule, now_ms) - 1)
 
     def order_headers(self, account_id: int, now_ms: int) -> dict[str, str]:
         out = {}

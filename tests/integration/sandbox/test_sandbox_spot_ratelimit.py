@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sandbox_spot_support import FAST, LIMIT_BUY, running
+from sandbox_spot_support import FAST, LIMIT_BUY, running, seed_book
 
 from connectorkit.sandbox import RateLimitRule
 
@@ -68,3 +68,19 @@ async def test_weight_exceeded_gives_429_then_418_ban() -> None:
         assert 429 in statuses and statuses[-1] == 418
         status, _, _ = await client.request("GET", "/api/v3/ping")
         assert status == 418  # still banned
+
+
+async def test_unfilled_order_count_over_http() -> None:
+    # Spot FAQ "Spot Unfilled Order Count Rules": a rejected order does not count; a fill gives one back,
+    # so an account whose orders trade can keep placing orders past the limit.
+    async with running(config=SMALL) as (sb, client):
+        await seed_book(sb)
+        status, body, headers = await client.request(
+            "POST", "/api/v3/order", {**LIMIT_BUY, "price": "1.001"}, signed=True
+        )
+        assert (status, body["msg"]) == (400, "Filter failure: PRICE_FILTER")
+        assert headers["X-MBX-ORDER-COUNT-1D"] == "0"
+        market_buy = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+        for _ in range(4):  # more than the limit of 3: each one fills
+            status, body, headers = await client.request("POST", "/api/v3/order", market_buy, signed=True)
+            assert (status, body["status"], headers["X-MBX-ORDER-COUNT-1D"]) == (200, "FILLED", "0")

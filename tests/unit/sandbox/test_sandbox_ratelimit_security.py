@@ -130,3 +130,25 @@ def test_spot_timestamp_in_microseconds_and_recv_window_with_three_decimals() ->
     # Futures (microseconds=False, the default) knows milliseconds only.
     with pytest.raises(ApiError, match="1000ms ahead"):
         security.check_timestamp({"timestamp": str(micros)}, now)
+
+
+def test_unfilled_order_count_rules() -> None:
+    # Spot FAQ "Spot Unfilled Order Count Rules": only successful placements count; an order's first fill
+    # gives one back in every interval; the count never goes below zero; cancels change nothing.
+    limiter = RateLimiter(RULES, unfilled_order_count=True)
+    assert limiter.charge_order(1, T0) == {"X-MBX-ORDER-COUNT-10S": "1"}
+    limiter.order_rejected(1, T0)  # the placement failed: it does not count
+    assert limiter.order_headers(1, T0) == {"X-MBX-ORDER-COUNT-10S": "0"}
+    limiter.charge_order(1, T0)
+    limiter.charge_order(1, T0)
+    limiter.order_filled(1, T0)
+    assert limiter.order_headers(1, T0) == {"X-MBX-ORDER-COUNT-10S": "1"}
+    limiter.order_filled(1, T0)
+    limiter.order_filled(1, T0)  # no credit below zero
+    assert limiter.order_headers(1, T0) == {"X-MBX-ORDER-COUNT-10S": "0"}
+    # Without the rule (futures), every accepted request counts.
+    plain = RateLimiter(RULES)
+    plain.charge_order(1, T0)
+    plain.order_rejected(1, T0)
+    plain.order_filled(1, T0)
+    assert plain.order_headers(1, T0) == {"X-MBX-ORDER-COUNT-10S": "1"}

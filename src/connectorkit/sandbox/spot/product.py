@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.engine import Side
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
@@ -22,6 +23,7 @@ from connectorkit.sandbox.spot.rest import SpotRest
 from connectorkit.sandbox.spot.wsapi import SpotWsApi
 from connectorkit.sandbox.streams import StreamHub
 from connectorkit.sandbox.userstream import UserEventBus
+from connectorkit.sandbox.venue import Execution
 
 
 class SpotSimAdapter:
@@ -52,6 +54,20 @@ class SpotSimAdapter:
         )
 
 
+class _UnfilledOrderCredit:
+    """Spot FAQ "Spot Unfilled Order Count Rules": an order's first fill (as maker or taker) takes one off
+    its account's unfilled order count."""
+
+    def __init__(self, limiter: RateLimiter, clock: SandboxClock) -> None:
+        self.limiter = limiter
+        self.clock = clock
+
+    def on_executions(self, executions: list[Execution]) -> None:
+        for ex in executions:
+            if ex.fill is not None and ex.executed_qty == ex.fill.qty:
+                self.limiter.order_filled(ex.order.account_id, self.clock.now_ms())
+
+
 MAKER_LABEL = "spot-simulated-market-maker"
 TAKER_LABEL = "spot-simulated-taker"
 _BOT_FUNDS = Decimal("1000000000")
@@ -68,7 +84,9 @@ class SpotProduct:
             cfg.spot_rate_limits or SPOT_RATE_LIMITS,
             ban_after_violations=cfg.rate_limit_ban_after,
             ban_ms=cfg.rate_limit_ban_ms,
+            unfilled_order_count=True,
         )
+        self.exchange.venue.listeners.append(_UnfilledOrderCredit(self.limiter, ctx.clock))
         self.gateway = ApiGateway(
             ctx.accounts, ctx.clock, ctx.faults, self.limiter, microsecond_timestamps=True
         )
