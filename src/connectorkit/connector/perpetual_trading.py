@@ -70,15 +70,6 @@ class PerpetualTrading:
         else:
             self._positions[key] = position
 
-    def remove_position(self, trading_pair: str, side: PositionSide | None = None) -> Position | None:
-        return self._positions.pop(self.position_key(trading_pair, side), None)
-
-    def replace_positions(self, positions: Iterable[Position]) -> None:
-        """Replace every position with a full snapshot from the exchange (REST reconcile)."""
-        self._positions.clear()
-        for position in positions:
-            self.set_position(position)
-
     # ---- leverage -------------------------------------------------------------------------------
     def get_leverage(self, trading_pair: str) -> int:
         return self._leverage.get(trading_pair, self._default_leverage)

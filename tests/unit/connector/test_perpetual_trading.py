@@ -35,7 +35,7 @@ def test_hedge_positions_keyed_by_pair_and_side() -> None:
     assert short is not None and short.amount == Decimal(-2)
     with pytest.raises(ValueError, match="HEDGE"):
         perp.get_position("BTC-USDT")
-    perp.replace_positions([_pos("BTC-USDT", PositionSide.LONG, "3")])
+    perp.set_position(_pos("BTC-USDT", PositionSide.SHORT, "0"))  # closed
     assert set(perp.account_positions) == {"BTC-USDTLONG"}
 
 
