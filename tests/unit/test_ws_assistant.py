@@ -61,6 +61,9 @@ def build_app() -> web.Application:
             elif command == "drop":
                 assert request.transport is not None
                 request.transport.abort()
+            elif command == "eof":  # an orderly TCP close, but no WebSocket close frame
+                assert request.transport is not None
+                request.transport.close()
             else:
                 await ws.send_str(msg.data)
         return ws
@@ -202,6 +205,19 @@ async def test_dropped_connection_is_abnormal_closure(
     with pytest.raises(WSClosedError) as info:
         await ws.receive()
     assert info.value.code == 1006
+
+
+async def test_tcp_close_without_a_close_frame_is_abnormal_closure(
+    server: TestServer, factory: WebAssistantsFactory
+) -> None:
+    # RFC 6455 section 7.1.5: no Close frame received -> the close code is 1006.
+    ws = await factory.get_ws_assistant()
+    await ws.connect(ws_url(server, "/ws"))
+    await ws.send_json("eof")
+    with pytest.raises(WSClosedError) as info:
+        await ws.receive()
+    assert info.value.code == 1006
+    assert ws.close_code == 1006 and not ws.connected
 
 
 async def test_message_timeout(server: TestServer, factory: WebAssistantsFactory) -> None:
