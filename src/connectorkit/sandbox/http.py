@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 Security = Literal["NONE", "MARKET_DATA", "USER_STREAM", "SIGNED"]
 _DECIMAL_RE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
+_DECIMAL_PATTERN = re.compile(_DECIMAL_RE)
+_INTEGER_RE = "^[0-9]{1,20}$"
+_INTEGER_PATTERN = re.compile(_INTEGER_RE)
 
 
 class ApiRequest:
@@ -56,22 +60,18 @@ class ApiRequest:
         raw = self.require(name) if required else self.get(name)
         if raw is None:
             return None
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise errors.illegal_chars(name, _DECIMAL_RE) from None
-        if not value.is_finite() or value < 0:
+        # Binance's own pattern: Python's Decimal() alone would also take "1e-2", "+1", " 1" or "1_0".
+        if not _DECIMAL_PATTERN.fullmatch(raw):
             raise errors.illegal_chars(name, _DECIMAL_RE)
-        return value
+        return Decimal(raw)
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
         raw = self.require(name) if required else self.get(name)
         if raw is None:
             return None
-        try:
-            return int(raw)
-        except ValueError:
-            raise errors.illegal_chars(name, "^[0-9]{1,20}$") from None
+        if not _INTEGER_PATTERN.fullmatch(raw):
+            raise errors.illegal_chars(name, _INTEGER_RE)
+        return int(raw)
 
     def boolean(self, name: str) -> bool | None:
         raw = self.get(name)

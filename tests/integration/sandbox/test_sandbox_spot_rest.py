@@ -162,49 +162,26 @@ async def test_order_lifecycle_matches_docs() -> None:
 
 async def test_error_answers_are_binance_json() -> None:
     async with running() as (sb, client):
-        status, body, _ = await client.request(
-            "POST",
-            "/api/v3/order",
-            {
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": "10",
-                "price": "30000",
-            },
-            signed=True,
-        )
+        order = {**LIMIT_BUY, "price": "30000"}
+        path = "/api/v3/order"
+        status, body, _ = await client.request("POST", path, {**order, "quantity": "10"}, signed=True)
         assert status == 400
         assert body == fixture("errors__insufficient_balance")
-        status, body, _ = await client.request(
-            "POST",
-            "/api/v3/order",
-            {
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": "0.1",
-                "price": "30000.001",
-            },
-            signed=True,
-        )
+        status, body, _ = await client.request("POST", path, {**order, "price": "30000.001"}, signed=True)
         assert (status, body) == (400, {"code": -1013, "msg": "Filter failure: PRICE_FILTER"})
-        status, body, _ = await client.request(
-            "POST",
-            "/api/v3/order",
-            {
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": "abc",
-                "price": "30000",
-            },
-            signed=True,
-        )
-        assert status == 400 and body["code"] == -1100
+        # DECIMAL parameters must match ^([0-9]{1,20})(\.[0-9]{1,20})?$ (what Python's Decimal also
+        # accepts, such as exponents, signs, spaces or underscores, is illegal on Binance).
+        for bad in ("abc", "1e-2", "+0.01", " 0.01", "0_01", ".01", "0.01.", "-0.01", "0.01\n"):
+            status, body, _ = await client.request("POST", path, {**order, "quantity": bad}, signed=True)
+            assert (status, body["code"]) == (400, -1100), bad
+            assert body["msg"] == (
+                "Illegal characters found in parameter 'quantity'; legal range is "
+                "'^([0-9]{1,20})(\\.[0-9]{1,20})?$'."
+            )
+        for bad in ("+1", "1_0", "1\n", "0x1"):
+            query = {"symbol": "BTCUSDT", "orderId": bad}
+            status, body, _ = await client.request("GET", "/api/v3/order", query, signed=True)
+            assert (status, body["code"]) == (400, -1100), bad
         assert sb.spot.exchange.orders == {}
 
 
