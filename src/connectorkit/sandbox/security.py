@@ -23,6 +23,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 DEFAULT_RECV_WINDOW = 5000
 MAX_RECV_WINDOW = 60000
 _RECV_WINDOW_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,3})?$")
+_TIMESTAMP_RE = re.compile(r"^[0-9]{1,20}$")
 # Millisecond timestamps have 13 digits until the year 2286; microsecond ones have 16.
 _MICROS_FROM = 10**14
 
@@ -65,15 +66,14 @@ def check_timestamp(params: dict[str, str], server_ms: int, *, microseconds: boo
     ts_raw = params.get("timestamp")
     if not ts_raw:
         raise errors.mandatory_param("timestamp")
-    try:
-        ts = int(ts_raw)
-    except ValueError:
-        raise errors.illegal_chars("timestamp", "^[0-9]{1,20}$") from None
+    if not _TIMESTAMP_RE.fullmatch(ts_raw):
+        raise errors.illegal_chars("timestamp", _TIMESTAMP_RE.pattern)
+    ts = int(ts_raw)
     ts_us = ts if microseconds and ts >= _MICROS_FROM else ts * 1000
     window_raw = params.get("recvWindow")
     window_us = DEFAULT_RECV_WINDOW * 1000
     if window_raw:
-        if not _RECV_WINDOW_RE.match(window_raw):
+        if not _RECV_WINDOW_RE.fullmatch(window_raw):
             raise errors.illegal_chars("recvWindow", _RECV_WINDOW_RE.pattern)
         window = Decimal(window_raw)
         if window > MAX_RECV_WINDOW:

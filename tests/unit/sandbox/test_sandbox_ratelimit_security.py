@@ -75,9 +75,10 @@ def test_timestamp_window_rules() -> None:
     with pytest.raises(ApiError) as err:
         security.check_timestamp({"timestamp": str(now), "recvWindow": "60001"}, now)
     assert err.value.code == -1131
-    with pytest.raises(ApiError) as err:
-        security.check_timestamp({"timestamp": "soon"}, now)
-    assert err.value.code == -1100
+    for bad in ("soon", "+999000", " 999000", "999_000", "999000\n"):
+        with pytest.raises(ApiError) as err:
+            security.check_timestamp({"timestamp": bad}, now)
+        assert err.value.code == -1100, bad
 
 
 def test_signature_is_over_query_then_body_without_signature() -> None:

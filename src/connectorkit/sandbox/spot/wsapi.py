@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import itertools
 import logging
 from typing import Any
@@ -193,7 +194,7 @@ class SpotWsApi:
         if not signature:
             raise errors.mandatory_param("signature")
         expected = security.sign(account.secret, ws_api_payload(params))
-        if expected != str(signature).lower():
+        if not hmac.compare_digest(expected, str(signature).lower()):
             raise errors.bad_signature()
         security.check_timestamp(
             {k: _text(v) for k, v in params.items()}, self.clock.now_ms(), microseconds=True
