@@ -122,10 +122,6 @@ def filter_failure(name: str) -> ApiError:
     return ApiError(-1013, f"Filter failure: {name}")
 
 
-def invalid_quantity() -> ApiError:
-    return ApiError(-1013, "Invalid quantity.")
-
-
 def insufficient_balance() -> ApiError:
     return ApiError(-2010, "Account has insufficient balance for requested action.")
 

@@ -67,9 +67,6 @@ class StreamHub:
     def has_subscribers(self, stream: str) -> bool:
         return bool(self._by_stream.get(stream))
 
-    def subscribed_streams(self) -> set[str]:
-        return {s for s, ids in self._by_stream.items() if ids}
-
     def publish(self, stream: str, payload: dict[str, Any]) -> None:
         ids = self._by_stream.get(stream)
         if not ids:
