@@ -15,6 +15,7 @@ Schemas are msgspec Structs tagged by ``t``; :func:`encode_record` is pure.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,10 @@ def recording_header(connector: str, pairs: dict[str, str], recorded: float) -> 
 class CaptureWriter:
     """Writes records to a capture file, one JSON line each, the header first.
 
-    :meth:`write` only encodes into a memory buffer, so it is safe to call from the event loop on
-    every frame; :meth:`flush` writes the buffer out (run it in a thread from async code, as
-    ``connectorkit record`` does, so the loop never blocks on the disk). Records written before
-    :meth:`set_header` wait in the buffer: nothing reaches the file before its header.
+    :meth:`write` only encodes into a memory buffer, so it is cheap enough for the event loop on
+    every frame; :meth:`flush` hands what is buffered to a worker thread that appends it to the
+    file, so the loop never blocks on the disk. Records written before :meth:`set_header` stay in
+    the buffer: nothing reaches the file before its header.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -87,13 +88,18 @@ class CaptureWriter:
         self._buffer.append(encode_record(record))
         self.records += 1
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
+        """Append everything buffered so far (call from the event loop; one flush at a time)."""
         if self._header is None:
             return
-        chunk, self._buffer = self._buffer, []
-        if not self._header_written:
-            self._path.write_bytes(encode_record(self._header))
+        parts, self._buffer = self._buffer, []  # taken on the loop thread: no frame can slip past
+        truncate = not self._header_written
+        if truncate:
+            parts.insert(0, encode_record(self._header))
             self._header_written = True
-        if chunk:
-            with self._path.open("ab") as out:
-                out.write(b"".join(chunk))
+        if parts:
+            await asyncio.to_thread(self._append, b"".join(parts), truncate)
+
+    def _append(self, data: bytes, truncate: bool) -> None:
+        with self._path.open("wb" if truncate else "ab") as out:
+            out.write(data)

@@ -22,6 +22,7 @@ from connectorkit.cli.options import add_connector_options, connector_help, conn
 from connectorkit.cli.signals import stop_on_sigint
 from connectorkit.cli.transport import RecordingWebAssistantsFactory, build_connector
 from connectorkit.connector.settings import UnknownConnectorError
+from connectorkit.net.errors import WebError
 
 FLUSH_EVERY = 0.5
 
@@ -63,10 +64,10 @@ async def record(name: str, pairs: list[str], out: Path, *, duration: float | No
                     await stop.wait()
             except TimeoutError:
                 pass
-            await asyncio.to_thread(writer.flush)
+            await writer.flush()
     finally:
         await connector.stop_network()
-        await asyncio.to_thread(writer.flush)
+        await writer.flush()
     return writer
 
 
@@ -81,7 +82,7 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -
         with stop_on_sigint(stop):
             writer = await record(args.connector, args.pairs, Path(args.out), duration=args.duration,
                                   stop=stop, overrides=overrides)
-    except (UnknownConnectorError, ValidationError, OSError) as exc:
+    except (UnknownConnectorError, ValidationError, OSError, WebError, LookupError) as exc:
         out(f"record: {exc}")
         return 2
     out(f"recorded {writer.records} records to {args.out}")

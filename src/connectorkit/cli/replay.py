@@ -247,7 +247,7 @@ class ReplayReport:
     records: int
     frames_delivered: int
     malformed_frames: int
-    unrequested_snapshots: int
+    unused_snapshots: int
     undelivered: dict[str, int] = field(default_factory=dict)
     pairs: list[PairReport] = field(default_factory=list)
     top_of_book: TopOfBookCheck = field(default_factory=TopOfBookCheck)
@@ -280,8 +280,8 @@ class ReplayReport:
         if self.undelivered:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.undelivered.items()))
             out.append(f"frames of streams the connector does not subscribe to (not replayed): {kinds}")
-        if self.unrequested_snapshots:
-            out.append(f"snapshots recorded but not requested by the tracker: {self.unrequested_snapshots}")
+        if self.unused_snapshots:
+            out.append(f"recorded snapshots never requested by the tracker: {self.unused_snapshots}")
         out.append(f"{'pair':<16} {'ready':<5} {'best bid':>14} {'best ask':>14} {'levels':>9} {'diffs':>6} "
                    f"{'stale':>5} {'gaps':>4} {'resync':>6} {'trades':>6} {'errors':>6}")
         for p in self.pairs:
@@ -336,9 +336,7 @@ async def replay_capture(path: str | Path, connector_name: str | None = None) ->
     source = tracker.data_source
     await tracker.start()
     try:
-        # Until every pair asked for its snapshot and the streams are connected.
-        await _settle(transport, source,
-                      lambda: transport.waiting_for_snapshot() >= set(pairs) and bool(transport.connections))
+        await _settle(transport, source, lambda: bool(transport.connections))  # streams connected
         check = TopOfBookCheck()
         timeline = capture.events
         check.learn(timeline)
@@ -356,7 +354,8 @@ async def replay_capture(path: str | Path, connector_name: str | None = None) ->
         waiting = transport.waiting_for_snapshot()
         report = ReplayReport(
             connector=name, records=len(capture.events), frames_delivered=transport.delivered,
-            malformed_frames=source.malformed_frames, unrequested_snapshots=transport.unrequested_snapshots,
+            malformed_frames=source.malformed_frames,
+            unused_snapshots=transport.unused_snapshots + transport.kept_snapshots,
             undelivered=dict(transport.undelivered), top_of_book=check,
         )
         for symbol, pair in pairs.items():

@@ -9,7 +9,9 @@ parsing, the order book tracker) is the connector's own, unchanged code.
   WebSocket connection and frame written to a :class:`~connectorkit.cli.capture.CaptureWriter`.
 - :class:`ReplayWebAssistantsFactory`: no network at all; :class:`ReplayTransport` answers depth
   snapshot requests with recorded snapshots and feeds recorded frames to the connections whose
-  streams they belong to, in recorded order, when the replay driver says so.
+  streams they belong to, in recorded order, when the replay driver says so. A request waits
+  for the recording's next snapshot of its symbol; a snapshot the recording reaches before the
+  tracker asked (the recorder's tracker asked earlier than this one) answers the next request.
 """
 
 from __future__ import annotations
@@ -201,7 +203,9 @@ class ReplayTransport:
     def __init__(self) -> None:
         self.connections: list[ReplayWSAssistant] = []
         self._waiters: dict[str, list[asyncio.Future[CaptureRecord]]] = defaultdict(list)
-        self.unrequested_snapshots = 0
+        self._kept: dict[str, CaptureRecord] = {}
+        self.unused_snapshots = 0
+        """Recorded snapshots superseded by a newer one before any request took them."""
         self.undelivered: dict[str, int] = defaultdict(int)
         """Frames of streams no connection subscribed to, by stream kind (``aggTrade``, ``kline_1m``...)."""
         self.delivered = 0
@@ -213,10 +217,12 @@ class ReplayTransport:
         symbol = (request.params or {}).get("symbol")
         if endpoint != "depth" or not isinstance(symbol, str):
             raise ExchangeConnectionError(request.method.value, request.url, "not part of the recording")
-        future: asyncio.Future[CaptureRecord] = asyncio.get_running_loop().create_future()
-        self._waiters[symbol].append(future)
-        record = await future  # until the timeline reaches this symbol's next snapshot
-        self._answering -= 1
+        record = self._kept.pop(symbol, None)
+        if record is None:
+            future: asyncio.Future[CaptureRecord] = asyncio.get_running_loop().create_future()
+            self._waiters[symbol].append(future)
+            record = await future  # until the timeline reaches this symbol's next snapshot
+            self._answering -= 1
         body = (record.data or "").encode()
         return RESTResponse(status=200, headers={}, body=body, method="GET", url=record.url or "")
 
@@ -224,16 +230,25 @@ class ReplayTransport:
         return {symbol for symbol, waiters in self._waiters.items() if any(not w.done() for w in waiters)}
 
     def release_snapshot(self, record: CaptureRecord) -> bool:
-        """Answer the oldest pending request for the record's symbol; False if nobody asked."""
-        waiters = self._waiters.get(record.query_param("symbol") or "", [])
+        """Answer the oldest pending request for the record's symbol; if nobody asked yet, keep
+        the snapshot for the next request (False)."""
+        symbol = record.query_param("symbol") or ""
+        waiters = self._waiters.get(symbol, [])
         while waiters:
             future = waiters.pop(0)
             if not future.done():
                 self._answering += 1
                 future.set_result(record)
                 return True
-        self.unrequested_snapshots += 1
+        if symbol in self._kept:
+            self.unused_snapshots += 1
+        self._kept[symbol] = record
         return False
+
+    @property
+    def kept_snapshots(self) -> int:
+        """Snapshots released that no request has taken (yet)."""
+        return len(self._kept)
 
     def deliver(self, frame: str) -> int:
         """Put a frame in the inbox of every connection subscribed to its stream; how many."""

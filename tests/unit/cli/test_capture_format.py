@@ -13,19 +13,21 @@ from connectorkit.connector.capture_reader import read_capture
 CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
 
 
-def test_records_wait_for_the_header_and_read_back_in_time_order(tmp_path: Path) -> None:
+async def test_records_wait_for_the_header_and_read_back_in_time_order(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     writer = CaptureWriter(path)
     writer.write(Recv("ws.1", 2.0, '{"stream":"btcusdt@trade","data":{}}'))
-    writer.flush()
+    await writer.flush()
     assert not path.exists()  # nothing before the header
     writer.set_header(recording_header("binance", {"BTCUSDT": "BTC-USDT"}, 1.0))
     writer.write(Connect("ws.1", 1.5, "wss://x/stream?streams=btcusdt@trade"))
     writer.write(Http("rest", 1.2, "https://x/api/v3/depth?symbol=BTCUSDT&limit=5", '{"lastUpdateId":1}'))
-    writer.flush()
-    assert writer.records == 3
+    await writer.flush()
+    writer.write(Recv("ws.1", 3.0, '{"stream":"btcusdt@trade","data":{"t":2}}'))
+    await writer.flush()  # appended after what is already there
+    assert writer.records == 4
     records = read_capture(path)
-    assert [r.kind for r in records] == ["header", "http", "connect", "recv"]
+    assert [r.kind for r in records] == ["header", "http", "connect", "recv", "recv"]
     assert records[0].config == {"connector": "binance", "pairs": {"BTCUSDT": "BTC-USDT"}}
     recording = Recording.read(path)
     assert connector_for(recording, None) == "binance"

@@ -13,7 +13,14 @@ from rich.console import Console
 from rich.live import Live
 
 from connectorkit.cli.demo.journal import EventJournal
-from connectorkit.cli.demo.session import PAIR, DemoSession, build_sandbox, close_session, open_session
+from connectorkit.cli.demo.session import (
+    PAIR,
+    DemoSession,
+    DemoStartupError,
+    build_sandbox,
+    close_session,
+    open_session,
+)
 from connectorkit.cli.demo.strategy import ScriptedStrategy, StrategyReport
 from connectorkit.cli.demo.summary import (
     DemoSummary,
@@ -84,7 +91,11 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
         with stop_on_sigint(interrupt):
             async with build_sandbox(args.seed) as sandbox:
                 journal.note(f"sandbox started at {sandbox.rest_url} (seed {args.seed})")
-                session = await open_session(sandbox)
+                try:
+                    session = await open_session(sandbox)
+                except DemoStartupError as exc:
+                    out(f"demo: {exc}")
+                    return 1
                 try:
                     summary = await _run_session(session, journal, interrupt, args.duration, live_view)
                 finally:

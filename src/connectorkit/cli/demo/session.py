@@ -96,9 +96,13 @@ async def open_session(sandbox: Sandbox, *, ready_timeout: float = 15.0) -> Demo
         rest_url=sandbox.futures_rest_url, ws_url=sandbox.futures_ws_url, **CONNECTOR_INTERVALS,
     )
     session = DemoSession(sandbox, spot, perp, api_key, sandbox.account_id(api_key))
-    await spot.start_network()
-    await perp.start_network()
-    await _wait_for(lambda: spot.ready and perp.ready, ready_timeout, "both connectors ready")
+    try:
+        await spot.start_network()
+        await perp.start_network()
+        await _wait_for(lambda: spot.ready and perp.ready, ready_timeout, "both connectors ready")
+    except BaseException:
+        await close_session(session)
+        raise
     return session
 
 
