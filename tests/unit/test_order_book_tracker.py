@@ -122,11 +122,10 @@ async def test_diffs_during_a_slow_snapshot_are_buffered_never_lost(source: Scri
     tracker = OrderBookTracker(source, [BTC], on_book_update=lambda pair, book: updates.append(pair))
     await tracker.start()
     try:
-        await eventually(lambda: source.fetches.get(BTC) == 1)
         source.route(diff(BTC, 9, 10, bids=[("98", "5")]))  # stale: already in the snapshot
         source.route(diff(BTC, 11, 11, bids=[("100", "2")]))  # bridges
         source.route(diff(BTC, 12, 13, asks=[("101", "0")]))
-        await eventually(lambda: tracker.metrics(BTC).queue_depth == 3)
+        await eventually(lambda: tracker.metrics(BTC).queue_depth == 3 and source.fetches.get(BTC) == 1)
         assert not tracker.ready and not tracker.is_ready(BTC)
         source.gate(BTC).set()
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -145,7 +144,7 @@ async def test_gap_marks_not_ready_then_resyncs_to_the_correct_book(
     source: ScriptedDataSource, caplog: pytest.LogCaptureFixture
 ) -> None:
     source.gate(BTC).set()
-    tracker = OrderBookTracker(source, [BTC])
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -171,7 +170,7 @@ async def test_gap_marks_not_ready_then_resyncs_to_the_correct_book(
 async def test_checksum_failure_resyncs(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
     source.checksum_ok = lambda book, message: message.checksum == book.bid_depth
-    tracker = OrderBookTracker(source, [BTC])
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -190,7 +189,9 @@ async def test_snapshot_failures_are_retried_and_isolated_per_pair(source: Scrip
     source.gate(BTC).set()
     source.gate(ETH).set()
     source.failures_left[ETH] = 1000  # ETH's REST keeps failing
-    tracker = OrderBookTracker(source, [BTC, ETH], snapshot_retry_delay=0.001, max_snapshot_retry_delay=0.002)
+    tracker = OrderBookTracker(
+        source, [BTC, ETH], first_diff_wait=0.0, snapshot_retry_delay=0.001, max_snapshot_retry_delay=0.002
+    )
     await tracker.start()
     try:
         await eventually(lambda: tracker.is_ready(BTC) and tracker.snapshot_failures(ETH) >= 3)
@@ -208,7 +209,7 @@ async def test_snapshot_failures_are_retried_and_isolated_per_pair(source: Scrip
 async def test_a_snapshot_that_cannot_be_installed_is_replaced(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
     source.broken_snapshots[BTC] = 2
-    tracker = OrderBookTracker(source, [BTC], snapshot_retry_delay=0.001)
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0, snapshot_retry_delay=0.001)
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -222,7 +223,7 @@ async def test_malformed_messages_are_counted_and_skipped(source: ScriptedDataSo
     source.truth[ETH] = snap(ETH, 5, [("10", "1")], [("11", "1")])
     source.gate(BTC).set()
     source.gate(ETH).set()
-    tracker = OrderBookTracker(source, [BTC, ETH])
+    tracker = OrderBookTracker(source, [BTC, ETH], first_diff_wait=0.0)
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -249,7 +250,9 @@ async def test_trades_update_last_trade_price_and_reach_listeners(source: Script
     def broken_listener(message: OrderBookMessage) -> None:
         raise RuntimeError("listener bug")
 
-    tracker = OrderBookTracker(source, [BTC], on_trade=lambda m: received.append(m.trade_id))
+    tracker = OrderBookTracker(
+        source, [BTC], first_diff_wait=0.0, on_trade=lambda m: received.append(m.trade_id)
+    )
     tracker.add_trade_listener(broken_listener)
     await tracker.start()
     try:
@@ -266,7 +269,7 @@ async def test_trades_update_last_trade_price_and_reach_listeners(source: Script
 
 async def test_pairs_added_and_removed_while_running(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
-    tracker = OrderBookTracker(source, [BTC])
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -291,7 +294,7 @@ async def test_pairs_added_and_removed_while_running(source: ScriptedDataSource)
 
 async def test_removing_the_pair_that_is_not_ready_wakes_wait_ready(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
-    tracker = OrderBookTracker(source, [BTC, ETH])  # ETH's snapshot never arrives
+    tracker = OrderBookTracker(source, [BTC, ETH], first_diff_wait=0.0)  # ETH's snapshot never arrives
     await tracker.start()
     try:
         waiter = asyncio.create_task(tracker.wait_ready(), name="test-wait-ready")
@@ -306,7 +309,7 @@ async def test_removing_the_pair_that_is_not_ready_wakes_wait_ready(source: Scri
 
 async def test_periodic_refresh_replaces_the_book_while_it_stays_ready(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
-    tracker = OrderBookTracker(source, [BTC], snapshot_refresh_interval=0.02)
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0, snapshot_refresh_interval=0.02)
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
@@ -326,7 +329,7 @@ async def test_subscription_loop_failure_is_logged_restarted_and_books_resynced(
 ) -> None:
     source.gate(BTC).set()
     source.fail_listen_once = True
-    tracker = OrderBookTracker(source, [BTC], snapshot_retry_delay=0.01)
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0, snapshot_retry_delay=0.01)
     with caplog.at_level(logging.WARNING):
         await tracker.start()
         try:
@@ -338,7 +341,8 @@ async def test_subscription_loop_failure_is_logged_restarted_and_books_resynced(
 
 
 async def test_stop_cancels_every_owned_task(source: ScriptedDataSource) -> None:
-    tracker = OrderBookTracker(source, [BTC])  # the snapshot gate stays closed: a fetch hangs
+    # The snapshot gate stays closed: a fetch hangs until stop() cancels it.
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
     await tracker.start()
     await tracker.start()  # idempotent
     await eventually(lambda: source.fetches.get(BTC) == 1)
@@ -346,6 +350,35 @@ async def test_stop_cancels_every_owned_task(source: ScriptedDataSource) -> None
     assert {"order-book-tracker:diffs", f"order-book-tracker:snapshot:{BTC}"} <= names
     await tracker.stop()
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("order-book-tracker")]
+
+
+async def test_first_snapshot_waits_for_the_stream_to_deliver(source: ScriptedDataSource) -> None:
+    source.gate(BTC).set()
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=60.0)
+    await tracker.start()
+    try:
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert source.fetches.get(BTC) is None  # the stream is not live yet: no snapshot
+        source.route(diff(BTC, 11, 11, bids=[("100", "5")]))
+        await asyncio.wait_for(tracker.wait_ready(), 3)
+        assert source.fetches[BTC] == 1 and tracker.order_books[BTC].best_bid == Decimal(100)
+        assert tracker.metrics(BTC).resyncs == 0
+    finally:
+        await tracker.stop()
+
+
+async def test_first_snapshot_is_fetched_anyway_when_the_stream_stays_silent(
+    source: ScriptedDataSource,
+) -> None:
+    source.gate(BTC).set()
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.02)
+    await tracker.start()
+    try:
+        await asyncio.wait_for(tracker.wait_ready(), 3)
+        assert source.fetches[BTC] == 1
+    finally:
+        await tracker.stop()
 
 
 def test_refresh_interval_must_be_positive() -> None:

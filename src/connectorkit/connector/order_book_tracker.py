@@ -10,7 +10,8 @@ exception that ends one is logged):
   so ``await data_source.diff_queue.join()`` waits until everything routed has been applied);
 - ``order-book-tracker:refresh`` starts the periodic snapshot refresh (default every hour);
 - ``order-book-tracker:snapshot:<pair>`` fetches one REST snapshot (retried with backoff), then
-  installs it. While it runs the pair keeps buffering its diffs, so none is lost.
+  installs it. While it runs the pair keeps buffering its diffs, so none is lost. A pair's first
+  snapshot waits for its first diff (the stream is live) or ``first_diff_wait`` seconds.
 
 Everything that touches a book runs synchronously on the event loop, so one pair's messages are
 processed strictly in arrival order. Per-pair isolation: an exception while handling one message
@@ -20,6 +21,7 @@ is logged and counted for that pair only; a failing snapshot fetch only delays t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from decimal import Decimal
@@ -41,6 +43,10 @@ class OrderBookTracker:
 
     ``snapshot_refresh_interval``: seconds between periodic snapshot refreshes (the safety net
     for venues without sequence numbers; also bounds any undetected drift elsewhere).
+    ``first_diff_wait``: a pair's first snapshot is fetched once its stream has delivered a diff
+    (Binance: "open a stream, buffer the events, then get a depth snapshot"; a snapshot taken
+    before the stream is live may not bridge and costs a resync), or after this many seconds
+    of a silent stream.
     ``snapshot_retry_delay`` / ``max_snapshot_retry_delay``: backoff between failed snapshot
     fetches. ``on_trade`` is called with every TRADE message of a tracked pair;
     ``on_book_update`` with ``(trading_pair, order_book)`` after each applied snapshot or diff
@@ -53,6 +59,7 @@ class OrderBookTracker:
         trading_pairs: Iterable[str],
         *,
         snapshot_refresh_interval: float = 3600.0,
+        first_diff_wait: float = 1.0,
         snapshot_retry_delay: float = 1.0,
         max_snapshot_retry_delay: float = 30.0,
         max_buffer: int = 100_000,
@@ -63,6 +70,8 @@ class OrderBookTracker:
             raise ValueError("snapshot_refresh_interval must be positive")
         self._data_source = data_source
         self._refresh_interval = snapshot_refresh_interval
+        self._first_diff_wait = first_diff_wait
+        self._stream_seen: dict[str, asyncio.Event] = {}
         self._retry_delay = snapshot_retry_delay
         self._max_retry_delay = max_snapshot_retry_delay
         self._max_buffer = max_buffer
@@ -134,7 +143,7 @@ class OrderBookTracker:
         self._spawn(self._ws_snapshot_loop(), "order-book-tracker:ws-snapshots")
         self._spawn(self._refresh_loop(), "order-book-tracker:refresh")
         for pair in self._syncs:
-            self._request_snapshot(pair)
+            self._request_snapshot(pair, initial=True)
 
     async def stop(self) -> None:
         """Cancel every task the tracker owns and wait for them to finish."""
@@ -158,7 +167,7 @@ class OrderBookTracker:
                 _LOG.warning("%s: subscription failed; not tracked", trading_pair)
                 self._drop_pair(trading_pair)
                 return False
-            self._request_snapshot(trading_pair)
+            self._request_snapshot(trading_pair, initial=True)
         return True
 
     async def remove_trading_pair(self, trading_pair: str) -> bool:
@@ -178,6 +187,7 @@ class OrderBookTracker:
 
     # ------------------------------------------------------------------ internals
     def _add_sync(self, pair: str) -> None:
+        self._stream_seen[pair] = asyncio.Event()
         self._syncs[pair] = BookSynchronizer(
             pair,
             self._data_source.continuity,
@@ -187,6 +197,7 @@ class OrderBookTracker:
 
     def _drop_pair(self, pair: str) -> None:
         self._syncs.pop(pair, None)
+        self._stream_seen.pop(pair, None)
         self._last_snapshot_at.pop(pair, None)
         task = self._fetch_tasks.pop(pair, None)
         if task is not None:
@@ -206,10 +217,12 @@ class OrderBookTracker:
         if not task.cancelled() and task.exception() is not None:
             _LOG.error("task %s died", task.get_name(), exc_info=task.exception())
 
-    def _request_snapshot(self, pair: str) -> None:
+    def _request_snapshot(self, pair: str, initial: bool = False) -> None:
         if pair in self._fetch_tasks or pair not in self._syncs:
             return
-        task = asyncio.create_task(self._fetch_snapshot(pair), name=f"order-book-tracker:snapshot:{pair}")
+        task = asyncio.create_task(
+            self._fetch_snapshot(pair, initial), name=f"order-book-tracker:snapshot:{pair}"
+        )
         self._fetch_tasks[pair] = task
         task.add_done_callback(self._fetch_done)
 
@@ -217,8 +230,12 @@ class OrderBookTracker:
         if not task.cancelled() and task.exception() is not None:
             _LOG.error("task %s died", task.get_name(), exc_info=task.exception())
 
-    async def _fetch_snapshot(self, pair: str) -> None:
+    async def _fetch_snapshot(self, pair: str, initial: bool) -> None:
         try:
+            seen = self._stream_seen.get(pair)
+            if initial and seen is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(seen.wait(), self._first_diff_wait)
             await self._fetch_until_synced(pair)
         finally:
             # Deregister here, not in a done callback: a gap detected right after this returns
@@ -275,6 +292,10 @@ class OrderBookTracker:
         if sync is None:
             self.unknown_pair_messages += 1
             return
+        if sync.awaiting_snapshot:
+            seen = self._stream_seen.get(message.trading_pair)
+            if seen is not None:
+                seen.set()
         try:
             if sync.on_diff(message) and self._running:
                 self._request_snapshot(message.trading_pair)
