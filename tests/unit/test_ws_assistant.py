@@ -76,6 +76,13 @@ def build_app() -> web.Application:
             pass
         return ws
 
+    async def deaf(request: web.Request) -> web.WebSocketResponse:
+        """Reads nothing for 2 s, so our close frame gets no answer meanwhile (a dead peer)."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await asyncio.sleep(2.0)
+        return ws
+
     async def user_stream(request: web.Request) -> web.WebSocketResponse:
         """Sends one event then closes (1001 going away), like a server restart."""
         app[CONNECTIONS].append(request.match_info["key"])
@@ -90,6 +97,7 @@ def build_app() -> web.Application:
 
     app.router.add_get("/ws", echo)
     app.router.add_get("/silent", silent)
+    app.router.add_get("/deaf", deaf)
     app.router.add_get("/ws/{key}", user_stream)
     app.router.add_get("/forbidden/{key}", forbidden)
     return app
@@ -218,6 +226,18 @@ async def test_tcp_close_without_a_close_frame_is_abnormal_closure(
         await ws.receive()
     assert info.value.code == 1006
     assert ws.close_code == 1006 and not ws.connected
+
+
+async def test_disconnect_from_a_dead_peer_is_bounded_by_the_close_timeout(
+    server: TestServer, factory: WebAssistantsFactory
+) -> None:
+    # Without a bound, aiohttp waits 10 s for the peer's close frame, so stopping a connector on a
+    # dead network would hang that long. The 1 s guard is a liveness check: the bound here is 0.05 s.
+    ws = await factory.get_ws_assistant()
+    await ws.connect(ws_url(server, "/deaf"), close_timeout=0.05)
+    async with asyncio.timeout(1.0):
+        await ws.disconnect()
+    assert not ws.connected and ws.close_code == 1006
 
 
 async def test_message_timeout(server: TestServer, factory: WebAssistantsFactory) -> None:

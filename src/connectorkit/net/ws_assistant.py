@@ -91,12 +91,15 @@ class WSAssistant:
         headers: dict[str, str] | None = None,
         display_url: str | None = None,
         max_msg_size: int = 16 * 1024 * 1024,
+        close_timeout: float = 2.0,
     ) -> None:
         """Open the connection.
 
         :param heartbeat: ping the server every ``heartbeat`` seconds; no pong within half of it
             ends the connection with :class:`WSTimeoutError`.
         :param message_timeout: longest silence tolerated by :meth:`receive`.
+        :param close_timeout: how long :meth:`disconnect` waits for the server's close frame before
+            dropping the socket (aiohttp's own default, 10 s, would stall a stop on a dead network).
         :param display_url: how the URL appears in errors and logs; by default the URL without its
             query string. Pass one when the path itself is secret (e.g. a listen key).
         """
@@ -108,7 +111,8 @@ class WSAssistant:
         try:
             async with asyncio.timeout(connect_timeout):
                 self._ws = await self._session.ws_connect(
-                    url, heartbeat=heartbeat, autoping=True, headers=headers, max_msg_size=max_msg_size
+                    url, heartbeat=heartbeat, autoping=True, headers=headers, max_msg_size=max_msg_size,
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=close_timeout),
                 )
         except TimeoutError:
             raise WSConnectError(self._url, f"no handshake within {connect_timeout:g}s") from None
