@@ -125,6 +125,8 @@ class UnknownConnectorError(LookupError):
 
 
 _REGISTRY: dict[str, ConnectorRegistration] = {}
+_IMPORT_ERRORS: dict[str, Exception] = {}
+"""Exchange packages whose last import failed, by package name (named in UnknownConnectorError)."""
 
 
 def register_connector(
@@ -161,8 +163,11 @@ def _import_exchange_packages(preferred: str | None = None) -> None:
     for module_name in names:
         try:
             importlib.import_module(f"{EXCHANGES_PACKAGE}.{module_name}")
-        except Exception:
+        except Exception as exc:
+            _IMPORT_ERRORS[module_name] = exc
             logger.exception("cannot import exchange package %s", module_name)
+        else:
+            _IMPORT_ERRORS.pop(module_name, None)
         if preferred is not None and preferred in _REGISTRY:
             return
 
@@ -173,9 +178,11 @@ def get_registration(name: str) -> ConnectorRegistration:
     try:
         return _REGISTRY[name]
     except KeyError:
+        cause = _IMPORT_ERRORS.get(name)
+        detail = "" if cause is None else f" (its package failed to import: {type(cause).__name__}: {cause})"
         raise UnknownConnectorError(
-            f"unknown connector {name!r}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}"
-        ) from None
+            f"unknown connector {name!r}{detail}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}"
+        ) from cause
 
 
 def registered_connectors() -> list[str]:

@@ -47,6 +47,12 @@ def test_unknown_connector_is_a_clear_error(lazy_package: Any) -> None:
         create_connector("nope")
 
 
+def test_a_package_that_fails_to_import_is_named_with_its_cause(lazy_package: Any) -> None:
+    with pytest.raises(UnknownConnectorError, match=r"brokenex.*failed to import.*frobnicate") as info:
+        create_connector("brokenex")
+    assert isinstance(info.value.__cause__, ImportError)
+
+
 def test_trading_pairs_are_validated() -> None:
     with pytest.raises(ValidationError, match="BASE-QUOTE"):
         ConnectorSettings(trading_pairs=["BTCUSDT"])
