@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import zlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,6 +80,26 @@ class SandboxContext:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Repeater:
+    """Calls ``step`` every ``interval_s`` seconds until cancelled. A failing step is logged and counted
+    and the loop goes on: one bad round must not silence the streams or stop the market for good."""
+
+    def __init__(self, name: str, interval_s: float, step: Callable[[], None]) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.step = step
+        self.failures = 0
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                self.step()
+            except Exception:
+                self.failures += 1
+                log.exception("sandbox %s failed (%d so far)", self.name, self.failures)
 
 
 class Product(Protocol):

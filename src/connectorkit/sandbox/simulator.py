@@ -6,7 +6,6 @@ Deterministic for a given seed as long as nobody else trades (other orders chang
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import math
@@ -17,6 +16,7 @@ from typing import Protocol
 
 from connectorkit.sandbox.engine import Side
 from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.product import Repeater
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,4 @@ class MarketSimulator:
                     log.debug("simulated take refused: %s", err)
 
     async def run(self, interval_s: float) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            self.step()
+        await Repeater("market simulator", interval_s, self.step).run()

@@ -8,12 +8,12 @@ first event after a snapshot has ``U <= lastUpdateId + 1 <= u``.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from decimal import Decimal
 
 from connectorkit.sandbox.engine import DepthChanges, Fill
 from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.product import Repeater
 from connectorkit.sandbox.spot import events
 from connectorkit.sandbox.spot.exchange import SpotExchange
 from connectorkit.sandbox.streams import StreamHub
@@ -121,6 +121,9 @@ class SpotMarketData:
 
     async def run(self, fast_ms: int, slow_ms: int) -> None:
         ratio = max(1, slow_ms // fast_ms)
-        for n in itertools.count(1):
-            await asyncio.sleep(fast_ms / 1000)
-            self.tick(slow=n % ratio == 0)
+        rounds = itertools.count(1)
+
+        def step() -> None:
+            self.tick(slow=next(rounds) % ratio == 0)
+
+        await Repeater("spot market data", fast_ms / 1000, step).run()

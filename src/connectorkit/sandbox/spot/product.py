@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from connectorkit.sandbox.engine import Side
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.markets import Market
-from connectorkit.sandbox.product import SandboxContext
+from connectorkit.sandbox.product import Repeater, SandboxContext
 from connectorkit.sandbox.ratelimit import SPOT_RATE_LIMITS, RateLimiter
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
 from connectorkit.sandbox.spot.exchange import SpotExchange
@@ -126,7 +125,8 @@ class SpotProduct:
     async def start(self) -> None:
         cfg = self.ctx.config
         self.ctx.spawn(self.market_data.run(cfg.depth_fast_ms, cfg.depth_slow_ms), "sandbox-spot-market-data")
-        self.ctx.spawn(self._sweep_listen_keys(cfg.listen_key_sweep_s), "sandbox-spot-listen-key-sweeper")
+        sweeper = Repeater("spot listen-key sweep", cfg.listen_key_sweep_s, self._sweep_listen_keys)
+        self.ctx.spawn(sweeper.run(), "sandbox-spot-listen-key-sweeper")
         if self.ctx.simulate and self.markets:
             self.simulator = self._build_simulator()
             self.ctx.spawn(self.simulator.run(cfg.simulator_interval_s), "sandbox-spot-simulator")
@@ -161,10 +161,8 @@ class SpotProduct:
             taker,
         )
 
-    async def _sweep_listen_keys(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            self.listen_keys.sweep(self.ctx.clock.now_ms())
+    def _sweep_listen_keys(self) -> None:
+        self.listen_keys.sweep(self.ctx.clock.now_ms())
 
     async def stop(self) -> None:
         await self.hub.close()
