@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -91,3 +92,21 @@ async def test_cli_run_prints_urls_and_working_keys(tmp_path: Path) -> None:
     assert results == [0]  # Ctrl-C is a clean stop
     assert lines[-1] == "sandbox stopping"
     assert (tmp_path / "s.db").exists()
+
+
+async def test_simulated_quotes_of_a_previous_run_do_not_linger(tmp_path: Path) -> None:
+    # The simulator requotes every round; after a restart its old quotes (restored with the book) would
+    # stay forever at stale prices, since the new run does not know them.
+    state = tmp_path / "sandbox.sqlite"
+    slow = dataclasses.replace(FAST, simulator_interval_s=60)
+    async with Sandbox(seed=3, markets=[BTC], futures_markets=[], config=slow, state_file=state) as sb:
+        assert sb.spot.simulator is not None
+        sb.spot.simulator.step()
+        assert sb.spot.engine.book("BTCUSDT").open_orders()
+    async with Sandbox(seed=3, markets=[BTC], futures_markets=[], config=slow, state_file=state) as sb2:
+        sim = sb2.spot.simulator
+        assert sim is not None
+        assert sb2.spot.engine.book("BTCUSDT").open_orders() == []  # nothing quoted yet in this run
+        sim.step()
+        live = {o.order_id for o in sb2.spot.engine.book("BTCUSDT").open_orders()}
+        assert live and live <= set(sim._quotes["BTCUSDT"])

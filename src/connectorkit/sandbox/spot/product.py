@@ -145,6 +145,10 @@ class SpotProduct:
     def _build_simulator(self) -> MarketSimulator:
         maker, taker = self._bot(MAKER_LABEL), self._bot(TAKER_LABEL)
         self.exchange.ephemeral_accounts.update({maker, taker})
+        # Quotes of a previous run (restored from --state) are unknown to this simulator: withdraw them.
+        for book in self.exchange.engine.books.values():
+            for order in book.open_orders(maker):
+                self.exchange.venue.cancel(order.symbol, order.order_id)
         sim_markets = []
         for m in self.markets:
             ref = self.exchange.reference_price(m.symbol)
