@@ -98,6 +98,8 @@ def test_summary_lines_name_every_figure() -> None:
     assert "realized PnL perp: BTC-USDT 1.5" in text
     assert "book resyncs: binance 0" in text
     assert "state check: OK" in text
+    inexact = "\n".join(_summary(pnl={"spot": {"BTC-USDT": D(1) / D(3)}}).lines())
+    assert "realized PnL spot: BTC-USDT ~0.33333333" in inexact  # marked, never silently rounded
     failed = "\n".join(_summary(mismatches=["position BTC-USDT: connector 1 != sandbox None"]).lines())
     assert "state check: FAILED" in failed and "position BTC-USDT" in failed
 

@@ -134,6 +134,15 @@ def realized_pnl(fills: Iterable[OrderFilledEvent]) -> dict[str, Decimal]:
     return dict(pnl)
 
 
+def _money(value: Decimal) -> str:
+    """Exact when it has at most 8 decimals; otherwise shown to 8 decimals and marked ``~``."""
+    shown = value.quantize(_DISPLAY)
+    return f"{value.normalize():f}" if shown == value else f"~{shown:f}"
+
+
+_DISPLAY = Decimal("1e-8")
+
+
 # ---------------------------------------------------------------------------------------------- summary
 @dataclass
 class DemoSummary:
@@ -166,7 +175,7 @@ class DemoSummary:
             + (", ".join(f"{v.normalize():f} {k}" for k, v in sorted(self.fees.items())) or "none"),
         ]
         for label, per_pair in self.pnl.items():
-            text = ", ".join(f"{pair} {value.normalize():f}" for pair, value in sorted(per_pair.items()))
+            text = ", ".join(f"{pair} {_money(value)}" for pair, value in sorted(per_pair.items()))
             out.append(f"realized PnL {label}: {text or 'none (no position reduced)'}")
         funding = sum((f.amount for f in self.funding), _ZERO)
         out.append(f"funding payments: {len(self.funding)} (total {funding.normalize():f})")
