@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sandbox_spot_support import BTC, FAST, LIMIT_BUY, Client
@@ -110,3 +111,24 @@ async def test_simulated_quotes_of_a_previous_run_do_not_linger(tmp_path: Path) 
         sim.step()
         live = {o.order_id for o in sb2.spot.engine.book("BTCUSDT").open_orders()}
         assert live and live <= set(sim._quotes["BTCUSDT"])
+
+
+async def test_agg_trade_ids_continue_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.sqlite"
+    frames: list[dict[str, Any]] = []
+    for _ in range(2):
+        async with Sandbox(
+            markets=[BTC], futures_markets=[], simulate=False, config=FAST, state_file=state
+        ) as sb:
+            sb.spot.hub.publish = lambda stream, payload: frames.append(payload)  # type: ignore[method-assign]
+            key, _ = sb.create_account({"USDT": Decimal("1000"), "BTC": Decimal("1")})
+            account = sb.accounts.by_key(key)
+            assert account is not None
+            order: dict[str, Any] = {
+                "symbol": "BTCUSDT", "order_type": "LIMIT", "time_in_force": "GTC",
+                "quantity": Decimal("0.01"), "price": Decimal("20000"),
+            }  # fmt: skip
+            sb.spot.exchange.new_order(account, side="SELL", **order)
+            sb.spot.exchange.new_order(account, side="BUY", **order)
+    ids = [f["a"] for f in frames if f.get("e") == "aggTrade"]
+    assert ids == [1, 2]  # not [1, 1]: aggregate trade ids keep increasing across a restart

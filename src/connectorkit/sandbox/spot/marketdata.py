@@ -61,7 +61,8 @@ class SpotMarketData:
         self.faults = faults
         self._slow = {s: _SlowDiff() for s in exchange.markets}
         self._tops: dict[str, tuple[object, object]] = {}
-        self._agg_ids = {s: itertools.count(1) for s in exchange.markets}
+        #: Next aggregate trade id per symbol (persisted: ids keep increasing across restarts).
+        self.next_agg_ids = dict.fromkeys(exchange.markets, 1)
         exchange.trade_listeners.append(self.on_taker_fills)
 
     def on_taker_fills(self, fills: list[Fill]) -> None:
@@ -81,9 +82,9 @@ class SpotMarketData:
             self._agg(symbol, run, now)
 
     def _agg(self, symbol: str, run: list[Fill], now: int) -> None:
-        self.hub.publish(
-            f"{symbol.lower()}@aggTrade", events.agg_trade(next(self._agg_ids[symbol]), run, now)
-        )
+        agg_id = self.next_agg_ids[symbol]
+        self.next_agg_ids[symbol] = agg_id + 1
+        self.hub.publish(f"{symbol.lower()}@aggTrade", events.agg_trade(agg_id, run, now))
 
     def tick(self, *, slow: bool) -> None:
         """Publish one 100 ms round (and, when ``slow``, the 1000 ms round)."""

@@ -173,11 +173,18 @@ class SpotProduct:
         await self.ws_api.close()
 
     def dump_state(self) -> dict[str, Any]:
-        return {"exchange": self.exchange.dump(), "listen_keys": self.listen_keys.dump()}
+        return {
+            "exchange": self.exchange.dump(),
+            "listen_keys": self.listen_keys.dump(),
+            "agg_trade_ids": self.market_data.next_agg_ids,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.exchange.load(state["exchange"])
         self.listen_keys.load(state.get("listen_keys", []))
+        for symbol, next_id in state.get("agg_trade_ids", {}).items():
+            if symbol in self.market_data.next_agg_ids:
+                self.market_data.next_agg_ids[symbol] = int(next_id)
 
 
 def create_product(ctx: SandboxContext, markets: Sequence[Market]) -> SpotProduct:
