@@ -10,7 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sandbox_spot_support import FAST, assert_same_shape, fixture, running, seed_book, sign
+from sandbox_spot_support import (
+    FAST,
+    assert_same_key_order,
+    assert_same_shape,
+    fixture,
+    running,
+    seed_book,
+    sign,
+)
 from test_sandbox_spot_streams import place, recv_json
 
 from connectorkit.sandbox.spot.wsapi import ws_api_payload
@@ -56,6 +64,13 @@ async def test_listen_key_stream_delivers_documented_events() -> None:
             update = await recv_json(ws)
             assert_same_shape(update, fixture("user_data_stream__balance_update"))
             assert (update["a"], update["d"]) == ("BTC", "1.00000000")
+            for event, doc in (
+                (new, "user_data_stream__order_update"),
+                (trade, "user_data_stream__order_update"),
+                (position, "user_data_stream__account_update"),
+                (update, "user_data_stream__balance_update"),
+            ):
+                assert_same_key_order(event, fixture(doc))  # fields in the documented order
 
 
 async def test_listen_key_expires_unless_kept_alive() -> None:
