@@ -234,7 +234,11 @@ def test_liquidation_closes_at_mark_cancels_orders_and_reports_it(ex: FuturesExc
     assert ex.liquidate() == 1
     acct = ex.account(9)
     assert acct.open_positions() == [] and ex.open_orders(9) == []
-    assert ex.orders[resting["orderId"]].status.value == "CANCELED"
+    # "Event: Order Update", expiry reason 5: open orders expire when the account is liquidated.
+    assert ex.orders[resting["orderId"]].status.value == "EXPIRED"
+    updates = rec.user_events(9, "ORDER_TRADE_UPDATE")
+    expired = [e["o"] for e in updates if e["o"]["i"] == resting["orderId"]][-1]
+    assert (expired["x"], expired["X"], expired["er"]) == ("EXPIRED", "EXPIRED", "5")
     # realized at the mark: 0.1 * (28100 - 30000) = -190; taker fee 0.1 * 28100 * 0.0005 = 1.405
     assert acct.balance("USDT") == D(200) - D("1.5") - D(190) - D("1.405")
     kinds = [(r.income_type, r.income) for r in acct.income][-2:]

@@ -49,6 +49,7 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 # "Event: Order Update" expiry reasons.
 EXPIRY_IOC = 2
 EXPIRY_REDUCE_ONLY = 4
+EXPIRY_LIQUIDATION = 5
 EXPIRY_MARKET = 9
 
 
@@ -363,7 +364,8 @@ class FuturesExchange:
         """Liquidate every account whose margin balance fell to its maintenance margin.
 
         A deliberately simple model of Binance's cross-margin liquidation: the account's open orders
-        in that margin asset are cancelled, then each position is closed at the mark price by the
+        in that margin asset expire (status EXPIRED, expiry reason 5 "Order has expired when the
+        account was liquidated"), then each position is closed at the mark price by the
         insurance fund (order type LIQUIDATION, client id ``autoclose-<time>``, execution type
         CALCULATED, as "Event: Order Update" describes; taker commission, no extra liquidation fee;
         the book is not touched and no aggTrade is published, as for insurance-fund trades). A wallet
@@ -381,7 +383,8 @@ class FuturesExchange:
                 for symbol, market in self.markets.items():
                     if market.margin_asset == asset:
                         for order in self.open_orders(account_id, symbol):
-                            self.venue.cancel(symbol, order.order_id)
+                            order.extra["expiryReason"] = EXPIRY_LIQUIDATION
+                            self.venue.cancel(symbol, order.order_id, OrderStatus.EXPIRED)
                 for pos in acct.open_positions():
                     if self.markets[pos.symbol].margin_asset == asset:
                         mark = marks[pos.symbol]
