@@ -79,6 +79,8 @@ from connectorkit.core.trade_fee import (
     build_trade_fee,
 )
 from connectorkit.core.trading_rule import TradingRule
+from connectorkit.exchanges.binance.binance_exchange import BinanceExchange
+from connectorkit.exchanges.binance_perpetual.binance_perpetual_derivative import BinancePerpetualDerivative
 from connectorkit.net.auth import AuthBase
 from connectorkit.net.errors import (
     ExchangeConnectionError,
@@ -112,6 +114,8 @@ __all__ = [
     "AsyncThrottler",
     "AuthBase",
     "BalanceUpdateEvent",
+    "BinanceExchange",
+    "BinancePerpetualDerivative",
     "BudgetChecker",
     "BudgetExchange",
     "BuyOrderCompletedEvent",
