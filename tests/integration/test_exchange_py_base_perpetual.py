@@ -12,6 +12,7 @@ import pytest
 from connectorkit.core.budget_checker import PerpetualBudgetChecker
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
 from connectorkit.core.events import MarketEvent
+from connectorkit.core.funding_info import FundingInfo
 from connectorkit.core.position import Position
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee
 from support.fake_exchange import API_KEY, API_SECRET, FakeSettings
@@ -65,6 +66,24 @@ async def test_ready_requires_funding_info(server: FakeExchangeServer) -> None:
     finally:
         await conn.stop_network()
     assert conn.background_task_names == []
+
+
+async def test_funding_info_retries_only_the_pairs_still_missing(
+    server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = make_perpetual(server, trading_pairs=[PAIR, "ETH-USDT"])
+    calls: list[str] = []
+
+    async def get_funding_info(pair: str) -> FundingInfo:
+        calls.append(pair)
+        if pair == "ETH-USDT" and calls.count(pair) == 1:
+            raise RuntimeError("503 Service Unavailable")
+        return FundingInfo(pair, Decimal(1), Decimal(1), 0, Decimal(0))
+
+    monkeypatch.setattr(conn._order_book_data_source, "get_funding_info", get_funding_info)
+    await conn._initialize_funding_info()
+    assert calls == [PAIR, "ETH-USDT", "ETH-USDT"]
+    assert conn.status_dict["funding_info"]
 
 
 async def test_funding_updates_from_the_stream(perp: FakePerpetual, server: FakeExchangeServer) -> None:

@@ -292,6 +292,8 @@ class PerpetualDerivativePyBase(ExchangePyBase):
         data_source = self._order_book_data_source
         while not self._perpetual_trading.is_funding_info_initialized():
             for pair in self._trading_pairs:
+                if self._perpetual_trading.has_funding_info(pair):
+                    continue  # only the pairs still missing are fetched again
                 try:
                     info = await data_source.get_funding_info(pair)
                 except asyncio.CancelledError:

@@ -100,5 +100,8 @@ class PerpetualTrading:
         self._funding_info[update.trading_pair] = current.updated(update)
         return True
 
+    def has_funding_info(self, trading_pair: str) -> bool:
+        return trading_pair in self._funding_info
+
     def is_funding_info_initialized(self) -> bool:
         return all(pair in self._funding_info for pair in self._trading_pairs)
