@@ -44,6 +44,8 @@ and still prints the summary."""
 
 SETTLE_TIMEOUT = 5.0
 
+logger = logging.getLogger(__name__)
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -125,6 +127,7 @@ async def _run_session(session: DemoSession, journal: EventJournal, interrupt: a
     view_task = None
     if live_view:
         view_task = asyncio.create_task(_live(session, journal, duration), name="demo:live-view")
+        view_task.add_done_callback(_log_death)
     try:
         report = await strategy.run(interrupt, deadline)
     finally:
@@ -136,6 +139,11 @@ async def _run_session(session: DemoSession, journal: EventJournal, interrupt: a
     if interrupt.is_set():
         journal.note("interrupted (Ctrl-C)")
     return await _settle(session, journal, report, interrupt.is_set())
+
+
+def _log_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("task %s died", task.get_name(), exc_info=task.exception())
 
 
 def _trade_recorder(journal: EventJournal, label: str) -> Callable[[OrderBookMessage], None]:
