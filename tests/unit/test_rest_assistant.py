@@ -426,3 +426,41 @@ async def test_factory_owns_one_session_and_reopens_after_close(factory: WebAssi
     assert not factory.session_open
     assert await factory.get_rest_assistant() is not first
     assert factory.session_open
+
+
+async def test_signed_requests_do_not_show_credentials_in_their_repr() -> None:
+    """A signed request carries the API key header and the signature (a traceback or a debug log
+    could print it); its repr masks every header value and every secret-named parameter."""
+    auth = HmacAuth(API_KEY, SECRET)
+    request = RESTRequest(
+        RESTMethod.POST, "https://api.x.test/api/v3/order", params={"symbol": "BTCUSDT"},
+        data={"quantity": "1", "apiKey": API_KEY}, is_auth_required=True,
+    )
+    signed = await auth.rest_authenticate(request)
+    assert signed.params is not None and signed.headers is not None
+    signature = signed.params["signature"]
+    raw_body = RESTRequest(RESTMethod.POST, "https://api.x.test/x", data=f"signature={signature}")
+    message = await WsAuth().ws_authenticate(WSJSONRequest(
+        {"id": 1, "method": "order.place", "params": {"symbol": "BTCUSDT"}}, is_auth_required=True
+    ))
+    for text in (repr(signed), str(signed), repr(raw_body), repr(message)):
+        for secret in (API_KEY, SECRET, signature):
+            assert secret not in text, text
+    assert "symbol" in repr(signed) and "BTCUSDT" in repr(signed)  # what is not secret stays readable
+    assert "X-MBX-APIKEY" in repr(signed) and "order.place" in repr(message)
+    assert signed == dataclasses.replace(signed)  # masking the repr does not change equality
+
+
+class WsAuth(AuthBase):
+    """Binance WS-API style: apiKey and signature inside the message's params."""
+
+    async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
+        return request
+
+    async def ws_authenticate(self, request: WSJSONRequest) -> WSJSONRequest:
+        params = {**request.payload["params"], "apiKey": API_KEY, "timestamp": 1}
+        params["signature"] = sign(SECRET, encode_query(params))
+        return dataclasses.replace(request, payload={**request.payload, "params": params})
+
+    def secret_values(self) -> tuple[str, ...]:
+        return (API_KEY, SECRET)

@@ -12,7 +12,8 @@ Two complementary rules are applied wherever the web layer turns a request into 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
@@ -52,3 +53,17 @@ def redact(text: str, secret_values: Iterable[str]) -> str:
     for value in sorted(values, key=len, reverse=True):  # longest first: a secret may contain another
         text = text.replace(value, MASK)
     return text
+
+
+def masked(value: Any, extra_secret_names: Iterable[str] = ()) -> Any:
+    """A copy of ``value`` fit for display: in every mapping (also inside lists and other mappings),
+    the value of each secret-named key is replaced by :data:`MASK`. Anything else is returned as is."""
+    names = frozenset(extra_secret_names)
+    if isinstance(value, Mapping):
+        return {
+            key: MASK if isinstance(key, str) and is_secret_name(key, names) else masked(item, names)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [masked(item, names) for item in value]
+    return value

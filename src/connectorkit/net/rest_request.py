@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import msgspec
 
 from connectorkit.net.errors import ResponseDecodeError
+from connectorkit.net.redaction import MASK, masked, url_without_secrets
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ def encode_query(params: Mapping[str, Any]) -> str:
     return urlencode([(key, format_param(value)) for key, value in params.items()])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class RESTRequest:
     """One REST call. Immutable: processors and auths return a changed copy (``dataclasses.replace``).
 
@@ -67,6 +68,22 @@ class RESTRequest:
     headers: Mapping[str, str] | None = None
     is_auth_required: bool = False
     throttler_limit_id: str | None = None
+
+    def __repr__(self) -> str:
+        """Safe to log even once signed: header values, secret-named parameters and raw bodies
+        (which may carry a signature) are masked."""
+        if isinstance(self.data, Mapping):
+            data: Any = masked(self.data)
+        elif self.data is not None:
+            data = f"<{len(self.data)} {'bytes' if isinstance(self.data, bytes) else 'chars'}>"
+        else:
+            data = None
+        headers = dict.fromkeys(self.headers, MASK) if self.headers is not None else None
+        return (
+            f"RESTRequest(method={self.method.value}, url={url_without_secrets(self.url)!r}, "
+            f"params={masked(self.params)!r}, data={data!r}, headers={headers!r}, "
+            f"is_auth_required={self.is_auth_required}, throttler_limit_id={self.throttler_limit_id!r})"
+        )
 
 
 class RESTResponse:
