@@ -468,8 +468,13 @@ async def test_user_data_stream_events(sandbox: Sandbox, session: aiohttp.Client
         expired = await next_event(ws, lambda e: e.get("e") == "listenKeyExpired")
         assert_same_shape(expired, doc_example("uds_event_user_data_stream_expired"))
         assert expired["listenKey"] == key
+    # USDⓈ-M "Error Codes": -1125 INVALID_LISTEN_KEY, with the futures wording, whichever way it is hit.
+    gone = "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`"
     status, body = await c.signed("PUT", "/fapi/v1/listenKey")
-    assert status == 400 and body["code"] == -1125
+    assert (status, body) == (400, {"code": -1125, "msg": gone})
+    for method in ("PUT", "DELETE"):
+        status, body = await c.signed(method, "/fapi/v1/listenKey", listenKey=key)
+        assert (status, body) == (400, {"code": -1125, "msg": gone}), method
 
 
 async def test_funding_is_paid_within_seconds_and_booked_as_income(

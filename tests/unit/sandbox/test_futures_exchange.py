@@ -191,6 +191,13 @@ def test_order_filters(rec: Recorder, qty: str, price: str, code: int) -> None:
     assert ok["status"] == "NEW"
 
 
+def test_zero_quantity_message_is_the_documented_one(ex: FuturesExchange) -> None:
+    # USDⓈ-M "Error Codes": -4003 QTY_LESS_THAN_ZERO "Quantity less than zero."
+    with pytest.raises(ApiError) as err:
+        ex.new_order(1, lim("BUY", "0.000", "30000.0"))
+    assert (err.value.code, err.value.msg) == (-4003, "Quantity less than zero.")
+
+
 def test_margin_call_is_pushed_once_per_crossing(ex: FuturesExchange, rec: Recorder) -> None:
     poor = 9
     ex.fund(poor, {"USDT": D(200)})

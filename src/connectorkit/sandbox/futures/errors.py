@@ -49,6 +49,13 @@ def mandatory(param: str) -> ApiError:
     )
 
 
+def invalid_listen_key() -> ApiError:
+    return ApiError(
+        INVALID_LISTEN_KEY,
+        "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`",
+    )
+
+
 def not_required(param: str) -> ApiError:
     return ApiError(PARAM_NOT_REQUIRED, f"Parameter '{param}' sent when not required.")
 

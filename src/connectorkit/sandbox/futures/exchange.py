@@ -236,7 +236,7 @@ class FuturesExchange:
         if _decimals(qty) > market.quantity_precision:
             raise core_errors.ApiError(-1111, "Precision is over the maximum defined for this asset.")
         if qty <= 0:
-            raise core_errors.ApiError(errors.QTY_LESS_THAN_ZERO, "Quantity less than or equal to zero.")
+            raise core_errors.ApiError(errors.QTY_LESS_THAN_ZERO, "Quantity less than zero.")
         if qty < market.min_qty:
             raise core_errors.ApiError(-4004, "Quantity less than min quantity.")
         if qty > (market.market_max_qty if is_market else market.max_qty):

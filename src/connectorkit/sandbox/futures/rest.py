@@ -306,13 +306,12 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
         if key is None:
             keys = product.listen_keys.keys_for(aid)
             if not keys:
-                raise core_errors.ApiError(
-                    errors.INVALID_LISTEN_KEY,
-                    "This listenKey does not exist. "
-                    "Please use `POST /fapi/v1/listenKey` to recreate `listenKey`",
-                )
+                raise errors.invalid_listen_key()
             key = keys[0]
-        product.listen_keys.keepalive(key, aid, now())
+        try:
+            product.listen_keys.keepalive(key, aid, now())
+        except core_errors.ApiError:
+            raise errors.invalid_listen_key() from None
         return {"listenKey": key}
 
     @gw.endpoint(weight=1, security="USER_STREAM")
@@ -321,7 +320,10 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
         aid = req.acct.account_id
         for key in [req.get("listenKey")] if req.get("listenKey") else product.listen_keys.keys_for(aid):
             if key is not None:
-                product.listen_keys.close(key, aid)
+                try:
+                    product.listen_keys.close(key, aid)
+                except core_errors.ApiError:
+                    raise errors.invalid_listen_key() from None
         return {}
 
     r = app.router
