@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -22,6 +24,7 @@ Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 _COMMANDS: tuple[Any, ...] = (demo, book, record, replay, sandbox)
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,11 +50,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
-    runner: Runner = args.run
     try:
-        return asyncio.run(runner(args))
+        return asyncio.run(_run(args.run, args))
     except KeyboardInterrupt:  # a second Ctrl-C, or a command without its own clean stop
         return EXIT_INTERRUPTED
+
+
+async def _run(runner: Runner, args: argparse.Namespace) -> int:
+    """Run a command; SIGTERM cancels it (it stops as on Ctrl-C) unless it handles it itself."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await runner(args)
+    except asyncio.CancelledError:
+        return EXIT_TERMINATED
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Ctrl-C handling shared by the long-running commands.
+"""Ctrl-C (and SIGTERM) handling shared by the long-running commands.
 
-The first SIGINT sets an :class:`asyncio.Event` so the command can stop cleanly (and, for the demo,
-still print its summary); a second one cancels the command's task outright.
+The first SIGINT or SIGTERM sets an :class:`asyncio.Event` so the command can stop cleanly (and,
+for the demo, still print its summary); a second one cancels the command's task outright.
 """
 
 from __future__ import annotations
@@ -11,24 +11,27 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 @contextlib.contextmanager
 def stop_on_sigint(stop: asyncio.Event) -> Iterator[None]:
-    """While active, SIGINT sets ``stop``; a second SIGINT cancels the current task."""
+    """While active, SIGINT/SIGTERM set ``stop``; a second one cancels the current task."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
 
-    def on_sigint() -> None:
+    def on_signal() -> None:
         if stop.is_set() and task is not None:
             task.cancel()
         stop.set()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
-        yield
-        return
+    installed = []
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / no signals
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -1,5 +1,5 @@
 """``connectorkit demo`` end to end: the sandbox, both Binance connectors, the scripted strategy and
-the reconciled summary, non-interactively (as in CI) and stopped by Ctrl-C."""
+the reconciled summary, non-interactively (as in CI) and stopped by Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import re
 import signal
 import sys
 from decimal import Decimal
+
+import pytest
 
 from connectorkit.cli.demo import command
 
@@ -52,7 +54,8 @@ async def test_demo_runs_the_strategy_and_agrees_with_the_sandbox() -> None:
     assert summary[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)"
 
 
-async def test_ctrl_c_stops_cleanly_with_the_same_summary() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+async def test_a_stop_signal_ends_cleanly_with_the_same_summary(stop_signal: signal.Signals) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "connectorkit.cli.main", "demo", "--duration", "60", "--seed", "2",
@@ -68,7 +71,7 @@ async def test_ctrl_c_stops_cleanly_with_the_same_summary() -> None:
                 seen.append(line.rstrip())
                 if "waiting for a funding payment" in line:
                     break
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop_signal)
             rest = (await process.stdout.read()).decode().splitlines()
             code = await process.wait()
     finally:
@@ -77,7 +80,7 @@ async def test_ctrl_c_stops_cleanly_with_the_same_summary() -> None:
             await process.wait()
     text = "\n".join(seen + rest)
     assert code == 0, text
-    assert "stopped by Ctrl-C after" in text
+    assert "== connectorkit demo summary (interrupted after" in text
     assert "strategy steps completed:" in text
     # the position opened before Ctrl-C was closed and everything reconciles
     assert rest[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)", text

@@ -92,7 +92,7 @@ def test_summary_is_ok_only_without_mismatches_and_problems() -> None:
 
 def test_summary_lines_name_every_figure() -> None:
     text = "\n".join(_summary(interrupted=True).lines())
-    assert "stopped by Ctrl-C" in text
+    assert "(interrupted after 3.0s)" in text
     assert "4 placed, 2 filled (3 fills), 2 cancelled, 0 failed" in text
     assert "fees paid: 0.25 USDT" in text
     assert "realized PnL perp: BTC-USDT 1.5" in text

@@ -137,7 +137,7 @@ async def _run_session(session: DemoSession, journal: EventJournal, interrupt: a
             await asyncio.gather(view_task, return_exceptions=True)
     journal.note("stopping: cancelling open orders and reconciling with the sandbox")
     if interrupt.is_set():
-        journal.note("interrupted (Ctrl-C)")
+        journal.note("interrupted (Ctrl-C or SIGTERM)")
     return await _settle(session, journal, report, interrupt.is_set())
 
 

@@ -166,7 +166,7 @@ class DemoSummary:
         return not self.mismatches and not self.problems
 
     def lines(self) -> list[str]:
-        how = "stopped by Ctrl-C" if self.interrupted else "completed"
+        how = "interrupted" if self.interrupted else "completed"
         out = [
             f"== connectorkit demo summary ({how} after {self.duration:.1f}s) ==",
             f"orders: {self.orders_created} placed, {self.orders_filled} filled ({self.fills} fills), "
