@@ -222,3 +222,16 @@ async def test_quote_order_qty_market_buy_over_http() -> None:
         assert body["origQuoteOrderQty"] == "100.00000000"
         assert Decimal(body["cummulativeQuoteQty"]) <= Decimal("100")
         assert body["executedQty"] == "0.00333000" and body["status"] == "FILLED"
+
+
+async def test_symbol_must_be_upper_case() -> None:
+    # Binance answers a lower-case symbol with -1100 (legal range '^[A-Z0-9-_.]{1,20}$'), it does not
+    # upper-case it: a connector that sends "btcusdt" must fail here as it would on the exchange.
+    async with running() as (_sb, client):
+        for path in ("/api/v3/depth", "/api/v3/ticker/price", "/api/v3/exchangeInfo"):
+            status, body, _ = await client.request("GET", path, {"symbol": "btcusdt"})
+            legal = "legal range is '^[A-Z0-9-_.]{1,20}$'."
+            assert (status, body["code"]) == (400, -1100), path
+            assert body["msg"] == "Illegal characters found in parameter 'symbol'; " + legal
+        status, body, _ = await client.request("GET", "/api/v3/depth", {"symbol": "ETHBTC"})
+        assert (status, body) == (400, {"code": -1121, "msg": "Invalid symbol."})

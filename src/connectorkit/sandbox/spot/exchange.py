@@ -35,6 +35,7 @@ from connectorkit.sandbox.spot.ledger import SpotLedger
 from connectorkit.sandbox.venue import Execution, PlaceResult, Venue
 
 _CLIENT_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
+_SYMBOL_RE = re.compile(r"^[A-Z0-9-_.]{1,20}$")
 _ALNUM = string.ascii_letters + string.digits
 SPOT_ORDER_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER")
 SPOT_TIFS = ("GTC", "IOC", "FOK")
@@ -89,7 +90,9 @@ class SpotExchange:
     def market(self, symbol: str | None) -> Market:
         if symbol is None:
             raise errors.mandatory_param("symbol")
-        market = self.markets.get(symbol.upper())
+        if not _SYMBOL_RE.fullmatch(symbol):
+            raise errors.illegal_chars("symbol", _SYMBOL_RE.pattern)  # Binance does not upper-case it
+        market = self.markets.get(symbol)
         if market is None:
             raise errors.invalid_symbol()
         return market
