@@ -235,3 +235,12 @@ async def test_symbol_must_be_upper_case() -> None:
             assert body["msg"] == "Illegal characters found in parameter 'symbol'; " + legal
         status, body, _ = await client.request("GET", "/api/v3/depth", {"symbol": "ETHBTC"})
         assert (status, body) == (400, {"code": -1121, "msg": "Invalid symbol."})
+        for symbols in ('["btcusdt"]', '["BTCUSDT",]', "BTCUSDT", '[1]'):
+            status, body, _ = await client.request("GET", "/api/v3/ticker/price", {"symbols": symbols})
+            assert (status, body["code"]) == (400, -1100), symbols
+            assert body["msg"] == (
+                "Illegal characters found in parameter 'symbols'; legal range is "
+                '\'^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$\'.'
+            )
+        prices = await client.ok("GET", "/api/v3/ticker/price", {"symbols": '["BTCUSDT"]'})
+        assert [p["symbol"] for p in prices] == ["BTCUSDT"]

@@ -5,6 +5,7 @@ Account endpoints, User Data Stream endpoints). Weights are the documented reque
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -144,18 +145,18 @@ def _my_trades_weight(req: ApiRequest) -> int:
     return 5 if req.params.get("orderId") else 20
 
 
+# The pattern Binance reports for a malformed ``symbols`` list (a JSON array of upper-case symbols).
+_SYMBOLS_LEGAL = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+_SYMBOLS_PATTERN = re.compile(_SYMBOLS_LEGAL)
+
+
 def _symbols_param(req: ApiRequest) -> list[str] | None:
     raw = req.get("symbols")
     if raw is None:
         return None
-    try:
-        symbols = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        raise errors.illegal_chars(
-            "symbols", '^\\["[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}\\]$'
-        ) from None
-    if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
-        raise errors.illegal_chars("symbols", '^\\["[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}\\]$')
+    if not _SYMBOLS_PATTERN.fullmatch(raw):
+        raise errors.illegal_chars("symbols", _SYMBOLS_LEGAL)
+    symbols: list[str] = msgspec.json.decode(raw)
     return symbols
 
 
