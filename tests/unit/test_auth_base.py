@@ -72,3 +72,28 @@ def test_redact_masks_values_longest_first_and_ignores_short_ones() -> None:
     text = f"bad key {API_KEY} (prefix {API_KEY[:20]}), secret {SECRET}, id 42"
     expected = "bad key *** (prefix ***), secret ***, id 42"
     assert redact(text, (API_KEY, API_KEY[:20], SECRET, "42")) == expected
+
+
+def test_a_dataclass_auth_keeps_the_masked_repr() -> None:
+    """``@dataclass`` writes a repr showing every field unless the class already has one; the masked
+    repr must survive it (an explicit ``__repr__`` in the subclass body is the author's choice)."""
+
+    @dataclasses.dataclass
+    class DataAuth(AuthBase):
+        api_key: str
+        secret: str
+
+        async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
+            return request
+
+        async def ws_authenticate(self, request: WSJSONRequest) -> WSJSONRequest:
+            return request
+
+        def secret_values(self) -> tuple[str, ...]:
+            return (self.api_key, self.secret)
+
+    auth = DataAuth(API_KEY, SECRET)
+    for text in (repr(auth), str(auth), f"{auth!r} {auth}"):
+        assert API_KEY not in text and SECRET not in text
+    assert repr(auth) == "DataAuth(api_key=***, secret=***)"
+    assert auth == DataAuth(API_KEY, SECRET)  # the rest of the dataclass still works

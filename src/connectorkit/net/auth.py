@@ -36,6 +36,15 @@ class AuthBase(ABC):
     def secret_values(self) -> tuple[str, ...]:
         """The raw credentials (API key, secret, passphrase...), used only to mask them in texts."""
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # Put the masked repr in the subclass itself: ``@dataclass`` (or a similar decorator) then
+        # keeps it instead of generating one that prints every field. A ``__repr__`` written in the
+        # subclass body is left alone.
+        for name in ("__repr__", "__str__"):
+            if name not in cls.__dict__:
+                setattr(cls, name, AuthBase.__repr__)
+
     def __repr__(self) -> str:
         names = sorted(getattr(self, "__dict__", {}))
         return f"{type(self).__name__}({', '.join(f'{name}={MASK}' for name in names)})"
