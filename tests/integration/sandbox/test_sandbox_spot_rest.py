@@ -244,3 +244,11 @@ async def test_symbol_must_be_upper_case() -> None:
             )
         prices = await client.ok("GET", "/api/v3/ticker/price", {"symbols": '["BTCUSDT"]'})
         assert [p["symbol"] for p in prices] == ["BTCUSDT"]
+
+
+async def test_malformed_limit_is_1100_not_a_server_error() -> None:
+    async with running() as (_sb, client):
+        for limit in ("abc", "-5", "1e3"):
+            query = {"symbol": "BTCUSDT", "limit": limit}
+            status, body, _ = await client.request("GET", "/api/v3/depth", query)
+            assert (status, body["code"]) == (400, -1100), limit

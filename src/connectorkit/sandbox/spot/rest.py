@@ -129,8 +129,9 @@ def trade_json(t: TradeRecord) -> dict[str, Any]:
 
 
 def _depth_weight(req: ApiRequest) -> int:
-    # Market Data endpoints → "Order book": weight by limit.
-    limit = int(req.params.get("limit") or 100)
+    # Market Data endpoints → "Order book": weight by limit (a malformed limit is the handler's -1100).
+    raw = req.params.get("limit") or "100"
+    limit = int(raw) if raw.isascii() and raw.isdigit() else 100
     if limit <= 100:
         return 5
     if limit <= 500:
