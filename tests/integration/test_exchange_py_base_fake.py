@@ -278,6 +278,22 @@ async def test_lost_order_found_live_is_cancelled(
     assert order_id not in connector.order_tracker.lost_orders
 
 
+async def test_lost_order_resolved_by_the_stream_leaves_no_cleanup_state(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.placement_outcomes.append("unknown_accept")
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    server.hidden_orders.add(order_id)  # status polls keep answering "not found"
+    await events.wait_for(MarketEvent.OrderFailure, order_id)
+    await until(lambda: order_id in connector._lost_not_found_counts, "lost-order cleanup counting")
+    await server.fill(order_id, "0.5", "100")  # the user stream resolves it: FILLED
+    await events.wait_for(MarketEvent.OrderFilled, order_id)
+    assert order_id not in connector.order_tracker.lost_orders
+    connector._poll_now.set()
+    await until(lambda: order_id not in connector._lost_not_found_counts, "cleanup state pruned")
+
+
 # ---------------------------------------------------------------------------------------------------
 # fills, cancels
 # ---------------------------------------------------------------------------------------------------

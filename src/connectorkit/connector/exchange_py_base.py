@@ -754,6 +754,9 @@ class ExchangePyBase(ExchangeBase):
 
     async def _update_order_status(self) -> list[InFlightOrder]:
         """Poll every order being worked and every lost order; returns the orders that changed."""
+        lost = self._order_tracker.lost_orders
+        for cid in self._lost_not_found_counts.keys() - lost.keys():
+            del self._lost_not_found_counts[cid]  # no longer lost: resolved meanwhile (user stream)
         orders = [
             order
             for cid, order in self._order_tracker.all_updatable_orders.items()
@@ -834,7 +837,7 @@ def _check_order_arguments(trading_pair: str, amount: Decimal, order_type: Order
     split_trading_pair(trading_pair)
     if not isinstance(order_type, OrderType):
         raise TypeError(f"order_type must be an OrderType, got {order_type!r}")
-    if not isinstance(amount, Decimal) or isinstance(amount, bool):
+    if not isinstance(amount, Decimal):
         raise TypeError(f"amount must be a Decimal, got {type(amount).__name__}")
     if not amount.is_finite() or amount <= 0:
         raise ValueError(f"amount must be a positive finite Decimal, got {amount}")
