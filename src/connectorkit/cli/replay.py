@@ -3,10 +3,12 @@
 The capture's frames and snapshots go through the connector's own data source (its parsing and
 routing) and its own :class:`~connectorkit.connector.order_book_tracker.OrderBookTracker`; only
 the web layer is replaced (:class:`~connectorkit.cli.transport.ReplayTransport`), no socket is
-opened. Events are replayed in recorded time order: a depth snapshot request is answered when the
-recording reaches that symbol's snapshot, so diffs that arrived before it are buffered, bridged
-or dropped exactly as they were live. A resync needs a later snapshot; if the recording has none,
-the book is reported as not ready.
+opened. Records are replayed in recorded time order, each one processed before the next: a depth
+snapshot request is answered with the recording's next snapshot of that symbol (one the
+recording reaches before the tracker asks is kept for its request), so diffs that arrived before
+it are buffered, bridged or dropped as they were live. A resync needs a later snapshot; if the
+recording has none, the book is reported as not ready. Recorded ``bookTicker`` frames, which the
+connector does not subscribe to, serve as an independent check of the rebuilt top of book.
 """
 
 from __future__ import annotations
