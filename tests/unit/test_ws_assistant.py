@@ -368,3 +368,34 @@ async def test_run_with_reconnect_reconnects_with_backoff(
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and errors[0].exc_info is not None
     assert LISTEN_KEY not in caplog.text
+
+
+async def test_cancelling_the_reconnect_loop_mid_receive_propagates_and_leaks_no_task(
+    server: TestServer, factory: WebAssistantsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiving = asyncio.Event()
+    cleaned_up: list[bool] = []
+
+    async def connect_and_consume() -> None:
+        ws = await factory.get_ws_assistant()
+        await ws.connect(ws_url(server, "/silent"), heartbeat=30.0)
+        try:
+            receiving.set()
+            async for _ in ws.iter_messages():
+                pass
+        finally:
+            await ws.disconnect()
+            cleaned_up.append(not ws.connected)
+
+    before = asyncio.all_tasks()
+    task = asyncio.create_task(run_with_reconnect(connect_and_consume, name="feed", clock=SkipClock()),
+                               name="feed-loop")
+    await asyncio.wait_for(receiving.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled() and cleaned_up == [True]
+    # The test server's own handler tasks wind down on their side; no client-side task may remain.
+    leaked = [t for t in asyncio.all_tasks() - before if "RequestHandler" not in repr(t.get_coro())]
+    assert leaked == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # a stop is not a failure
