@@ -167,5 +167,11 @@ async def test_ws_api_malformed_params_get_an_error_answer_and_the_session_lives
         await ws.send_json({"id": 2, "method": "userDataStream.subscribe.signature", "params": {"apiKey": 5}})
         answer = await recv_json(ws)
         assert (answer["id"], answer["status"], answer["error"]["code"]) == (2, 401, -2014)
-        await ws.send_json({"id": 3, "method": "ping"})
+        await ws.send_json({"id": 3, "method": 5})
+        answer = await recv_json(ws)
+        assert (answer["id"], answer["status"], answer["error"]["code"]) == (3, 400, -1020)
+        await ws.send_json({"id": 4, "method": "ping", "params": []})
+        answer = await recv_json(ws)
+        assert (answer["id"], answer["status"], answer["error"]["code"]) == (4, 400, -1000)
+        await ws.send_json({"id": 5, "method": "ping"})
         assert (await recv_json(ws))["status"] == 200

@@ -137,11 +137,13 @@ class SpotWsApi:
                 raise ApiError(-1000, "Invalid JSON request")
             req_id = msg.get("id")
             method = msg.get("method")
-            params = msg.get("params") or {}
+            params = msg.get("params", {})
             if not isinstance(params, dict):
                 raise ApiError(-1000, "Invalid JSON request")
-            self.limiter.charge_weight(ip, 2 if method and method.startswith("userDataStream") else 1, now)
-            result = self._call(session, str(method), params)
+            if not isinstance(method, str):
+                raise ApiError(-1020, "This operation is not supported.")
+            self.limiter.charge_weight(ip, 2 if method.startswith("userDataStream") else 1, now)
+            result = self._call(session, method, params)
             return {"id": req_id, "status": 200, "result": result, "rateLimits": self._rate_limits(ip, now)}
         except msgspec.DecodeError:
             return {"id": None, "status": 400, "error": {"code": -1000, "msg": "Invalid JSON request"}}
