@@ -9,8 +9,8 @@ settles funding. The REST layer (:mod:`.rest`) only parses parameters and format
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,8 +83,12 @@ class FuturesExchange:
         clock: SandboxClock,
         emit_user: EmitUser,
         publish: Publish,
+        rng: random.Random | None = None,
     ) -> None:
         self.markets = {m.symbol: m for m in markets}
+        # Draws the clientOrderId of orders sent without one; seeded by the product so that a
+        # seeded sandbox replays the same ids (the simulated traders never send one).
+        self._rng = rng if rng is not None else random.Random()
         self.clock = clock
         self._emit_user = emit_user
         self._publish = publish
@@ -177,7 +181,7 @@ class FuturesExchange:
             )
         client_id = req.new_client_order_id
         if client_id is None:
-            client_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
+            client_id = "".join(self._rng.choices(_ID_ALPHABET, k=22))
         elif not CLIENT_ID_RE.match(client_id):
             raise core_errors.ApiError(errors.INVALID_CL_ORD_ID_LEN, "Client order id is not valid.")
         if any(o.client_order_id == client_id for o in self.open_orders(account_id)):

@@ -113,7 +113,9 @@ class FuturesProduct:
         self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
         self.private = PrivateStreams(ctx.faults, self.bus, self.listen_keys, cfg.ws_heartbeat_s)
         ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))
-        self.exchange = FuturesExchange(markets, ctx.clock, self.bus.push, self.publish)
+        self.exchange = FuturesExchange(
+            markets, ctx.clock, self.bus.push, self.publish, ctx.rng("futures-client-order-ids")
+        )
         self._depth: dict[tuple[str, str], _DepthStream] = {
             (m.symbol, suffix): _DepthStream() for m in markets for suffix in DEPTH_SPEEDS_MS
         }
