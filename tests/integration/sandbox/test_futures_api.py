@@ -847,3 +847,33 @@ async def test_margin_call_then_liquidation_on_the_user_stream(
     income = await poor.ok("GET", "/fapi/v1/income", limit=1000)
     assert income[-1]["incomeType"] == "INSURANCE_CLEAR"
     assert (await poor.ok("GET", "/fapi/v2/balance"))[0]["balance"] == "0.00000000"
+
+
+async def test_fills_lost_with_a_dropped_user_socket_are_in_query_order_and_user_trades(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """What a connector reconciles from after a reconnect: by the time ``POST /fapi/v1/order`` answers,
+    ``GET /fapi/v1/order`` and ``GET /fapi/v1/userTrades?orderId=`` already hold the fill, with the
+    trade id the lost ``ORDER_TRADE_UPDATE`` carried (``t`` = ``id``)."""
+    c, lp = client(sandbox, session), client(sandbox, session)
+    key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/private/ws?listenKey={key}") as ws:
+        await limit(lp, "SELL", "0.004", "30000.0")
+        await limit(lp, "SELL", "0.006", "30000.5")
+        assert sandbox.faults.drop_websockets() >= 1
+        msg = await ws.receive(timeout=2)
+        assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR)
+        answer = await market(c, "BUY", "0.010", newClientOrderId="lost-1")
+    assert (answer["status"], answer["executedQty"]) == ("FILLED", "0.010")
+    queried = await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="lost-1")
+    assert (queried["orderId"], queried["status"], queried["executedQty"]) == (
+        answer["orderId"], "FILLED", "0.010"
+    )
+    trades = await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT", orderId=answer["orderId"])
+    assert [(t["qty"], t["price"], t["maker"]) for t in trades] == [
+        ("0.004", "30000.0", False),
+        ("0.006", "30000.5", False),
+    ]
+    book = sandbox.futures.exchange.engine.book("BTCUSDT")
+    assert [t["id"] for t in trades] == [book.next_trade_id - 2, book.next_trade_id - 1]
+    assert sum(D(t["commission"]) for t in trades) == D("0.010") * D(answer["avgPrice"]) * D("0.0005")
