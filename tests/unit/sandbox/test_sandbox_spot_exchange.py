@@ -272,3 +272,9 @@ def test_order_id_and_a_client_id_of_another_order_is_2039(env: Env) -> None:
             call(a, "BTCUSDT", placed.order_id, "other")
         assert (err.value.code, err.value.msg) == (-2039, "Client order ID is not correct for this order ID.")
     assert placed.is_open
+
+
+def test_misspelt_order_parameter_is_a_type_error(env: Env) -> None:
+    acct = env.account(usdt="1000")
+    with pytest.raises(TypeError, match="qty"):
+        env.order(acct, qty=D("1"), price=D("100"))

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from connectorkit.sandbox import errors
 from connectorkit.sandbox.accounts import Account
@@ -63,6 +63,22 @@ class TradeRecord:
 
 
 UserSink = Callable[[int, dict[str, Any]], None]
+
+
+class NewOrderParams(TypedDict, total=False):
+    """The parameters of a new spot order (REST names in snake case); ``None`` = not sent."""
+
+    symbol: Required[str | None]
+    side: Required[str | None]
+    order_type: Required[str | None]
+    time_in_force: str | None
+    quantity: Decimal | None
+    quote_order_qty: Decimal | None
+    price: Decimal | None
+    client_order_id: str | None
+
+
+_ORDER_PARAM_NAMES = NewOrderParams.__required_keys__ | NewOrderParams.__optional_keys__
 
 
 class SpotExchange:
@@ -144,30 +160,12 @@ class SpotExchange:
                 listener(taker_fills)
 
     # ---- commands --------------------------------------------------------------------------------
-    def new_order(
-        self,
-        account: Account,
-        *,
-        symbol: str | None,
-        side: str | None,
-        order_type: str | None,
-        time_in_force: str | None = None,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        client_order_id: str | None = None,
-    ) -> PlaceResult:
+    def new_order(self, account: Account, **params: Unpack[NewOrderParams]) -> PlaceResult:
         """Validate as Binance does (Spot docs "New order (TRADE)") and place the order."""
-        market, tif = self.validate_order(
-            symbol=symbol,
-            side=side,
-            order_type=order_type,
-            time_in_force=time_in_force,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            client_order_id=client_order_id,
-        )
+        market, tif = self.validate_order(**params)
+        side, order_type = params["side"], params["order_type"]
+        quantity, quote_order_qty = params.get("quantity"), params.get("quote_order_qty")
+        price, client_order_id = params.get("price"), params.get("client_order_id")
         assert side is not None and order_type is not None
         if quote_order_qty is not None:
             self._check_quote_order_liquidity(market, Side(side))
@@ -203,20 +201,16 @@ class SpotExchange:
             self._client_ids[key] = order.order_id
         return result
 
-    def validate_order(
-        self,
-        *,
-        symbol: str | None,
-        side: str | None,
-        order_type: str | None,
-        time_in_force: str | None = None,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        client_order_id: str | None = None,
-    ) -> tuple[Market, TimeInForce | None]:
+    def validate_order(self, **params: Unpack[NewOrderParams]) -> tuple[Market, TimeInForce | None]:
         """Parameter and filter checks of a new order, without touching the book or balances (also
         what "Test new order (TRADE)" runs). Returns the market and the time in force."""
+        unknown = params.keys() - _ORDER_PARAM_NAMES
+        if unknown:  # a misspelt keyword from an untyped caller must not be silently ignored
+            raise TypeError(f"unexpected order parameters: {sorted(unknown)}")
+        symbol, side, order_type = params["symbol"], params["side"], params["order_type"]
+        time_in_force, client_order_id = params.get("time_in_force"), params.get("client_order_id")
+        quantity, quote_order_qty = params.get("quantity"), params.get("quote_order_qty")
+        price = params.get("price")
         market = self.market(symbol)
         if side is None:
             raise errors.mandatory_param("side")

@@ -17,7 +17,7 @@ from connectorkit.sandbox.http import ApiGateway, ApiRequest
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.spot import filters
 from connectorkit.sandbox.spot.events import levels
-from connectorkit.sandbox.spot.exchange import SpotExchange, TradeRecord
+from connectorkit.sandbox.spot.exchange import NewOrderParams, SpotExchange, TradeRecord
 from connectorkit.sandbox.spot.format import fmt
 from connectorkit.sandbox.venue import PlaceResult
 
@@ -299,7 +299,7 @@ class SpotRest:
 
     # ---- Trading endpoints -----------------------------------------------------------------------
     @staticmethod
-    def _order_params(req: ApiRequest) -> dict[str, Any]:
+    def _order_params(req: ApiRequest) -> NewOrderParams:
         return {
             "symbol": req.get("symbol"),
             "side": req.get("side"),
