@@ -399,3 +399,24 @@ async def test_cancelling_the_reconnect_loop_mid_receive_propagates_and_leaks_no
     leaked = [t for t in asyncio.all_tasks() - before if "RequestHandler" not in repr(t.get_coro())]
     assert leaked == []
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # a stop is not a failure
+
+
+async def test_a_throttled_message_is_signed_after_its_wait(server: TestServer) -> None:
+    """A signed WS message carries a timestamp (e.g. Binance WS API, checked against recvWindow): it
+    must be signed when it may be sent, not before a throttler wait that can last seconds."""
+    clock = SkipClock()
+
+    class StampAuth(WsAuth):
+        async def ws_authenticate(self, request: WSJSONRequest) -> WSJSONRequest:
+            return dataclasses.replace(request, payload={**request.payload, "timestamp": clock.now})
+
+    throttler = AsyncThrottler([RateLimit("ORDERS", 1, 10.0)], safety_margin_pct=0, clock=clock)
+    async with aiohttp.ClientSession() as session:
+        ws = WSAssistant(session, throttler, StampAuth(API_KEY))
+        await ws.connect(ws_url(server, "/ws"))
+        for n in range(2):
+            await ws.send_json({"n": n}, is_auth_required=True, throttler_limit_id="ORDERS")
+        echoed = [msgspec.json.decode(await ws.receive()) for _ in range(2)]
+        await ws.disconnect()
+    assert clock.sleeps == [10.0]
+    assert [e["timestamp"] for e in echoed] == [0.0, 10.0]

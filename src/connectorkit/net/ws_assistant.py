@@ -123,18 +123,23 @@ class WSAssistant:
         _logger.debug("WebSocket connected to %s", self._url)
 
     async def send(self, request: WSJSONRequest) -> None:
-        """Authenticate (if required), throttle (if a limit id is given) and send one JSON message."""
+        """Throttle (if a limit id is given), authenticate (if required) and send one JSON message.
+
+        The auth signs *after* the throttler wait, as REST does, so a signed timestamp is fresh.
+        """
         ws = self._require_ws()
-        if request.is_auth_required:
-            if self._auth is None:
-                raise WSError("the message needs auth but the assistant has none")
-            request = await self._auth.ws_authenticate(request)
-        text = msgspec.json.encode(request.payload).decode()
+        if request.is_auth_required and self._auth is None:
+            raise WSError("the message needs auth but the assistant has none")
         if request.throttler_limit_id is not None:
             async with self._throttler.execute_task(request.throttler_limit_id):
-                await self._send_str(ws, text)
+                await self._sign_and_send(ws, request)
         else:
-            await self._send_str(ws, text)
+            await self._sign_and_send(ws, request)
+
+    async def _sign_and_send(self, ws: aiohttp.ClientWebSocketResponse, request: WSJSONRequest) -> None:
+        if request.is_auth_required and self._auth is not None:
+            request = await self._auth.ws_authenticate(request)
+        await self._send_str(ws, msgspec.json.encode(request.payload).decode())
 
     async def send_json(
         self, payload: Any, *, is_auth_required: bool = False, throttler_limit_id: str | None = None
