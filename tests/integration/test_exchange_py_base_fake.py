@@ -246,6 +246,18 @@ async def test_unknown_status_is_resolved_by_polling_not_guessed(
     assert connector.in_flight_orders[order_id].current_state is OrderState.OPEN
 
 
+async def test_undecodable_success_answer_is_resolved_by_polling_not_failed(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    server.placement_outcomes.append("garbled_accept")  # 200, order created, body cut short
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    created = await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    assert created[0].exchange_order_id == str(server.orders[order_id].order_id)
+    assert events.of(MarketEvent.OrderFailure) == []
+    assert connector.in_flight_orders[order_id].current_state is OrderState.OPEN
+
+
 async def test_unknown_status_never_created_becomes_lost(
     connector: FakeExchange, server: FakeExchangeServer
 ) -> None:

@@ -269,6 +269,8 @@ class FakeExchangeServer:
         self.orders[order.client_order_id] = order
         if outcome == "unknown_accept":  # created, but the answer is "unknown status"
             return self._error(503, -1007, "Timeout waiting for response from backend server.")
+        if outcome == "garbled_accept":  # created and answered 200, but the body is cut short
+            return web.Response(status=200, text='{"orderId": ', content_type="application/json")
         await self._push_execution_report(order, None)
         return web.json_response({**order.to_json(), "transactTime": order.update_time_ms})
 

@@ -85,7 +85,12 @@ from connectorkit.core.in_flight_order import (
 from connectorkit.core.order_book import OrderBook
 from connectorkit.core.trading_rule import TradingRule
 from connectorkit.net.auth import AuthBase
-from connectorkit.net.errors import ExchangeConnectionError, ExchangeRequestError, RequestTimeoutError
+from connectorkit.net.errors import (
+    ExchangeConnectionError,
+    ExchangeRequestError,
+    RequestTimeoutError,
+    ResponseDecodeError,
+)
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import AsyncThrottler, RateLimit
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
@@ -555,9 +560,12 @@ class ExchangePyBase(ExchangeBase):
         Binance Spot API docs, "General API Information": "HTTP 5XX return codes are used for
         internal errors; the issue is on Binance's side. It is important to NOT treat this as a
         failure operation; the execution status is UNKNOWN and could have been a success." The same
-        holds for a timeout or a connection lost after the request went out.
+        holds for a timeout or a connection lost after the request went out, and for a success
+        (2xx) answer whose body cannot be decoded: the exchange accepted the request.
         """
         if isinstance(exc, RequestTimeoutError | ExchangeConnectionError | TimeoutError):
+            return True
+        if isinstance(exc, ResponseDecodeError):
             return True
         if isinstance(exc, ExchangeRequestError) and exc.is_server_error:
             return True
