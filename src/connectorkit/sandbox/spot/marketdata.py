@@ -32,12 +32,18 @@ class _SlowDiff:
         self.bids: dict[Decimal, Decimal] = {}
         self.asks: dict[Decimal, Decimal] = {}
 
-    def add(self, changes: DepthChanges) -> None:
+    def add(self, changes: DepthChanges) -> DepthChanges | None:
+        """Merge ``changes``; if they do not follow the pending merge (a sequence gap), the pending
+        merge is returned to be sent at once, so that the gap shows on this stream too."""
+        early = None
+        if self.first is not None and changes.first_update_id != self.final + 1:
+            early = self.take()
         if self.first is None:
             self.first = changes.first_update_id
         self.final = changes.final_update_id
         self.bids.update(changes.bids)
         self.asks.update(changes.asks)
+        return early
 
     def take(self) -> DepthChanges | None:
         if self.first is None:
@@ -99,7 +105,9 @@ class SpotMarketData:
             if changes is not None:
                 if self.hub.has_subscribers(fast_stream):
                     self.hub.publish(fast_stream, events.depth_update(symbol, changes, now))
-                self._slow[symbol].add(changes)
+                early = self._slow[symbol].add(changes)
+                if early is not None and self.hub.has_subscribers(slow_stream):
+                    self.hub.publish(slow_stream, events.depth_update(symbol, early, now))
             if slow:
                 merged = self._slow[symbol].take()
                 if merged is not None and self.hub.has_subscribers(slow_stream):
