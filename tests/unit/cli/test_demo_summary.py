@@ -76,7 +76,7 @@ def test_every_difference_is_listed() -> None:
 def _summary(**changes: object) -> DemoSummary:
     values: dict[str, object] = {
         "duration": 3.0, "interrupted": False, "orders_created": 4, "orders_filled": 2, "fills": 3,
-        "orders_cancelled": 2, "orders_failed": 0, "fees": {"USDT": D("0.25")},
+        "orders_cancelled": 2, "orders_expired": 0, "orders_failed": 0, "fees": {"USDT": D("0.25")},
         "pnl": {"perp": {"BTC-USDT": D("1.5")}}, "funding": [], "resyncs": {"binance": 0},
         "steps_completed": ["a"], "problems": [], "mismatches": [],
     }
@@ -93,7 +93,8 @@ def test_summary_is_ok_only_without_mismatches_and_problems() -> None:
 def test_summary_lines_name_every_figure() -> None:
     text = "\n".join(_summary(interrupted=True).lines())
     assert "(interrupted after 3.0s)" in text
-    assert "4 placed, 2 filled (3 fills), 2 cancelled, 0 failed" in text
+    assert "4 placed, 2 filled (3 fills), 2 cancelled, 0 failed\n" in text
+    assert "0 failed, 1 expired" in "\n".join(_summary(orders_expired=1).lines())
     assert "fees paid: 0.25 USDT" in text
     assert "realized PnL perp: BTC-USDT 1.5" in text
     assert "book resyncs: binance 0" in text

@@ -194,6 +194,7 @@ async def _settle(session: DemoSession, journal: EventJournal, report: StrategyR
         orders_filled=counters.filled_orders,
         fills=counters.fills,
         orders_cancelled=counters.cancelled,
+        orders_expired=counters.expired,
         orders_failed=counters.failed,
         fees=fees_in_quote(f.event for f in journal.fills),
         pnl={label: realized_pnl(f.event for f in journal.fills if f.connector == label)

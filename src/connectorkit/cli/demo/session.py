@@ -43,7 +43,6 @@ class DemoSession:
     sandbox: Sandbox
     spot: Any
     perp: Any
-    api_key: str
     account_id: int
 
 
@@ -95,7 +94,7 @@ async def open_session(sandbox: Sandbox, *, ready_timeout: float = 15.0) -> Demo
         "binance_perpetual", trading_pairs=[PAIR], api_key=api_key, api_secret=secret,
         rest_url=sandbox.futures_rest_url, ws_url=sandbox.futures_ws_url, **CONNECTOR_INTERVALS,
     )
-    session = DemoSession(sandbox, spot, perp, api_key, sandbox.account_id(api_key))
+    session = DemoSession(sandbox, spot, perp, sandbox.account_id(api_key))
     try:
         await spot.start_network()
         await perp.start_network()

@@ -152,6 +152,7 @@ class DemoSummary:
     orders_filled: int
     fills: int
     orders_cancelled: int
+    orders_expired: int
     orders_failed: int
     fees: dict[str, Decimal]
     pnl: dict[str, dict[str, Decimal]]
@@ -170,7 +171,8 @@ class DemoSummary:
         out = [
             f"== connectorkit demo summary ({how} after {self.duration:.1f}s) ==",
             f"orders: {self.orders_created} placed, {self.orders_filled} filled ({self.fills} fills), "
-            f"{self.orders_cancelled} cancelled, {self.orders_failed} failed",
+            f"{self.orders_cancelled} cancelled, {self.orders_failed} failed"
+            + (f", {self.orders_expired} expired" if self.orders_expired else ""),
             "fees paid: "
             + (", ".join(f"{v.normalize():f} {k}" for k, v in sorted(self.fees.items())) or "none"),
         ]
