@@ -12,7 +12,7 @@ from pathlib import Path
 
 from connectorkit.cli import book, record, replay
 from connectorkit.connector.capture_reader import read_capture
-from connectorkit.sandbox import Market, Sandbox
+from connectorkit.sandbox import Market, Sandbox, SandboxConfig
 
 CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
 D = Decimal
@@ -100,3 +100,23 @@ async def test_book_command_shows_the_sandbox_book() -> None:
     assert re.search(r"0\.5\s+│\s+29990\s+│\s+30010\s+│\s+0\.4", table), table
     assert re.search(r"1\.5\s+│\s+29980", table), table
     assert "| ready" in table
+
+
+async def test_a_perpetual_recording_spans_its_routed_connections_and_replays(tmp_path: Path) -> None:
+    out = tmp_path / "perp.jsonl"
+    async with Sandbox(seed=4, markets=[], config=SandboxConfig(simulator_interval_s=0.05)) as sb:
+        args = argparse.Namespace(connector="binance_perpetual", pairs=["BTC-USDT"], out=str(out),
+                                  duration=1.5, rest_url=sb.futures_rest_url, ws_url=sb.futures_ws_url,
+                                  option=[])
+        assert await record.run(args, out=lambda _: None) == 0
+    records = read_capture(out)
+    connections = {r.url for r in records if r.kind == "connect"}
+    assert any("/public/stream?streams=btcusdt@depth@100ms" in (url or "") for url in connections)
+    assert any("/market/stream?streams=" in (url or "") for url in connections)
+    assert any("/fapi/v1/premiumIndex" in (r.url or "") for r in records if r.kind == "http")
+
+    report = await replay.replay_capture(out)
+    (pair,) = report.pairs
+    assert report.connector == "binance_perpetual" and report.healthy
+    assert pair.ready and pair.diffs_applied > 5 and pair.gaps == pair.errors == 0
+    assert pair.best_bid < pair.best_ask

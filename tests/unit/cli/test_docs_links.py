@@ -22,6 +22,13 @@ def test_relative_links_resolve(doc: Path) -> None:
     assert missing == []
 
 
+def test_diagram_click_targets_exist() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r'click \w+ "([^"]+)"', text)
+    assert len(targets) >= 10
+    assert [t for t in targets if not (ROOT / t).is_file()] == []
+
+
 def test_modules_in_the_architecture_map_import() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     paths = set(re.findall(r"\(src/(connectorkit/[\w/]+)\.py\)", text))
