@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from connectorkit.cli.demo import command
+from connectorkit.cli.demo.summary import AccountView
 
 
 def _figures(lines: list[str]) -> dict[str, int]:
@@ -84,3 +85,21 @@ async def test_a_stop_signal_ends_cleanly_with_the_same_summary(stop_signal: sig
     assert "strategy steps completed:" in text
     # the position opened before Ctrl-C was closed and everything reconciles
     assert rest[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)", text
+
+
+async def test_a_disagreement_with_the_sandbox_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_truth = command.sandbox_truth
+
+    def tampered(sandbox: object, account_id: int, pairs: dict[str, str]) -> AccountView:
+        view = real_truth(sandbox, account_id, pairs)
+        view.spot_open_orders.add("an-order-the-connector-never-saw")
+        return view
+
+    monkeypatch.setattr(command, "sandbox_truth", tampered)
+    monkeypatch.setattr(command, "SETTLE_TIMEOUT", 0.5)
+    lines: list[str] = []
+    code = await command.run(argparse.Namespace(duration=1.0, seed=6, plain=False), out=lines.append,
+                             interactive=False)
+    assert code == 1
+    assert "state check: FAILED, connector state differs from the sandbox:" in lines
+    assert any("spot open orders" in line and "an-order-the-connector-never-saw" in line for line in lines)
