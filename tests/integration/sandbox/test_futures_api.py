@@ -877,3 +877,32 @@ async def test_fills_lost_with_a_dropped_user_socket_are_in_query_order_and_user
     book = sandbox.futures.exchange.engine.book("BTCUSDT")
     assert [t["id"] for t in trades] == [book.next_trade_id - 2, book.next_trade_id - 1]
     assert sum(D(t["commission"]) for t in trades) == D("0.010") * D(answer["avgPrice"]) * D("0.0005")
+
+
+async def test_a_private_client_that_stops_reading_is_dropped_not_queued_for_forever(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    c = client(sandbox, session)
+    key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    account_id = sandbox.account_id(c.key)
+    private = sandbox.futures.private
+    private.max_queued = 5
+    async with session.ws_connect(f"{sandbox.futures_ws_url}/private/ws/{key}") as ws:
+        await asyncio.sleep(0.05)  # the server registered the connection
+        # 20 events in one go: the writer gets no chance to send, so the 6th finds the queue full.
+        for n in range(20):
+            sandbox.futures.bus.push(account_id, {"e": "ACCOUNT_UPDATE", "E": n})
+        assert private.slow_consumers_dropped == 1
+        frames = []
+        while (msg := await ws.receive(timeout=2)).type is aiohttp.WSMsgType.TEXT:
+            frames.append(json.loads(msg.data)["E"])
+    assert frames == list(range(len(frames))) and len(frames) <= 5
+    await wait_for_no_private_connection(sandbox)
+
+
+async def wait_for_no_private_connection(sandbox: Sandbox) -> None:
+    for _ in range(200):
+        if not sandbox.futures.private.open_connections:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the dropped connection is still registered")

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _conn_ids = itertools.count(1)
+#: Frames a connection may have waiting for its socket. A client that stops reading is cut off when
+#: this fills (like an exchange dropping a slow consumer) instead of the sandbox queueing forever.
+MAX_QUEUED_FRAMES = 10_000
 
 
 class _Conn:
@@ -44,6 +47,7 @@ class _Conn:
         self.filters: dict[str, frozenset[str] | None] = {}  # listen key -> allowed event types
         self.sinks: list[int] = []
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.dead = False  # nothing more is queued once the writer stopped or the client fell behind
 
 
 def parse_subscriptions(query: list[tuple[str, str]]) -> dict[str, frozenset[str] | None]:
@@ -66,8 +70,11 @@ class PrivateStreams:
         bus: UserEventBus,
         listen_keys: ListenKeyRegistry,
         heartbeat: float = 20.0,
+        max_queued: int = MAX_QUEUED_FRAMES,
     ) -> None:
         self._heartbeat = heartbeat
+        self.max_queued = max_queued
+        self.slow_consumers_dropped = 0
         self._faults = faults
         self._bus = bus
         self._keys = listen_keys
@@ -75,6 +82,10 @@ class PrivateStreams:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         listen_keys.on_expired.append(self._on_expired)
         faults.register_ws_dropper(self.drop_all)
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._conns)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/private/ws", self._handle_ws)
@@ -126,8 +137,18 @@ class PrivateStreams:
         return deliver
 
     def _send(self, conn: _Conn, key: str, event: Event) -> None:
+        if conn.dead:
+            return
         allowed = conn.filters.get(key)
         if allowed is not None and event.get("e") not in allowed:
+            return
+        if conn.queue.qsize() >= self.max_queued:
+            conn.dead = True
+            self.slow_consumers_dropped += 1
+            log.warning("private stream %s: client fell %d frames behind; dropping it", conn.conn_id,
+                        self.max_queued)
+            if isinstance(conn.transport, asyncio.Transport):
+                conn.transport.abort()
             return
         payload = {"stream": key, "data": event} if conn.combined else event
         conn.queue.put_nowait(msgspec.json.encode(payload).decode())
@@ -153,6 +174,11 @@ class PrivateStreams:
         except Exception:
             log.exception("private stream writer %s died", conn.conn_id)
             raise
+        finally:
+            # No writer, no reader of the queue: stop filling it.
+            conn.dead = True
+            while not conn.queue.empty():
+                conn.queue.get_nowait()
 
     async def _close(self, conn: _Conn) -> None:
         if self._conns.pop(conn.conn_id, None) is None:
