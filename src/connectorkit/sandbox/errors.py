@@ -98,6 +98,10 @@ def bad_recv_window() -> ApiError:
     return ApiError(-1131, "recvWindow must be less than 60000")
 
 
+def lookup_interval_too_big(hours: int) -> ApiError:
+    return ApiError(-1127, f"More than {hours} hours between startTime and endTime.")
+
+
 def invalid_symbol() -> ApiError:
     return ApiError(-1121, "Invalid symbol.")
 

@@ -252,3 +252,16 @@ async def test_malformed_limit_is_1100_not_a_server_error() -> None:
             query = {"symbol": "BTCUSDT", "limit": limit}
             status, body, _ = await client.request("GET", "/api/v3/depth", query)
             assert (status, body["code"]) == (400, -1100), limit
+
+
+async def test_my_trades_time_window_is_at_most_24_hours() -> None:
+    # Account endpoints → "Account trade list": "The time between startTime and endTime can't be longer
+    # than 24 hours." (-1127).
+    async with running() as (_sb, client):
+        day = 24 * 3_600_000
+        query = {"symbol": "BTCUSDT", "startTime": 1_700_000_000_000, "endTime": 1_700_000_000_000 + day}
+        assert await client.ok("GET", "/api/v3/myTrades", query, signed=True) == []
+        query["endTime"] += 1
+        status, body, _ = await client.request("GET", "/api/v3/myTrades", query, signed=True)
+        assert (status, body["code"]) == (400, -1127)
+        assert body["msg"] == "More than 24 hours between startTime and endTime."

@@ -22,6 +22,7 @@ from connectorkit.sandbox.spot.format import fmt
 from connectorkit.sandbox.venue import PlaceResult
 
 _ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET"]
+_DAY_MS = 24 * 3_600_000
 
 
 def order_json(o: Order) -> dict[str, Any]:
@@ -397,6 +398,8 @@ class SpotRest:
         start = req.integer("startTime")
         end = req.integer("endTime")
         limit = min(req.integer("limit") or 500, 1000)
+        if start is not None and end is not None and end - start > _DAY_MS:
+            raise errors.lookup_interval_too_big(24)
         trades = [t for t in self.ex.trades[req.acct.account_id] if t.symbol == market.symbol]
         if order_id is not None:
             trades = [t for t in trades if t.order_id == order_id]
