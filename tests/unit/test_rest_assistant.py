@@ -90,12 +90,14 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 HITS = web.AppKey("hits", list[str])
 SIGNATURES = web.AppKey("signatures", list[str])
+REDIRECT_TO = web.AppKey("redirect_to", list[str])
 
 
 def build_app() -> web.Application:
     app = web.Application()
     app[HITS] = []
     app[SIGNATURES] = []
+    app[REDIRECT_TO] = []
 
     async def ticker(request: web.Request) -> web.Response:
         app[HITS].append(request.path_qs)
@@ -138,6 +140,10 @@ def build_app() -> web.Application:
     async def rejected(request: web.Request) -> web.Response:
         return _json({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
 
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound(app[REDIRECT_TO][-1])
+
+    app.router.add_get("/api/v3/moved", moved)
     app.router.add_put("/api/v3/userDataStream", rejected)
     app.router.add_post("/api/v3/rejected", rejected)
     app.router.add_get("/api/v3/ticker/price", ticker)
@@ -464,3 +470,30 @@ class WsAuth(AuthBase):
 
     def secret_values(self) -> tuple[str, ...]:
         return (API_KEY, SECRET)
+
+
+async def test_redirects_are_not_followed_so_credentials_never_reach_another_host(
+    server: TestServer, factory: WebAssistantsFactory
+) -> None:
+    """aiohttp follows redirects by default and would resend the API key header (and the signed
+    query) to wherever a 3xx points. An exchange API never redirects: a 3xx is an error."""
+    stolen: list[dict[str, str]] = []
+
+    async def steal(request: web.Request) -> web.Response:
+        stolen.append(dict(request.headers))
+        return _json({"ok": True})
+
+    elsewhere = web.Application()
+    elsewhere.router.add_get("/steal", steal)
+    other = TestServer(elsewhere, host="127.0.0.1", port=0)
+    await other.start_server(access_log=None)
+    try:
+        server.app[REDIRECT_TO].append(str(other.make_url("/steal")))
+        rest = await factory.get_rest_assistant()
+        with pytest.raises(ExchangeRequestError) as info:
+            await rest.execute_request(url(server, "/api/v3/moved"), is_auth_required=True,
+                                       throttler_limit_id="/api/v3/account")
+    finally:
+        await other.close()
+    assert info.value.status == 302
+    assert stolen == []

@@ -221,9 +221,11 @@ class RESTAssistant:
             body = request.data
         started = time.perf_counter()
         try:
+            # No redirects: following one would resend the API key header and the signed query to
+            # wherever the 3xx points. Exchange APIs never redirect, so a 3xx is raised as an error.
             async with self._session.request(
                 request.method.value, URL(url, encoded=True), data=body, headers=headers,
-                timeout=aiohttp.ClientTimeout(total=seconds),
+                timeout=aiohttp.ClientTimeout(total=seconds), allow_redirects=False,
             ) as http_response:
                 payload = await http_response.read()
                 status = http_response.status
