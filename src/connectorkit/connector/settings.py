@@ -44,7 +44,11 @@ class ConnectorSettings(BaseModel):
     ``DEFAULT_FEES``; a full ``trade_fee_schema`` replaces them entirely.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # Validation errors never echo input values: a secret passed under a mistyped name (an extra
+    # field) or of a wrong type would otherwise appear in the exception text and in logs.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     trading_pairs: list[str] = Field(default_factory=list)
     api_key: SecretStr = SecretStr("")

@@ -67,6 +67,17 @@ def test_secrets_are_masked_in_repr_and_dump() -> None:
     assert s.api_secret.get_secret_value() == "super-secret-value"
 
 
+def test_validation_errors_never_echo_a_mistyped_secret() -> None:
+    class EndpointSettings(ConnectorSettings):  # a connector's settings model inherits the config
+        rest_url: str = "https://api.example.invalid"
+
+    with pytest.raises(ValidationError) as info:
+        EndpointSettings(api_key="k" * 16, apisecret="TOPSECRET-typo-1234")  # type: ignore[call-arg]
+    text = str(info.value) + repr(info.value)  # what a log line or a traceback shows
+    assert "apisecret" in text and "Extra inputs" in text  # still says what is wrong
+    assert "TOPSECRET" not in text
+
+
 def test_full_schema_override_and_partial_on_top() -> None:
     custom = TradeFeeSchema(maker_percent_fee_decimal="0.01", taker_fixed_fees=[TokenAmount("BNB", "0.1")])
     s = ConnectorSettings(trade_fee_schema=custom, buy_percent_fee_deducted_from_returns=True)
