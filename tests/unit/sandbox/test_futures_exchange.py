@@ -194,6 +194,19 @@ def test_order_filters(rec: Recorder, qty: str, price: str, code: int) -> None:
     assert ok["status"] == "NEW"
 
 
+def test_a_transfer_in_is_income_and_an_account_update_with_reason_deposit(
+    ex: FuturesExchange, rec: Recorder
+) -> None:
+    ex.transfer_in(1, "USDT", D("250.5"))
+    [event] = rec.user_events(1, "ACCOUNT_UPDATE")
+    assert_same_shape(event, doc_example("uds_event_balance_and_position_update"))
+    assert event["a"]["m"] == "DEPOSIT" and event["a"]["P"] == []
+    wallet = "100250.50000000"
+    assert event["a"]["B"] == [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": "250.50000000"}]
+    booked = ex.account(1).income[-1]
+    assert (booked.income_type, booked.income) == ("TRANSFER", D("250.5"))
+
+
 def test_zero_quantity_message_is_the_documented_one(ex: FuturesExchange) -> None:
     # USDⓈ-M "Error Codes": -4003 QTY_LESS_THAN_ZERO "Quantity less than zero."
     with pytest.raises(ApiError) as err:

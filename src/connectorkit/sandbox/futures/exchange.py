@@ -131,6 +131,24 @@ class FuturesExchange:
         for asset, amount in balances.items():
             acct.deposit(asset, Decimal(amount), self.clock.now_ms())
 
+    def transfer_in(self, account_id: int, asset: str, amount: Decimal) -> None:
+        """A transfer into (or, negative, out of) the futures wallet while the sandbox runs: TRANSFER
+        income, pushed as ``ACCOUNT_UPDATE`` with reason DEPOSIT / WITHDRAW, balance change ``bc``
+        ("Event: Balance and Position Update")."""
+        acct = self.account(account_id)
+        now = self.clock.now_ms()
+        acct.deposit(asset, Decimal(amount), now)
+        self._emit_user(
+            account_id,
+            wire.account_update(
+                reason="DEPOSIT" if amount >= 0 else "WITHDRAW",
+                balances=[(asset, acct.balance(asset), Decimal(amount))],
+                positions=[],
+                event_time=now,
+                transaction_time=now,
+            ),
+        )
+
     def open_orders(self, account_id: int, symbol: str | None = None) -> list[Order]:
         books = [self.engine.book(symbol)] if symbol else list(self.engine.books.values())
         return [o for b in books for o in b.open_orders(account_id)]

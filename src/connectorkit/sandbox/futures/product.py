@@ -147,8 +147,8 @@ class FuturesProduct:
         acct.maker_fee, acct.taker_fee = maker, taker
 
     def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
-        """Credit the account's futures wallet (booked as TRANSFER income)."""
-        self.exchange.fund(account_id, {asset: amount})
+        """Credit the account's futures wallet (TRANSFER income; ACCOUNT_UPDATE reason DEPOSIT)."""
+        self.exchange.transfer_in(account_id, asset, amount)
 
     async def start(self) -> None:
         self.ctx.spawn(self._run(), name="sandbox-futures-ticker")
