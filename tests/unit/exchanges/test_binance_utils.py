@@ -89,6 +89,9 @@ async def test_rate_limits_build_a_working_throttler_with_linked_pools() -> None
     throttler = AsyncThrottler(limits, safety_margin_pct=0)
     assert throttler.try_acquire(CONSTANTS.EXCHANGE_INFO_PATH)
     assert throttler.used_weight("REQUEST_WEIGHT") == 20
+    # "Account trade list" costs 5 with orderId (the connector always sends one), not 20.
+    my_trades = {pair.limit_id: pair.weight for pair in by_id[CONSTANTS.MY_TRADES_PATH].linked_limits}
+    assert my_trades == {"REQUEST_WEIGHT": 5, "RAW_REQUESTS": 1}
 
     perp = {rl.limit_id: rl for rl in binance_perpetual_web_utils.build_rate_limits()}
     assert [perp[i].limit for i in ("REQUEST_WEIGHT", "ORDERS_1MIN", "ORDERS_10S")] == [2400, 1200, 300]

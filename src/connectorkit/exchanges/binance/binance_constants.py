@@ -69,7 +69,9 @@ QUERY_ORDER_WEIGHT: Final = 4  # GET /api/v3/order
 OPEN_ORDERS_WEIGHT: Final = 6  # GET /api/v3/openOrders with symbol
 OPEN_ORDERS_ALL_WEIGHT: Final = 80  # GET /api/v3/openOrders without symbol
 ACCOUNT_WEIGHT: Final = 20
-MY_TRADES_WEIGHT: Final = 20  # GET /api/v3/myTrades (docs: "Weight: 20")
+# GET /api/v3/myTrades ("Account trade list"): weight 20 without orderId, 5 with orderId. The
+# connector only ever asks for one order's trades (orderId set), so that is what it is charged.
+MY_TRADES_BY_ORDER_WEIGHT: Final = 5
 USER_DATA_STREAM_WEIGHT: Final = 2
 WS_API_CONNECT_WEIGHT: Final = 1  # "WebSocket API > IP limits: connecting costs 1 weight"
 WS_API_SUBSCRIBE_WEIGHT: Final = 2  # userDataStream.subscribe.signature
@@ -143,7 +145,7 @@ ENDPOINT_LIMITS: Final[tuple[LimitSpec, ...]] = (
     _ip("GET " + ORDER_PATH, QUERY_ORDER_WEIGHT),
     _ip(OPEN_ORDERS_PATH, OPEN_ORDERS_WEIGHT),
     _ip(ACCOUNT_PATH, ACCOUNT_WEIGHT),
-    _ip(MY_TRADES_PATH, MY_TRADES_WEIGHT),
+    _ip(MY_TRADES_PATH, MY_TRADES_BY_ORDER_WEIGHT),
     _ip(USER_DATA_STREAM_PATH, USER_DATA_STREAM_WEIGHT),
     _ip("WS_API_CONNECT", WS_API_CONNECT_WEIGHT),
     _ip("userDataStream.subscribe.signature", WS_API_SUBSCRIBE_WEIGHT),
