@@ -390,6 +390,29 @@ async def test_silent_stream_means_fast_polling(server: FakeExchangeServer) -> N
         await conn.stop_network()
 
 
+async def test_stream_down_means_fast_polling_at_once(
+    server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stream stays down far longer than the test; its last message is recent (not "silent").
+    monkeypatch.setattr(FakeUserStreamDataSource, "RECONNECT_MIN_DELAY", 600.0)
+    monkeypatch.setattr(FakeUserStreamDataSource, "RECONNECT_MAX_DELAY", 600.0)
+    conn = make_connector(server, long_poll_interval=600.0, user_stream_silence_threshold=600.0)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        events = Recorder(conn)
+        order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+        assert conn._poll_interval() == 600.0  # the stream flows
+        await server.drop_user_streams()
+        await until(lambda: not conn.status_dict["user_stream_initialized"], "stream down")
+        assert conn._poll_interval() == 0.05
+        await server.fill(order_id, "0.5", "100")  # only REST polling can see it now
+        await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+    finally:
+        await conn.stop_network()
+
+
 async def test_flowing_stream_means_slow_polling(connector: FakeExchange, server: FakeExchangeServer) -> None:
     events = Recorder(connector)
     order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))

@@ -675,8 +675,10 @@ class ExchangePyBase(ExchangeBase):
             await asyncio.sleep(delay)
 
     def _user_stream_is_silent(self) -> bool:
+        """Whether REST is the only source: no user stream, the stream is down (reconnecting), or
+        it sent nothing for ``user_stream_silence_threshold`` seconds."""
         tracker = self._user_stream_tracker
-        if tracker is None:
+        if tracker is None or not tracker.data_source.connected:
             return True
         return time.time() - tracker.last_recv_time > self._settings.user_stream_silence_threshold
 
