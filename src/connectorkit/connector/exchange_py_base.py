@@ -50,8 +50,9 @@ once after a clock resync when the exchange rejects the timestamp.
 
 Placement never guesses. The order is tracked (PENDING_CREATE) before the request is sent; a
 definite rejection fails it (OrderFailure with the exchange's reason); an answer that leaves the
-outcome unknown keeps it tracked until status polling finds it or, after repeated "not found"
-answers, the order tracker declares it lost.
+outcome unknown (5xx, timeout, lost connection, an undecodable success answer, or what
+``_is_request_exception_unknown_status`` says) keeps it tracked until status polling finds it or,
+after repeated "not found" answers, the order tracker declares it lost.
 """
 
 from __future__ import annotations
@@ -323,8 +324,10 @@ class ExchangePyBase(ExchangeBase):
             self._loops.spawn(self._user_stream_event_listener(), "user-stream-listener")
 
     async def stop_network(self) -> None:
-        """Stop every loop and tracker and close the HTTP session. Orders being placed stay tracked
-        (persist :attr:`tracking_states`); their outcome is resolved after the next start."""
+        """Stop every loop and tracker and close the HTTP session. An order whose placement request
+        was already sent stays tracked (persist :attr:`tracking_states`) and is resolved after the
+        next start; one not sent yet is failed (``OrderNotSent``), as is any order placed while the
+        network is not running."""
         self._network_started = False
         await self._loops.cancel_all()
         await self._order_tasks.cancel_all()
