@@ -9,6 +9,11 @@ recording reaches before the tracker asks is kept for its request), so diffs tha
 it are buffered, bridged or dropped as they were live. A resync needs a later snapshot; if the
 recording has none, the book is reported as not ready. Recorded ``bookTicker`` frames, which the
 connector does not subscribe to, serve as an independent check of the rebuilt top of book.
+
+Trades: Binance has two public trade streams, ``trade`` and ``aggTrade``, and a connector
+subscribes to one (Spot: ``trade``, futures: ``aggTrade``). When a recording holds only the other
+one for a symbol (the public spot capture records ``aggTrade``), its frames are delivered on the
+connector's trade stream and decoded by the connector's own parser, and the report says so.
 """
 
 from __future__ import annotations
@@ -26,7 +31,13 @@ from typing import Any
 
 import msgspec
 
-from connectorkit.cli.transport import ReplayTransport, ReplayWebAssistantsFactory, build_connector
+from connectorkit.cli.transport import (
+    ReplayTransport,
+    ReplayWebAssistantsFactory,
+    build_connector,
+    stream_of,
+    trade_stream_substitutes,
+)
 from connectorkit.connector.capture_reader import CaptureFormatError, CaptureRecord, read_capture
 
 logger = logging.getLogger(__name__)
@@ -68,6 +79,11 @@ class Recording:
         if header is None:
             return cls("", {}, events)
         return cls(header.exchange or "", dict(header.config or {}), events)
+
+    def streams(self) -> set[str]:
+        """Names of the combined streams the recorded frames belong to."""
+        names = (stream_of(r.data) for r in self.events if r.kind == "recv" and r.data is not None)
+        return {name for name in names if name is not None}
 
     def depth_symbols(self) -> list[str]:
         """Exchange symbols with at least one depth snapshot, in first-seen order."""
@@ -251,6 +267,8 @@ class ReplayReport:
     malformed_frames: int
     unused_snapshots: int
     undelivered: dict[str, int] = field(default_factory=dict)
+    substituted: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Frames delivered on another stream than their own: (recorded kind, delivered kind) -> count."""
     pairs: list[PairReport] = field(default_factory=list)
     top_of_book: TopOfBookCheck = field(default_factory=TopOfBookCheck)
 
@@ -282,6 +300,9 @@ class ReplayReport:
         if self.undelivered:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.undelivered.items()))
             out.append(f"frames of streams the connector does not subscribe to (not replayed): {kinds}")
+        for (recorded, delivered), count in sorted(self.substituted.items()):
+            out.append(f"{recorded} frames delivered as the connector's {delivered} stream: {count} "
+                       f"(the recording has no {delivered} frames for their symbols)")
         if self.unused_snapshots:
             out.append(f"recorded snapshots never requested by the tracker: {self.unused_snapshots}")
         out.append(f"{'pair':<16} {'ready':<5} {'best bid':>14} {'best ask':>14} {'levels':>9} {'diffs':>6} "
@@ -329,7 +350,7 @@ async def replay_capture(path: str | Path, connector_name: str | None = None) ->
     pairs = pairs_from_capture(capture)
     if not pairs:
         raise ReplayError(f"{path}: no depth snapshot in the recording, no book can be built")
-    transport = ReplayTransport()
+    transport = ReplayTransport(trade_stream_substitutes(capture.streams()))
     connector = build_connector(
         name, list(pairs.values()), lambda c: ReplayWebAssistantsFactory(c.throttler, transport),
         symbol_map=pairs,
@@ -358,7 +379,8 @@ async def replay_capture(path: str | Path, connector_name: str | None = None) ->
             connector=name, records=len(capture.events), frames_delivered=transport.delivered,
             malformed_frames=source.malformed_frames,
             unused_snapshots=transport.unused_snapshots + transport.kept_snapshots,
-            undelivered=dict(transport.undelivered), top_of_book=check,
+            undelivered=dict(transport.undelivered), substituted=dict(transport.substituted),
+            top_of_book=check,
         )
         for symbol, pair in pairs.items():
             metrics = tracker.metrics(pair)

@@ -12,6 +12,8 @@ parsing, the order book tracker) is the connector's own, unchanged code.
   streams they belong to, in recorded order, when the replay driver says so. A request waits
   for the recording's next snapshot of its symbol; a snapshot the recording reaches before the
   tracker asked (the recorder's tracker asked earlier than this one) answers the next request.
+  A recorded trade frame of a stream no connection subscribed to may be delivered on the
+  symbol's other Binance trade stream (:func:`trade_stream_substitutes`), and is counted.
 """
 
 from __future__ import annotations
@@ -138,6 +140,11 @@ def stream_of(frame: str) -> str | None:
         return None
 
 
+def _kind(stream: str | None) -> str:
+    """``btcusdt@depth@100ms`` -> ``depth@100ms`` (the stream without its symbol)."""
+    return stream.split("@", 1)[1] if stream and "@" in stream else str(stream)
+
+
 def streams_of_url(url: str) -> set[str]:
     """Streams a Binance-style stream URL subscribes to (``/stream?streams=a/b`` or ``/ws/a/b``)."""
     parts = urlsplit(url)
@@ -197,11 +204,39 @@ class ReplayRESTAssistant(RESTAssistant):
         return await self._transport.answer(request)
 
 
-class ReplayTransport:
-    """Holds the replay's connections and pending snapshot requests (see module docs)."""
+TRADE_STREAM_KINDS = ("trade", "aggTrade")
+"""Binance's two public trade streams: ``trade`` (each trade) and ``aggTrade`` (trades of one taker
+order at one price, aggregated). Both carry price, quantity, time and the maker side, and the
+market wire decodes both into the same TRADE message."""
 
-    def __init__(self) -> None:
+
+def trade_stream_substitutes(recorded_streams: Iterable[str]) -> dict[str, str]:
+    """Recorded trade stream -> the other trade stream of the same symbol, when the recording has
+    only one of the two for that symbol (so a connector subscribed to the other one still sees the
+    trades, and never sees a trade twice)."""
+    recorded = set(recorded_streams)
+    substitutes: dict[str, str] = {}
+    for stream in recorded:
+        symbol, _, kind = stream.partition("@")
+        if kind in TRADE_STREAM_KINDS:
+            other = f"{symbol}@{TRADE_STREAM_KINDS[1 - TRADE_STREAM_KINDS.index(kind)]}"
+            if other not in recorded:
+                substitutes[stream] = other
+    return substitutes
+
+
+class ReplayTransport:
+    """Holds the replay's connections and pending snapshot requests (see module docs).
+
+    ``stream_substitutes`` (recorded stream -> stream to deliver it on) is used only for a frame
+    no connection subscribed to; see :func:`trade_stream_substitutes`.
+    """
+
+    def __init__(self, stream_substitutes: Mapping[str, str] | None = None) -> None:
         self.connections: list[ReplayWSAssistant] = []
+        self._substitutes = dict(stream_substitutes or {})
+        self.substituted: dict[tuple[str, str], int] = defaultdict(int)
+        """Frames delivered on another stream than the recorded one, by (recorded kind, delivered kind)."""
         self._waiters: dict[str, list[asyncio.Future[CaptureRecord]]] = defaultdict(list)
         self._kept: dict[str, CaptureRecord] = {}
         self.unused_snapshots = 0
@@ -254,12 +289,17 @@ class ReplayTransport:
         """Put a frame in the inbox of every connection subscribed to its stream; how many."""
         stream = stream_of(frame)
         targets = [c for c in self.connections if stream is None or stream in c.streams]
+        kind = _kind(stream)
+        if not targets and stream in self._substitutes:
+            substitute = self._substitutes[stream]
+            targets = [c for c in self.connections if substitute in c.streams]
+            if targets:
+                self.substituted[(kind, _kind(substitute))] += 1
         for connection in targets:
             connection.inbox.put_nowait(frame)
         if targets:
             self.delivered += 1
         else:
-            kind = stream.split("@", 1)[1] if stream and "@" in stream else str(stream)
             self.undelivered[kind] += 1
         return len(targets)
 

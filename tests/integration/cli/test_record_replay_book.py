@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,23 @@ async def test_binance_us_spot_capture_replays_without_gaps_and_matches_its_book
     assert report.top_of_book.matched > 20 and report.top_of_book.mismatched == []
     assert report.malformed_frames == 0
     assert any(line.startswith("total: 0 gaps, 0 resyncs, 0 errors") for line in lines)
+
+
+async def test_spot_capture_trades_recorded_as_agg_trades_reach_the_spot_connector() -> None:
+    # The capture recorded <symbol>@aggTrade; the spot connector subscribes to <symbol>@trade.
+    expected: dict[str, int] = {}
+    for captured in read_capture(CAPTURES / "binance_us_spot.jsonl"):
+        if captured.kind == "recv" and captured.data is not None:
+            payload = json.loads(captured.data).get("data", {})
+            if payload.get("e") == "aggTrade":
+                expected[payload["s"]] = expected.get(payload["s"], 0) + 1
+    assert sum(expected.values()) > 0
+    code, report, lines = await _replay(CAPTURES / "binance_us_spot.jsonl")
+    assert code == 0
+    assert {p.symbol: p.trades for p in report.pairs if p.trades} == expected
+    assert report.substituted == {("aggTrade", "trade"): sum(expected.values())}
+    assert "aggTrade" not in report.undelivered
+    assert any(line.startswith("aggTrade frames delivered as the connector's trade stream") for line in lines)
 
 
 async def test_binance_coinm_capture_replays_through_the_perpetual_data_source() -> None:

@@ -7,8 +7,15 @@ from pathlib import Path
 
 from connectorkit.cli.capture import CaptureWriter, Connect, Http, Recv, recording_header
 from connectorkit.cli.replay import EXCHANGE_CONNECTORS, Recording, connector_for, pairs_from_capture
-from connectorkit.cli.transport import stream_of, streams_of_url
+from connectorkit.cli.transport import (
+    ReplayTransport,
+    ReplayWSAssistant,
+    stream_of,
+    streams_of_url,
+    trade_stream_substitutes,
+)
 from connectorkit.connector.capture_reader import read_capture
+from connectorkit.net.throttler import AsyncThrottler
 
 CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
 
@@ -56,3 +63,22 @@ def test_stream_names_from_urls_and_frames() -> None:
     assert stream_of('{"stream":"ethusdt@aggTrade","data":{"e":"aggTrade"}}') == "ethusdt@aggTrade"
     assert stream_of('{"e":"depthUpdate"}') is None
     assert stream_of("not json") is None
+
+
+def test_a_trade_stream_is_substituted_only_when_the_recording_lacks_the_other() -> None:
+    recorded = {"btcusdt@aggTrade", "ethusdt@trade", "xrpusdt@trade", "xrpusdt@aggTrade", "btcusdt@depth"}
+    assert trade_stream_substitutes(recorded) == {"btcusdt@aggTrade": "btcusdt@trade",
+                                                  "ethusdt@trade": "ethusdt@aggTrade"}
+
+
+async def test_replay_delivers_a_substituted_frame_once_and_counts_it() -> None:
+    transport = ReplayTransport({"btcusdt@aggTrade": "btcusdt@trade"})
+    connection = ReplayWSAssistant(transport, AsyncThrottler([]))
+    await connection.connect("ws://h/stream?streams=btcusdt@depth@100ms/btcusdt@trade")
+    agg = '{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade"}}'
+    assert transport.deliver(agg) == 1
+    assert transport.deliver('{"stream":"btcusdt@trade","data":{"e":"trade"}}') == 1
+    assert transport.deliver('{"stream":"ethusdt@aggTrade","data":{"e":"aggTrade"}}') == 0
+    assert connection.inbox.qsize() == 2 and connection.inbox.get_nowait() == agg
+    assert transport.substituted == {("aggTrade", "trade"): 1}
+    assert transport.undelivered == {"aggTrade": 1}
