@@ -906,3 +906,42 @@ async def wait_for_no_private_connection(sandbox: Sandbox) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the dropped connection is still registered")
+
+
+async def test_pause_drop_after_n_and_clock_skew_faults_act_on_the_futures_paths(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    c, lp = client(sandbox, session), client(sandbox, session)
+    key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
+    base = sandbox.futures_ws_url
+    async with (
+        session.ws_connect(f"{base}/private/ws?listenKey={key}") as private,
+        session.ws_connect(f"{base}/market/ws/btcusdt@aggTrade") as trades,
+    ):
+        await asyncio.sleep(0.05)
+        sandbox.faults.pause_stream(key)
+        sandbox.faults.pause_stream("btcusdt@aggTrade")
+        await limit(lp, "SELL", "0.020", "30000.0")
+        await market(c, "BUY", "0.010")
+        for ws in (private, trades):
+            with pytest.raises(TimeoutError):
+                await ws.receive(timeout=0.3)  # paused: those events are lost
+        sandbox.faults.resume_stream(key)
+        sandbox.faults.resume_stream("btcusdt@aggTrade")
+        await market(c, "BUY", "0.010")
+        assert (await next_event(trades, lambda e: True))["q"] == "0.010"
+        first = await next_event(private, lambda e: True)
+        assert first["e"] in ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE")
+        sandbox.faults.drop_websockets(after_messages=1)
+        await limit(c, "BUY", "0.010", "29000.0")  # NEW -> at least one more frame, then the drop
+        closed = False
+        for _ in range(10):
+            msg = await private.receive(timeout=2)
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                closed = True
+                break
+        assert closed
+    sandbox.faults.clock_skew(-120_000)  # the server runs 2 min behind: our timestamps are "ahead"
+    status, body = await c.signed("GET", "/fapi/v2/balance")
+    assert (status, body["code"]) == (400, -1021)
+    assert {"pause_stream", "drop_websockets", "clock_skew"} <= set(sandbox.faults.kinds())

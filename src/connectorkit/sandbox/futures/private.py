@@ -137,8 +137,8 @@ class PrivateStreams:
         return deliver
 
     def _send(self, conn: _Conn, key: str, event: Event) -> None:
-        if conn.dead:
-            return
+        if conn.dead or self._faults.is_paused(key):
+            return  # the pause-stream fault names the listen key, as on the legacy /ws/<listenKey>
         allowed = conn.filters.get(key)
         if allowed is not None and event.get("e") not in allowed:
             return
