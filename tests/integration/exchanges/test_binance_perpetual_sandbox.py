@@ -201,12 +201,70 @@ async def test_expired_listen_key_and_dropped_sockets_are_recovered() -> None:
             opened = us.buy(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=OPEN)
             await env.done(opened)
             sb.faults.drop_websockets()
+            # Placed while the user stream is down: the fill comes from REST trade history and is
+            # counted before the order is seen FILLED (never FILLED with nothing executed).
             closed = us.sell(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
-            assert (await env.done(closed)).current_state is OrderState.FILLED
+            order = await env.done(closed)
+            assert order.current_state is OrderState.FILLED
+            assert order.executed_amount_base == Decimal("0.01")
+            assert len(env.log.of(MarketEvent.OrderFilled, closed)) == 1
             await wait_until(lambda: env.our_positions() == env.true_positions() == {}, what="flat")
-            await wait_until(lambda: env.log.of(MarketEvent.OrderFilled, closed), what="fill reported")
             assert len(env.log.of(MarketEvent.OrderFilled, closed)) == 1
             await env.balances_match()
+        finally:
+            await us.stop_network()
+            await mm.stop_network()
+
+
+async def test_fill_while_user_stream_down_is_counted_before_a_poll_reports_filled() -> None:
+    """Regression: a market order placed while the user stream is down, during a REST reconcile
+    whose fill step was already under way, used to be reported FILLED by that reconcile's status
+    poll before any of its fills were known (done, with nothing executed). The fills of an answer
+    that already executed are now read from userTrades before the status is applied."""
+    async with Sandbox(seed=26, markets=[], futures_markets=[_market()], simulate=False) as sb:
+        mm, us, account = await _start(sb)
+        env = _Perp(sb, mm, us, account)
+        try:
+            await env.quote("29990", "30010")
+            opened = us.buy(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=OPEN)
+            await env.done(opened)
+            resting = us.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal("20000"), position_action=OPEN)
+            await wait_until(lambda: env.log.of(MarketEvent.BuyOrderCreated, resting), what="resting")
+
+            # Hold the reconcile's fill step (trades of the resting order) until the close is placed.
+            gate, held = asyncio.Event(), asyncio.Event()
+            fetch_trades = us._all_trade_updates_for_order
+
+            async def gated(order: Any) -> Any:
+                if order.client_order_id == resting and not gate.is_set():
+                    held.set()
+                    await gate.wait()
+                return await fetch_trades(order)
+
+            us._all_trade_updates_for_order = gated
+            # Every FILLED report of the close, with what was executed when it was applied.
+            seen: list[Decimal] = []
+            process_order_update = us.order_tracker.process_order_update
+
+            def spy(update: Any) -> bool:
+                changed = process_order_update(update)
+                order = us.order_tracker.fetch_order(client_order_id=update.client_order_id)
+                if order is not None and order.client_order_id != resting and order.is_filled:
+                    seen.append(order.executed_amount_base)
+                return bool(changed)
+
+            us.order_tracker.process_order_update = spy
+            sb.faults.drop_websockets()
+            us._poll_now.set()
+            await wait_until(held.is_set, what="reconcile holding its fill step")
+            closed = us.sell(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
+            await wait_until(lambda: closed not in us._placing, what="close placed")
+            gate.set()
+            order = await env.done(closed)
+            await wait_until(lambda: env.our_positions() == env.true_positions() == {}, what="flat")
+            assert order.current_state is OrderState.FILLED
+            assert seen and all(executed == Decimal("0.01") for executed in seen)
+            assert len(env.log.of(MarketEvent.OrderFilled, closed)) == 1
         finally:
             await us.stop_network()
             await mm.stop_network()

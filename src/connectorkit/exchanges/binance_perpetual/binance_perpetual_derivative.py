@@ -208,13 +208,26 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             CONSTANTS.ORDER_PATH, wire.FuturesOrder, method=RESTMethod.POST, params=params, signed=True
         )
         update = wire.order_update_from_order(answer, order.trading_pair, self.current_timestamp)
-        if answer.executed_qty == 0:
+        if answer.executed_qty == 0 or await self._process_fills_of_placed_order(order, answer):
             self._order_tracker.process_order_update(update)
-        else:
-            # The answer carries no fills: let the user stream (or a poll, if the stream is down)
-            # report each fill before the status they lead to, so fills precede completion.
-            self._poll_now.set()
         return str(answer.order_id), update.update_timestamp
+
+    async def _process_fills_of_placed_order(self, order: InFlightOrder, answer: wire.FuturesOrder) -> bool:
+        """An answer that already executed carries no fills ("New Order" response): read them from
+        ``GET /fapi/v1/userTrades`` now, so each fill is counted before the status it led to,
+        whether or not the user stream is up. False (status left to the stream/poll) if that fails."""
+        try:
+            trades = await self._trade_updates(order, str(answer.order_id))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("binance_perpetual: cannot read the fills of %s yet (%s); polling",
+                           order.client_order_id, exc)
+            self._poll_now.set()
+            return False
+        for trade in trades:
+            self._order_tracker.process_trade_update(trade)
+        return True
 
     async def _place_cancel(self, order: InFlightOrder) -> bool:
         symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
@@ -240,10 +253,13 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> list[TradeUpdate]:
         if order.exchange_order_id is None:
             return []
+        return await self._trade_updates(order, order.exchange_order_id)
+
+    async def _trade_updates(self, order: InFlightOrder, exchange_order_id: str) -> list[TradeUpdate]:
         symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
         trades = await self._typed_request(
             CONSTANTS.USER_TRADES_PATH, list[wire.UserTrade],
-            params={"symbol": symbol, "orderId": order.exchange_order_id}, signed=True,
+            params={"symbol": symbol, "orderId": exchange_order_id}, signed=True,
         )
         action = order.position if order.position is not PositionAction.NIL else PositionAction.OPEN
         return [
@@ -251,7 +267,7 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
                 trade, order.trading_pair, self._trade_fee_schema, action, order.client_order_id
             )
             for trade in trades
-            if str(trade.order_id) == order.exchange_order_id
+            if str(trade.order_id) == exchange_order_id
         ]
 
     async def _fetch_balances(self) -> Mapping[str, tuple[Decimal, Decimal]]:
