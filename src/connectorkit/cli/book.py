@@ -26,10 +26,16 @@ from connectorkit.connector.settings import UnknownConnectorError, create_connec
 
 READY_TIMEOUT = 30.0
 
+DESCRIPTION = """\
+Show the live order book of one trading pair from any registered connector, from public data
+only (no keys). It connects to the real exchange unless --rest-url/--ws-url point it at another
+server, e.g. a running `connectorkit sandbox`. On a terminal the book is redrawn in place;
+otherwise the top of the book is printed once a second and the whole book once at the end."""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "book", help="live order book of one pair from any connector (public data)", description=__doc__,
+        "book", help="live order book of one pair from any connector (public data)", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("connector", help=connector_help())

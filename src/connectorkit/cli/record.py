@@ -26,11 +26,17 @@ from connectorkit.net.errors import WebError
 
 FLUSH_EVERY = 0.5
 
+DESCRIPTION = """\
+Record a connector's public market data: every REST answer (instruments, depth snapshots, and
+funding info for perpetuals) and every WebSocket frame it receives, exactly as received, as JSON
+lines in FILE (overwritten). `connectorkit replay FILE` rebuilds the books from it offline.
+Stops after --duration seconds or at Ctrl-C."""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "record", help="record a connector's raw REST snapshots and WebSocket messages to JSON lines",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("connector", help=connector_help())
     parser.add_argument("pairs", nargs="+", metavar="PAIR", help="trading pairs, e.g. BTC-USDT")

@@ -51,6 +51,15 @@ EXCHANGE_CONNECTORS = {
 }
 
 _SETTLE_STEPS = 10_000
+
+DESCRIPTION = """\
+Rebuild order books offline from a capture file through the connector's own data source and
+order book tracker (no network), and report per pair: ready or not, best bid and ask, levels,
+diffs applied, stale diffs dropped, gaps, resyncs, trades and errors. Reads the files
+`connectorkit record` writes and the public captures in shared/data/captures. Recorded
+bookTicker frames, when present, check the rebuilt top of book.
+Exit code: 0 every book ready with no error and no top-of-book difference, 1 otherwise,
+2 the file cannot be read."""
 _QUIET_TURNS = 3
 
 
@@ -403,7 +412,7 @@ async def replay_capture(path: str | Path, connector_name: str | None = None) ->
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "replay", help="rebuild order books offline from a capture file and report gaps and resyncs",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file",
                         help="capture file (JSON lines, from `connectorkit record` or shared/data/captures)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
@@ -36,6 +37,14 @@ def test_help_of_each_command(command: str, options: list[str], capsys: pytest.C
     assert f"usage: connectorkit {command}" in out
     for option in options:
         assert option in out
+
+
+@pytest.mark.parametrize("command", ["demo", "book", "record", "replay"])
+def test_help_is_plain_text_not_docstring_markup(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert re.findall(r"``|:(?:class|mod|func|meth):", out) == [], out
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
