@@ -250,7 +250,7 @@ def _underwater(ex: FuturesExchange, account_id: int, usdt: str) -> dict[str, An
     return ex.new_order(account_id, lim("BUY", "0.001", "20000.0"))  # a resting order
 
 
-def test_liquidation_closes_at_mark_cancels_orders_and_reports_it(ex: FuturesExchange, rec: Recorder) -> None:
+def test_liquidation_closes_at_mark_expires_orders_and_reports_it(ex: FuturesExchange, rec: Recorder) -> None:
     resting = _underwater(ex, 9, "200")
     assert ex.liquidate() == 0
     ex.marks["BTCUSDT"].update_prices(D(28100), D(28100), 0)
