@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -374,20 +375,33 @@ async def test_reconnect_reconciles_what_the_stream_missed(
     assert "reconnected" in caplog.text
 
 
-async def test_silent_stream_means_fast_polling(server: FakeExchangeServer) -> None:
-    conn = make_connector(server, long_poll_interval=60.0, user_stream_silence_threshold=0.05)
+@asynccontextmanager
+async def running(server: FakeExchangeServer, **overrides: Any) -> AsyncIterator[FakeExchange]:
+    """A started, ready connector with these settings; stopped on exit."""
+    conn = make_connector(server, **overrides)
     await conn.start_network()
     try:
         await until(lambda: conn.ready, "ready")
-        events = Recorder(conn)
-        order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
-        await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+        yield conn
+    finally:
+        await conn.stop_network()
+
+
+async def open_buy(conn: FakeExchange) -> tuple[Recorder, str]:
+    """Place a resting buy and wait until it is open; returns the recorder and the order id."""
+    events = Recorder(conn)
+    order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    return events, order_id
+
+
+async def test_silent_stream_means_fast_polling(server: FakeExchangeServer) -> None:
+    async with running(server, long_poll_interval=60.0, user_stream_silence_threshold=0.05) as conn:
+        events, order_id = await open_buy(conn)
         server.user_stream_muted = True  # connected but silent: only polling can see the fill
         await server.fill(order_id, "0.5", "100")
         await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
         assert conn._poll_interval() == 0.05
-    finally:
-        await conn.stop_network()
 
 
 async def test_stream_down_means_fast_polling_at_once(
@@ -396,27 +410,18 @@ async def test_stream_down_means_fast_polling_at_once(
     # The stream stays down far longer than the test; its last message is recent (not "silent").
     monkeypatch.setattr(FakeUserStreamDataSource, "RECONNECT_MIN_DELAY", 600.0)
     monkeypatch.setattr(FakeUserStreamDataSource, "RECONNECT_MAX_DELAY", 600.0)
-    conn = make_connector(server, long_poll_interval=600.0, user_stream_silence_threshold=600.0)
-    await conn.start_network()
-    try:
-        await until(lambda: conn.ready, "ready")
-        events = Recorder(conn)
-        order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
-        await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    async with running(server, long_poll_interval=600.0, user_stream_silence_threshold=600.0) as conn:
+        events, order_id = await open_buy(conn)
         assert conn._poll_interval() == 600.0  # the stream flows
         await server.drop_user_streams()
         await until(lambda: not conn.status_dict["user_stream_initialized"], "stream down")
         assert conn._poll_interval() == 0.05
         await server.fill(order_id, "0.5", "100")  # only REST polling can see it now
         await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
-    finally:
-        await conn.stop_network()
 
 
 async def test_flowing_stream_means_slow_polling(connector: FakeExchange, server: FakeExchangeServer) -> None:
-    events = Recorder(connector)
-    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
-    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)  # the stream delivered a message
+    await open_buy(connector)  # the stream delivered a message
     assert connector._poll_interval() == 60.0
 
 
