@@ -13,6 +13,7 @@ import pytest
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
 from connectorkit.core.enums import OrderState, OrderType, TradeType
 from connectorkit.core.events import MarketEvent
+from connectorkit.core.order_candidate import OrderCandidate
 from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings, FakeUserStreamDataSource
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
 from support.recorder import Recorder, until
@@ -467,6 +468,15 @@ async def test_bad_user_event_is_counted_and_skipped(
     await events.wait_for(MarketEvent.BalanceUpdate)
     assert connector.user_stream_event_error_count == 1
     assert connector.get_balance("ETH") == Decimal(2)
+
+
+async def test_budget_checker_sizes_candidates_on_the_live_connector(connector: FakeExchange) -> None:
+    candidate = OrderCandidate(PAIR, True, OrderType.LIMIT, TradeType.BUY, Decimal(200), Decimal(100))
+    result = connector.budget_checker.adjust_candidate(candidate, all_or_none=False)
+    # 10,000 USDT available pays 10000 / (100 * 1.001) = 99.9000999 BTC, floored to the 0.001 step.
+    assert result.resized and result.amount == Decimal("99.900")
+    assert result.collateral_dict["USDT"] <= connector.get_available_balance("USDT")
+    assert connector.budget_checker.adjust_candidate(candidate).is_zero_order  # all or none
 
 
 # ---------------------------------------------------------------------------------------------------
