@@ -35,3 +35,39 @@ def test_modules_in_the_architecture_map_import() -> None:
     assert len(paths) > 20
     for path in sorted(paths):
         importlib.import_module(path.replace("/", "."))
+
+
+def _configuration_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_configuration_names_every_setting_and_no_other() -> None:
+    from connectorkit.exchanges.binance.binance_utils import BinanceSettings
+    from connectorkit.exchanges.binance_perpetual.binance_perpetual_utils import BinancePerpetualSettings
+
+    section = _configuration_section()
+    named = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)[`=(]", section))
+    fields = set(BinanceSettings.model_fields) | set(BinancePerpetualSettings.model_fields)
+    assert fields - named - {"trading_pairs"} == set()  # trading_pairs: create_connector's 2nd argument
+    assert named - fields - {"create_connector", "model_dump", "binance_perpetual"} == set()
+    assert "ws_api_url" in BinanceSettings.model_fields
+    assert {"ws_routed_paths", "listen_key_keepalive_interval"} <= set(BinancePerpetualSettings.model_fields)
+    share = BinanceSettings.model_fields["rate_limits_share_pct"]
+    assert share.default == 100 and "`rate_limits_share_pct` (0 < x <= 100, default 100)" in section
+
+
+def test_configuration_states_the_default_fees() -> None:
+    from connectorkit.exchanges.binance.binance_utils import DEFAULT_FEES as SPOT
+    from connectorkit.exchanges.binance_perpetual.binance_perpetual_utils import DEFAULT_FEES as PERP
+
+    def pct(value: object) -> str:
+        return f"{(value * 100).normalize():f} %"  # type: ignore[operator]
+
+    section = _configuration_section()
+    assert SPOT.maker_percent_fee_decimal == SPOT.taker_percent_fee_decimal
+    assert SPOT.buy_percent_fee_deducted_from_returns and not PERP.buy_percent_fee_deducted_from_returns
+    spot = f"`binance`: {pct(SPOT.maker_percent_fee_decimal)} maker and taker, buy\n  fees deducted"
+    assert spot in section
+    assert (f"`binance_perpetual`: {pct(PERP.maker_percent_fee_decimal)} maker, "
+            f"{pct(PERP.taker_percent_fee_decimal)} taker") in section
