@@ -7,7 +7,12 @@ from decimal import Decimal
 from connectorkit.cli.demo.journal import EventJournal, describe
 from connectorkit.cli.demo.summary import AccountView, DemoSummary, compare, fees_in_quote, realized_pnl
 from connectorkit.core.enums import OrderType, TradeType
-from connectorkit.core.events import BuyOrderCreatedEvent, MarketEvent, OrderFilledEvent
+from connectorkit.core.events import (
+    BuyOrderCreatedEvent,
+    FundingPaymentCompletedEvent,
+    MarketEvent,
+    OrderFilledEvent,
+)
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee, TradeFeeBase
 
 D = Decimal
@@ -53,6 +58,11 @@ def test_fees_are_valued_in_the_quote_asset_at_each_fill_price() -> None:
     assert fees_in_quote(fills) == {"USDT": D("30") + D("0.5")}
 
 
+def test_a_fee_in_a_third_asset_is_kept_in_that_asset_not_guessed() -> None:
+    mixed = AddedToCostTradeFee(percent=D("0.001"), flat_fees=[("BNB", D("0.01")), ("USDT", D("0.2"))])
+    assert fees_in_quote([fill(BUY, "2", "100", mixed)]) == {"USDT": D("0.2") + D("0.2"), "BNB": D("0.01")}
+
+
 def test_equal_views_have_no_difference_and_zero_balances_count_as_absent() -> None:
     ours = AccountView(spot_balances={"USDT": (D(10), D(5)), "BNB": (D(0), D(0))},
                        positions={"BTC-USDT": D(1)})
@@ -95,12 +105,16 @@ def test_summary_lines_name_every_figure() -> None:
     assert "(interrupted after 3.0s)" in text
     assert "4 placed, 2 filled (3 fills), 2 cancelled, 0 failed\n" in text
     assert "0 failed, 1 expired" in "\n".join(_summary(orders_expired=1).lines())
-    assert "fees paid: 0.25 USDT" in text
-    assert "realized PnL perp: BTC-USDT 1.5" in text
+    assert "fees paid: 0.25 USDT (valued at each fill's price)" in text
+    assert "realized PnL perp: BTC-USDT 1.5 USDT (this run, before fees)" in text
+    assert "funding payments: 0\n" in text
+    paid = [FundingPaymentCompletedEvent(0.0, "BTC-USDT", D("-0.03"), D("0.0001")),
+            FundingPaymentCompletedEvent(5.0, "BTC-USDT", D("0.01"), D("-0.0001"))]
+    assert "funding payments: 2 (total -0.02 USDT)" in "\n".join(_summary(funding=paid).lines())
     assert "book resyncs: binance 0" in text
     assert "state check: OK" in text
     inexact = "\n".join(_summary(pnl={"spot": {"BTC-USDT": D(1) / D(3)}}).lines())
-    assert "realized PnL spot: BTC-USDT ~0.33333333" in inexact  # marked, never silently rounded
+    assert "realized PnL spot: BTC-USDT ~0.33333333 USDT" in inexact  # marked, never silently rounded
     failed = "\n".join(_summary(mismatches=["position BTC-USDT: connector 1 != sandbox None"]).lines())
     assert "state check: FAILED" in failed and "position BTC-USDT" in failed
 

@@ -39,6 +39,8 @@ Run the whole system locally: start the sandbox exchange with a simulated market
 connect the Binance Spot and USD-M Perpetual connectors to it, run a short scripted strategy
 (post-only quotes, one taker order, cancels, a perpetual position, leverage changes) and check that
 the connectors' balances, orders and positions equal the sandbox's. Exit code 0 when they do.
+The summary's realized PnL comes from this run's fills (average cost, before fees); fees are valued
+in the quote asset at each fill's price. Figures with more than 8 decimals are shown marked `~`.
 On a terminal it shows a live view; otherwise it prints the event log as lines. Ctrl-C stops early
 and still prints the summary."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from connectorkit.core.decimal_utils import split_trading_pair
 from connectorkit.core.enums import TradeType
 from connectorkit.core.events import FundingPaymentCompletedEvent, OrderFilledEvent
+from connectorkit.core.rate_source import FeeConversionError
 
 _ZERO = Decimal(0)
 
@@ -93,11 +94,27 @@ def compare(ours: AccountView, truth: AccountView) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- money
 def fees_in_quote(fills: Iterable[OrderFilledEvent]) -> dict[str, Decimal]:
-    """Fees paid, each valued in its pair's quote asset at its own fill price (quote -> total)."""
+    """Fees paid, each valued in its pair's quote asset at its own fill price (asset -> total).
+
+    A fee charged in a third asset (e.g. BNB) has no price here; it is kept in its own asset
+    rather than guessed.
+    """
     totals: dict[str, Decimal] = defaultdict(lambda: _ZERO)
     for fill in fills:
-        quote = split_trading_pair(fill.trading_pair)[1]
-        totals[quote] += fill.trade_fee.fee_amount_in_quote(fill.trading_pair, fill.price, fill.amount)
+        pair, fee = fill.trading_pair, fill.trade_fee
+        quote = split_trading_pair(pair)[1]
+        try:
+            totals[quote] += fee.fee_amount_in_quote(pair, fill.price, fill.amount)
+            continue
+        except FeeConversionError:  # some flat fee is in a third asset: convert the rest only
+            pass
+        totals[quote] += fill.price * fill.amount * fee.percent
+        for flat in fee.flat_fees:
+            part = type(fee)(flat_fees=[flat])
+            try:
+                totals[quote] += part.fee_amount_in_quote(pair, fill.price, fill.amount)
+            except FeeConversionError:
+                totals[flat.token] += flat.amount
     return dict(totals)
 
 
@@ -174,13 +191,20 @@ class DemoSummary:
             f"{self.orders_cancelled} cancelled, {self.orders_failed} failed"
             + (f", {self.orders_expired} expired" if self.orders_expired else ""),
             "fees paid: "
-            + (", ".join(f"{v.normalize():f} {k}" for k, v in sorted(self.fees.items())) or "none"),
+            + (", ".join(f"{_money(v)} {k}" for k, v in sorted(self.fees.items())) or "none")
+            + (" (valued at each fill's price)" if self.fees else ""),
         ]
         for label, per_pair in self.pnl.items():
-            text = ", ".join(f"{pair} {_money(value)}" for pair, value in sorted(per_pair.items()))
-            out.append(f"realized PnL {label}: {text or 'none (no position reduced)'}")
-        funding = sum((f.amount for f in self.funding), _ZERO)
-        out.append(f"funding payments: {len(self.funding)} (total {funding.normalize():f})")
+            text = ", ".join(f"{pair} {_money(value)} {split_trading_pair(pair)[1]}"
+                             for pair, value in sorted(per_pair.items()))
+            out.append(f"realized PnL {label}: "
+                       + (f"{text} (this run, before fees)" if text
+                          else "none (no position reduced)"))
+        funding: dict[str, Decimal] = defaultdict(lambda: _ZERO)
+        for payment in self.funding:
+            funding[split_trading_pair(payment.trading_pair)[1]] += payment.amount
+        totals = ", ".join(f"{_money(v)} {asset}" for asset, v in sorted(funding.items()))
+        out.append(f"funding payments: {len(self.funding)}" + (f" (total {totals})" if totals else ""))
         out.append("book resyncs: " + ", ".join(f"{k} {v}" for k, v in self.resyncs.items()))
         out.append(f"strategy steps completed: {len(self.steps_completed)}")
         out.extend(f"problem: {p}" for p in self.problems)
