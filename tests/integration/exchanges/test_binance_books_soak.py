@@ -77,10 +77,11 @@ async def test_spot_and_perpetual_books_stay_equal_to_the_true_books_for_60_s() 
 
             for soak, connector in zip(soaks, (spot, perp), strict=True):
                 metrics = connector.order_book_tracker.metrics(PAIR)
+                mean_wait_ms, max_wait_ms = sum(soak.waits) / len(soak.waits) * 1000, max(soak.waits) * 1000
                 print(
                     f"{soak.name}: {soak.samples} samples equal, {len(soak.update_ids)} distinct update ids, "
                     f"{metrics.diffs_applied} diffs applied, {metrics.trades} trades, catch-up wait "
-                    f"mean {sum(soak.waits) / len(soak.waits) * 1000:.1f} ms max {max(soak.waits) * 1000:.1f} ms, "
+                    f"mean {mean_wait_ms:.1f} ms max {max_wait_ms:.1f} ms, "
                     f"apply latency max {metrics.max_latency * 1000:.1f} ms"
                 )
                 # Sampling kept pace (a slow comparison loop would thin the samples out) ...
@@ -88,7 +89,8 @@ async def test_spot_and_perpetual_books_stay_equal_to_the_true_books_for_60_s() 
                 # ... the books really moved, and nothing broke without a fault.
                 assert len(soak.update_ids) >= soak.samples // 2
                 assert metrics.diffs_applied >= SOAK_S * 5
-                assert (metrics.gaps, metrics.bridge_failures, metrics.resyncs, metrics.malformed) == (0, 0, 0, 0)
+                breaks = (metrics.gaps, metrics.bridge_failures, metrics.resyncs, metrics.malformed)
+                assert breaks == (0, 0, 0, 0)
                 assert metrics.snapshots_applied == 1
             assert sb.faults.log == []
         finally:
