@@ -154,3 +154,28 @@ def test_malformed_frames_raise_a_typed_error(frame: bytes) -> None:
 def test_malformed_snapshot_raises_a_typed_error() -> None:
     with pytest.raises(wire.BinanceWireError):
         wire.decode_depth_snapshot(b'{"lastUpdateId":1,"bids":[["1","2","3"]],"asks":[]}', "BNB-BTC")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "spot__web_socket_streams__diff_depth_stream",
+        "usdm__websocket_market_streams__diff_book_depth_streams",
+        "spot__web_socket_streams__aggregate_trade_streams",
+        "spot__web_socket_streams__trade_streams",
+        "spot__web_socket_streams__individual_symbol_book_ticker_streams",
+        "usdm__websocket_market_streams__individual_symbol_book_ticker_streams",
+        "usdm__websocket_market_streams__mark_price_stream",
+        "coinm__websocket_market_streams__mark_price_stream",
+    ],
+)
+def test_strict_and_general_schemas_agree(name: str) -> None:
+    """Combined frames of known types take the strict per-type schema; raw payloads the general one."""
+    via_combined = wire.parse_stream_frame(combined("any@stream", name), SYMBOLS, received_at=1.0)
+    via_raw = wire.parse_stream_frame(raw(name), SYMBOLS, received_at=1.0)
+    assert via_combined == via_raw and via_combined is not None
+
+
+def test_strict_schema_is_used_for_combined_depth_frames() -> None:
+    frame = combined("bnbbtc@depth", "spot__web_socket_streams__diff_depth_stream")
+    assert isinstance(wire._combined_decoder.decode(frame).data, wire.DepthUpdateEvent)

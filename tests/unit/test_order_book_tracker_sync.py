@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectorkit.connector.order_book_sync import BookSynchronizer
+from connectorkit.connector.order_book_sync import LATENCY_SAMPLE_EVERY, BookSynchronizer
 from connectorkit.connector.order_book_tracker_data_source import ContinuityRule
 from connectorkit.core.order_book import OrderBook
 from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -218,7 +218,12 @@ def test_metrics_snapshot() -> None:
     sync.on_snapshot(snap(10))
     m = sync.metrics_snapshot()
     assert m.queue_depth == 0 and m.last_update_time is not None and m.diffs_applied == 1
-    assert m.last_latency >= 0 and m.max_latency >= m.last_latency and m.mean_latency >= 0
+    for uid in range(12, 12 + 2 * LATENCY_SAMPLE_EVERY):
+        sync.on_diff(diff(uid, uid, bids=[("98", str(uid))]))
+    m = sync.metrics_snapshot()
+    assert m.diffs_applied == 1 + 2 * LATENCY_SAMPLE_EVERY and m.latency_samples == 2
+    assert m.max_latency >= m.last_latency >= 0 and m.total_latency >= m.max_latency
+    assert m.mean_latency == m.total_latency / 2
 
 
 def test_request_resync() -> None:

@@ -2,9 +2,11 @@
 
 Every function here takes the raw bytes (or str) of one REST answer or one WebSocket frame and
 returns connectorkit objects; there is no I/O and no state, so the spot and futures data sources,
-the capture replay and the benchmark all go through exactly the same code. Each frame is decoded
-once, by msgspec, straight into typed Structs; price levels stay the exchange's ``[price, amount]``
-strings (decoded as tuples that the order book stores as they are; no Decimal per level).
+the capture replay and the benchmark all go through exactly the same code. A combined-stream
+frame of a known event type is decoded once, by msgspec, straight into its strict typed Struct
+(the payload's ``"e"`` tag selects it); other frames fall back to one lenient schema. Price levels
+stay the exchange's ``[price, amount]`` strings (decoded as tuples that the order book stores as
+they are; no Decimal per level).
 
 Sources (Binance API documentation):
 
@@ -61,13 +63,73 @@ class BinanceDepthSnapshot(msgspec.Struct, gc=False):
     T: int | None = None
 
 
+# ---- the strict schemas: one per event type, selected by the payload's "e" tag ------------------
+class DepthUpdateEvent(msgspec.Struct, tag_field="e", tag="depthUpdate", gc=False):
+    E: int
+    s: str
+    U: int
+    u: int
+    b: list[Level]
+    a: list[Level]
+    T: int | None = None
+    pu: int | None = None
+
+
+class AggTradeEvent(msgspec.Struct, tag_field="e", tag="aggTrade", gc=False):
+    E: int
+    s: str
+    a: int
+    p: str
+    q: str
+    T: int
+    m: bool
+
+
+class TradeEvent(msgspec.Struct, tag_field="e", tag="trade", gc=False):
+    E: int
+    s: str
+    t: int
+    p: str
+    q: str
+    T: int
+    m: bool
+
+
+class BookTickerEvent(msgspec.Struct, tag_field="e", tag="bookTicker", gc=False):
+    """Futures bookTicker (spot's carries no ``e``; it takes the general path)."""
+
+    u: int
+    s: str
+    b: str
+    B: str
+    a: str
+    A: str
+
+
+class MarkPriceEvent(msgspec.Struct, tag_field="e", tag="markPriceUpdate", gc=False):
+    E: int
+    s: str
+    p: str
+    i: str = ""
+    r: str = ""
+    T: int = 0
+
+
+TaggedEvent = DepthUpdateEvent | AggTradeEvent | TradeEvent | BookTickerEvent | MarkPriceEvent
+
+
+class CombinedFrame(msgspec.Struct, gc=False):
+    stream: str
+    data: TaggedEvent
+
+
+# ---- the general schema: any payload, for everything the strict ones do not take ----------------
 class BinanceEvent(msgspec.Struct, gc=False):
-    """Every market stream payload this module understands, as one schema.
+    """Every market stream payload this module understands, as one lenient schema.
 
     Binance reuses short keys with different types across streams (``a`` is the ask levels of a
     depth update, the aggregate trade id of an aggTrade and the best ask price of a bookTicker),
-    so the overlapping fields are unions; one schema means one decoding pass for any frame.
-    Unknown keys (kline payloads, ``ps`` ...) are skipped by the decoder.
+    so the overlapping fields are unions. Unknown keys (kline payloads, ``ps`` ...) are skipped.
     """
 
     e: str | None = None
@@ -112,6 +174,7 @@ class BookTicker(NamedTuple):
 StreamItem = OrderBookMessage | FundingInfoUpdate | BookTicker
 
 _snapshot_decoder = msgspec.json.Decoder(BinanceDepthSnapshot)
+_combined_decoder = msgspec.json.Decoder(CombinedFrame)
 _frame_decoder = msgspec.json.Decoder(BinanceFrame)
 _monotonic = time.monotonic
 _DIFF = OrderBookMessageType.DIFF
@@ -149,7 +212,41 @@ def parse_stream_frame(
     ``symbol_map`` maps exchange symbols (``"BTCUSDT"``) to trading pairs (``"BTC-USDT"``).
     Streams this library does not use (kline, ...) and subscription acks give None. A frame that
     is not valid JSON, breaks the schema, or names an unknown symbol raises BinanceWireError.
+
+    A combined-stream frame of a known event type is decoded once, straight into its strict
+    schema (the "e" tag picks it). Anything else (raw payloads, spot bookTicker, acks, other
+    streams, and frames the strict schema rejects, so that the error can name the problem) goes
+    through the general schema.
     """
+    try:
+        event = _combined_decoder.decode(raw).data
+    except msgspec.MsgspecError:
+        return _parse_general(raw, symbol_map, received_at)
+    if event.__class__ is DepthUpdateEvent:  # the hot path
+        depth = event
+        pair = symbol_map.get(depth.s)
+        if pair is None:
+            raise BinanceWireError(f"unknown symbol {depth.s!r}")
+        if received_at is None:  # the field's default factory stamps the receipt time, in C
+            return OrderBookMessage(
+                _DIFF, None, depth.E / 1000.0, pair, depth.u, depth.U, depth.pu, depth.b, depth.a
+            )
+        return OrderBookMessage(
+            _DIFF, None, depth.E / 1000.0, pair, depth.u, depth.U, depth.pu, depth.b, depth.a,
+            received_at=received_at,
+        )
+    if isinstance(event, AggTradeEvent | TradeEvent):
+        trade_id = event.a if isinstance(event, AggTradeEvent) else event.t
+        return _trade(event.s, trade_id, event.p, event.q, event.m, event.T, symbol_map, received_at)
+    if isinstance(event, BookTickerEvent):
+        return _ticker(event.s, event.u, event.b, event.B, event.a, event.A, symbol_map)
+    assert isinstance(event, MarkPriceEvent)
+    return _funding(event.s, event.p, event.i, event.r, event.T, symbol_map)
+
+
+def _parse_general(
+    raw: bytes | str, symbol_map: Mapping[str, str], received_at: float | None
+) -> StreamItem | None:
     try:
         frame = _frame_decoder.decode(raw)
     except msgspec.MsgspecError as exc:
@@ -159,38 +256,13 @@ def parse_stream_frame(
         if frame.stream is None and frame.e is None and frame.u is None:
             return None  # {"result": null, "id": 1}: the answer to a SUBSCRIBE request
         event = frame
-    if event.e != "depthUpdate":
-        return event_to_item(event, symbol_map, received_at)
-    # The hot path: depth_update_to_message, inlined (one call less per frame).
-    bids = event.b
-    asks = event.a
-    final_id = event.u
-    first_id = event.U
-    event_time = event.E
-    pair = symbol_map.get(event.s)  # type: ignore[arg-type]
-    if (
-        pair is None
-        or final_id is None
-        or first_id is None
-        or event_time is None
-        or bids.__class__ is not list
-        or asks.__class__ is not list
-    ):
-        return depth_update_to_message(event, symbol_map, received_at)  # raises the precise error
-    if received_at is None:  # the field's default factory stamps the receipt time, in C
-        return OrderBookMessage(
-            _DIFF, None, event_time / 1000.0, pair, final_id, first_id, event.pu, bids, asks
-        )
-    return OrderBookMessage(
-        _DIFF, None, event_time / 1000.0, pair, final_id, first_id, event.pu, bids, asks,
-        received_at=received_at,
-    )
+    return event_to_item(event, symbol_map, received_at)
 
 
 def event_to_item(
     event: BinanceEvent, symbol_map: Mapping[str, str], received_at: float | None = None
 ) -> StreamItem | None:
-    """Map a decoded payload to a connectorkit object (see :func:`parse_stream_frame`)."""
+    """Map a payload decoded with the general schema to a connectorkit object (or None)."""
     kind = event.e
     if kind == "depthUpdate":
         return depth_update_to_message(event, symbol_map, received_at)
@@ -203,10 +275,9 @@ def event_to_item(
     return None
 
 
-def _pair(event: BinanceEvent, symbol_map: Mapping[str, str]) -> str:
-    symbol = event.s
+def _pair(symbol: str | None, kind: str | None, symbol_map: Mapping[str, str]) -> str:
     if symbol is None:
-        raise BinanceWireError(f"{event.e or 'event'} without symbol")
+        raise BinanceWireError(f"{kind or 'event'} without symbol")
     pair = symbol_map.get(symbol)
     if pair is None:
         raise BinanceWireError(f"unknown symbol {symbol!r}")
@@ -223,35 +294,21 @@ def depth_update_to_message(
     """
     bids = event.b
     asks = event.a
-    final_id = event.u
-    first_id = event.U
-    event_time = event.E
-    if (
-        final_id is None
-        or first_id is None
-        or event_time is None
-        or bids.__class__ is not list
-        or asks.__class__ is not list
+    if event.u is None or event.U is None or event.E is None or not isinstance(bids, list) or not (
+        isinstance(asks, list)
     ):
         raise BinanceWireError("depthUpdate without U/u/E/b/a")
-    pair = symbol_map.get(event.s)  # type: ignore[arg-type]
-    if pair is None:
-        raise BinanceWireError(f"unknown symbol {event.s!r}")
-    if received_at is None:  # the field's default factory stamps the receipt time, in C
-        return OrderBookMessage(
-            _DIFF, None, event_time / 1000.0, pair, final_id, first_id, event.pu, bids, asks
-        )
     return OrderBookMessage(
         _DIFF,
         None,
-        event_time / 1000.0,
-        pair,
-        final_id,
-        first_id,
+        event.E / 1000.0,
+        _pair(event.s, event.e, symbol_map),
+        event.u,
+        event.U,
         event.pu,
         bids,
         asks,
-        received_at=received_at,
+        received_at=_monotonic() if received_at is None else received_at,
     )
 
 
@@ -264,21 +321,34 @@ def trade_to_message(
         raise BinanceWireError(f"{event.e} without an integer trade id")
     if event.p is None or event.q is None or event.m is None or event.T is None:
         raise BinanceWireError(f"{event.e} without p/q/m/T")
+    return _trade(event.s, trade_id, event.p, event.q, event.m, event.T, symbol_map, received_at)
+
+
+def _trade(
+    symbol: str | None,
+    trade_id: int,
+    price_text: str,
+    amount_text: str,
+    buyer_is_maker: bool,
+    trade_time: int,
+    symbol_map: Mapping[str, str],
+    received_at: float | None,
+) -> OrderBookMessage:
     try:
-        price = exact_decimal(event.p)
-        amount = exact_decimal(event.q)
+        price = exact_decimal(price_text)
+        amount = exact_decimal(amount_text)
     except ArithmeticError:
-        raise BinanceWireError(f"{event.e} with bad price/quantity {event.p!r}/{event.q!r}") from None
+        raise BinanceWireError(f"trade with bad price/quantity {price_text!r}/{amount_text!r}") from None
     return OrderBookMessage(
         _TRADE,
         None,
-        event.T / 1000.0,
-        trading_pair=_pair(event, symbol_map),
+        trade_time / 1000.0,
+        trading_pair=_pair(symbol, "trade", symbol_map),
         update_id=trade_id,
         trade_id=trade_id,
         price=price,
         amount=amount,
-        is_buy=not event.m,
+        is_buy=not buyer_is_maker,
         received_at=_monotonic() if received_at is None else received_at,
     )
 
@@ -293,14 +363,18 @@ def book_ticker(event: BinanceEvent, symbol_map: Mapping[str, str]) -> BookTicke
         or event.A is None
     ):
         raise BinanceWireError("bookTicker without u/b/B/a/A")
+    return _ticker(event.s, event.u, event.b, event.B, event.a, event.A, symbol_map)
+
+
+def _ticker(
+    symbol: str | None, update_id: int, bid: str, bid_qty: str, ask: str, ask_qty: str,
+    symbol_map: Mapping[str, str],
+) -> BookTicker:
+    pair = _pair(symbol, "bookTicker", symbol_map)
     try:
         return BookTicker(
-            _pair(event, symbol_map),
-            event.u,
-            exact_decimal(event.b),
-            exact_decimal(event.B),
-            exact_decimal(event.a),
-            exact_decimal(event.A),
+            pair, update_id, exact_decimal(bid), exact_decimal(bid_qty), exact_decimal(ask),
+            exact_decimal(ask_qty),
         )
     except ArithmeticError:
         raise BinanceWireError("bookTicker with a non-numeric price or quantity") from None
@@ -309,18 +383,28 @@ def book_ticker(event: BinanceEvent, symbol_map: Mapping[str, str]) -> BookTicke
 def mark_price_to_funding_update(
     event: BinanceEvent, symbol_map: Mapping[str, str]
 ) -> FundingInfoUpdate:
-    """``markPriceUpdate`` payload -> FundingInfoUpdate.
+    """``markPriceUpdate`` payload -> FundingInfoUpdate."""
+    return _funding(event.s, event.p, event.i, event.r, event.T, symbol_map)
 
-    Delivery contracts carry ``r == ""`` and ``T == 0``: no funding, so rate and next funding
-    time are None. ``T`` is in milliseconds; the update carries whole seconds.
-    """
+
+def _funding(
+    symbol: str | None,
+    mark: str | None,
+    index: str | None,
+    rate: str | None,
+    next_funding_ms: int | None,
+    symbol_map: Mapping[str, str],
+) -> FundingInfoUpdate:
+    """Delivery contracts carry ``r == ""`` and ``T == 0``: no funding, so rate and next funding
+    time are None. ``T`` is in milliseconds; the update carries whole seconds."""
+    pair = _pair(symbol, "markPriceUpdate", symbol_map)
     try:
         return FundingInfoUpdate(
-            trading_pair=_pair(event, symbol_map),
-            index_price=None if not event.i else exact_decimal(event.i),
-            mark_price=None if not event.p else exact_decimal(event.p),
-            next_funding_utc_timestamp=None if not event.T else event.T // 1000,
-            rate=None if not event.r else exact_decimal(event.r),
+            trading_pair=pair,
+            index_price=exact_decimal(index) if index else None,
+            mark_price=exact_decimal(mark) if mark else None,
+            next_funding_utc_timestamp=next_funding_ms // 1000 if next_funding_ms else None,
+            rate=exact_decimal(rate) if rate else None,
         )
     except ArithmeticError:
         raise BinanceWireError("markPriceUpdate with a non-numeric field") from None
