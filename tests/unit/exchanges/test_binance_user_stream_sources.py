@@ -50,3 +50,30 @@ async def test_futures_listen_key_expiry_event_ends_the_connection() -> None:
     assert source._decode_event(json.dumps(expired)) is None
     with pytest.raises(ListenKeyExpiredError):
         await asyncio.wait_for(keep_alive, 1)
+
+
+def test_unused_event_types_are_skipped_quietly_and_malformed_events_still_raise() -> None:
+    """Binance adds user-event types over time (USDⓈ-M ``TRADE_LITE`` arrives on the unrouted
+    stream for every fill; spot ``listStatus``/``externalLockUpdate``): they are skipped and
+    counted apart, not reported as malformed, while a broken event of a used type still raises."""
+    futures = BinancePerpetualAPIUserStreamDataSource(
+        WebAssistantsFactory(AsyncThrottler(binance_perpetual_web_utils.build_rate_limits()))
+    )
+    trade_lite = {"e": "TRADE_LITE", "E": 1721895408092, "T": 1721895408214, "s": "BTCUSDT"}
+    assert futures._decode_event(json.dumps(trade_lite)) is None
+    assert futures.ignored_event_count == 1
+    with pytest.raises(perp_wire.WireFormatError) as broken:
+        futures._decode_event(json.dumps({"e": "ORDER_TRADE_UPDATE", "E": 1}))
+    assert not isinstance(broken.value, perp_wire.UnknownUserEventError)
+    with pytest.raises(perp_wire.WireFormatError):
+        futures._decode_event(b"[1, 2]")
+
+    spot = BinanceAPIUserStreamDataSource(
+        WebAssistantsFactory(AsyncThrottler(binance_web_utils.build_rate_limits()))
+    )
+    spot._subscription_id = 1
+    list_status = {"subscriptionId": 1, "event": {"e": "listStatus", "E": 1564035303637, "s": "ETHBTC"}}
+    assert spot._decode_event(json.dumps(list_status)) is None
+    assert (spot.ignored_event_count, spot.dropped_frame_count) == (1, 0)
+    with pytest.raises(wire.WireFormatError):
+        spot._decode_event(json.dumps({"subscriptionId": 1, "event": {"e": "executionReport", "E": 1}}))

@@ -65,7 +65,8 @@ def test_url_builders_append_official_paths_to_overrides() -> None:
         "ws://h:1/market/stream?streams=btcusdt@markPrice@1s"
     )
     assert binance_perpetual_web_utils.private_stream_url("k/y", "ws://h:1") == (
-        "ws://h:1/private/ws?listenKey=k%2Fy&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE/listenKeyExpired"
+        "ws://h:1/private/ws?listenKey=k%2Fy"
+        "&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE/ACCOUNT_CONFIG_UPDATE/listenKeyExpired"
     )
     assert binance_perpetual_web_utils.private_stream_url("key", "ws://h:1/", routed=False) == "ws://h:1/ws/key"
     assert binance_perpetual_web_utils.public_stream_url(["a"], "ws://h:1", routed=False) == (

@@ -65,6 +65,8 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._subscription_id: int | None = None
         self._terminated = asyncio.Event()
         self.dropped_frame_count = 0
+        #: well-formed events of types the connector does not use (e.g. listStatus), skipped
+        self.ignored_event_count = 0
 
     @property
     def subscription_id(self) -> int | None:
@@ -117,7 +119,12 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
         if frame.subscription_id is not None and frame.subscription_id != self._subscription_id:
             self.dropped_frame_count += 1
             return None
-        event = wire.decode_user_event(frame.event)
+        try:
+            event = wire.decode_user_event(frame.event)
+        except wire.UnknownUserEventError as exc:
+            self.ignored_event_count += 1
+            logger.debug("user event skipped: %s", exc)
+            return None
         if isinstance(event, wire.EventStreamTerminated):
             self._terminated.set()
             return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 
@@ -26,6 +26,9 @@ from connectorkit.exchanges.binance.binance_utils import trading_pair as make_pa
 
 _ZERO: Final = Decimal(0)
 _TINY: Final = Decimal("1e-20")  # TradingRule's "no constraint" increment
+
+
+T = TypeVar("T")
 
 
 class WireFormatError(ValueError):
@@ -451,14 +454,49 @@ SpotUserEvent = (
 )
 
 _user_event_decoder: Final[msgspec.json.Decoder[SpotUserEvent]] = msgspec.json.Decoder(SpotUserEvent)
+_SPOT_EVENT_TYPES: Final = frozenset({
+    "executionReport", "outboundAccountPosition", "balanceUpdate", "listenKeyExpired", "eventStreamTerminated"
+})
+
+
+class UnknownUserEventError(WireFormatError):
+    """A well-formed user-data event of a type this connector does not use (Binance adds event
+    types over time, e.g. spot ``externalLockUpdate``/``listStatus``, USDⓈ-M ``TRADE_LITE``):
+    the stream skips it quietly instead of counting it as malformed."""
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"user event of unused type {event_type!r}")
+        self.event_type = event_type
+
+
+class _EventType(msgspec.Struct):
+    e: str
+
+
+_event_type_decoder: Final = msgspec.json.Decoder(_EventType)
+
+
+def decode_tagged_event(
+    decoder: msgspec.json.Decoder[T], data: bytes | str, known_types: frozenset[str], what: str
+) -> T:
+    """Decode one ``{"e": <type>, ...}`` event with ``decoder``; an event whose type is not in
+    ``known_types`` raises :class:`UnknownUserEventError`, anything else that does not decode
+    :class:`WireFormatError`. (The type is only read again on that error path.)"""
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        try:
+            event_type: str | None = _event_type_decoder.decode(data).e
+        except msgspec.DecodeError:
+            event_type = None
+        if event_type is not None and event_type not in known_types:
+            raise UnknownUserEventError(event_type) from None
+        raise WireFormatError(f"{what}: {exc}") from exc
 
 
 def decode_user_event(data: bytes | str) -> SpotUserEvent:
-    """Decode one user-data event. Unknown event types raise :class:`WireFormatError`."""
-    try:
-        return _user_event_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"user event: {exc}") from exc
+    """Decode one user-data event (unused types raise :class:`UnknownUserEventError`)."""
+    return decode_tagged_event(_user_event_decoder, data, _SPOT_EVENT_TYPES, "user event")
 
 
 class WsApiError(msgspec.Struct, frozen=True):

@@ -58,6 +58,8 @@ class BinancePerpetualAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._listen_key: str | None = None
         self._expired = asyncio.Event()
         self.listen_keys_created = 0
+        #: well-formed events of types the connector does not use (e.g. TRADE_LITE), skipped
+        self.ignored_event_count = 0
 
     async def _listen_key_request(self, method: RESTMethod) -> Any:
         rest = await self._factory.get_rest_assistant()
@@ -104,7 +106,12 @@ class BinancePerpetualAPIUserStreamDataSource(UserStreamTrackerDataSource):
                 logger.warning("listen key keep-alive failed (%s); retrying next interval", exc)
 
     def _decode_event(self, raw: str | bytes) -> Any:
-        event = wire.decode_user_event(raw)
+        try:
+            event = wire.decode_user_event(raw)
+        except wire.UnknownUserEventError as exc:
+            self.ignored_event_count += 1
+            logger.debug("user event skipped: %s", exc)
+            return None
         if isinstance(event, wire.ListenKeyExpired):
             self._expired.set()
             return None

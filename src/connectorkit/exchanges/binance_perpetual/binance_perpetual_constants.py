@@ -41,7 +41,10 @@ WS_COMBINED_PATH: Final = "/stream"
 DIFF_DEPTH_STREAM: Final = "{symbol}@depth@100ms"  # "Diff. Book Depth Streams" (route /public)
 TRADE_STREAM: Final = "{symbol}@aggTrade"  # "Aggregate Trade Streams" (route /market)
 MARK_PRICE_STREAM: Final = "{symbol}@markPrice@1s"  # "Mark Price Stream" (route /market)
-USER_STREAM_EVENTS: Final = ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "listenKeyExpired")
+# ``events`` is an allow-list: an event type not named here is never delivered on /private.
+USER_STREAM_EVENTS: Final = (
+    "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "ACCOUNT_CONFIG_UPDATE", "listenKeyExpired"
+)
 MAX_STREAMS_PER_CONNECTION: Final = 1024  # "Websocket Market Streams": max 1024 streams
 WS_HEARTBEAT_S: Final = 20.0
 

@@ -27,6 +27,7 @@ from connectorkit.exchanges.binance.binance_trading_wire import (
     ExchangeInfo,
     SymbolInfo,
     SymbolRules,
+    UnknownUserEventError,
     WireFormatError,
     decode_error,
     decode_exchange_info,
@@ -37,6 +38,7 @@ from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants
 __all__ = [
     "ExchangeInfo",
     "SymbolRules",
+    "UnknownUserEventError",
     "WireFormatError",
     "decode_error",
     "decode_exchange_info",
@@ -534,12 +536,15 @@ FuturesUserEvent = OrderTradeUpdate | AccountUpdate | ListenKeyExpired | Account
 _user_event_decoder: Final[msgspec.json.Decoder[FuturesUserEvent]] = msgspec.json.Decoder(FuturesUserEvent)
 
 
+_FUTURES_EVENT_TYPES: Final = frozenset(
+    {"ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "listenKeyExpired", "ACCOUNT_CONFIG_UPDATE"}
+)
+
+
 def decode_user_event(data: bytes | str) -> FuturesUserEvent:
-    """One user-data event; unknown event types raise :class:`WireFormatError`."""
-    try:
-        return _user_event_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("user event", exc) from exc
+    """One user-data event; unused types (``TRADE_LITE``, ``MARGIN_CALL``...) raise
+    :class:`UnknownUserEventError`, malformed events :class:`WireFormatError`."""
+    return spot_wire.decode_tagged_event(_user_event_decoder, data, _FUTURES_EVENT_TYPES, "user event")
 
 
 def order_update_from_event(event: OrderTradeUpdate, trading_pair: str) -> OrderUpdate:
