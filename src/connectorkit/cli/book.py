@@ -94,14 +94,18 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
     with stop_on_sigint(stop):
         await connector.start_network()
         try:
-            try:
-                async with asyncio.timeout(READY_TIMEOUT):
-                    await connector.order_book_tracker.wait_ready()
-            except TimeoutError:
-                out(f"book: {args.pair} not ready after {READY_TIMEOUT:g}s "
+            deadline = None if args.duration is None else loop.time() + args.duration
+            patience = READY_TIMEOUT if args.duration is None else min(READY_TIMEOUT, args.duration)
+            ready_by = loop.time() + patience
+            tracker = connector.order_book_tracker
+            while not tracker.is_ready(args.pair) and not stop.is_set() and loop.time() < ready_by:
+                await _pause(stop, 0.05)  # Ctrl-C and --duration count while waiting too
+            if stop.is_set():
+                return 0
+            if not tracker.is_ready(args.pair):
+                out(f"book: {args.pair} not ready after {patience:g}s "
                     f"(is {args.pair} listed on {args.connector}, is the server reachable?)")
                 return 1
-            deadline = None if args.duration is None else loop.time() + args.duration
             if live:
                 with Live(render_book(connector, args.pair, args.depth), console=Console(),
                           refresh_per_second=4) as view:

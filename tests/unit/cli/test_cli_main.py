@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
+import socket
 
 import pytest
 
@@ -79,3 +81,20 @@ async def test_record_rejects_a_malformed_option() -> None:
                               rest_url=None, ws_url=None, option=["missing-equals"])
     assert await record.run(args, out=lines.append) == 2
     assert "KEY=VALUE" in lines[0]
+
+
+async def test_book_gives_up_waiting_for_an_unreachable_server_at_its_duration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(book, "READY_TIMEOUT", 3600.0)  # only --duration can end the wait
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    args = build_parser().parse_args(["book", "binance", "BTC-USDT", "--duration", "0.3", "--plain",
+                                      "--rest-url", f"http://127.0.0.1:{port}",
+                                      "--ws-url", f"ws://127.0.0.1:{port}"])
+    lines: list[str] = []
+    async with asyncio.timeout(30):  # a guard against hanging, not a timing assertion
+        assert await book.run(args, out=lines.append, interactive=False) == 1
+    assert lines == ["book: BTC-USDT not ready after 0.3s (is BTC-USDT listed on binance, "
+                     "is the server reachable?)"]
