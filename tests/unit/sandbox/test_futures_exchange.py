@@ -323,3 +323,17 @@ def test_a_seeded_run_is_reproduced_event_for_event() -> None:
     assert len(first) > 100 and trades
     assert first == second
     assert first != _simulated_run(6)
+
+
+def test_simulated_traders_get_no_user_events_and_leave_no_leg_records(
+    ex: FuturesExchange, rec: Recorder
+) -> None:
+    ex.ephemeral_accounts.add(2)
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.010"))
+    ex.clock.skew_ms = 2_000  # past the next 1 s funding time
+    assert ex.settle_funding() == 2  # both still pay or receive funding
+    assert [a for a, _ in rec.user] and {a for a, _ in rec.user} == {1}
+    assert ex.ledger._legs == {}
+    assert ex.account(2).position("BTCUSDT", PositionSide.BOTH).amount == D("-0.010")
+    assert [s for s, _ in rec.market if s.endswith("@aggTrade")]  # the market still sees the trade

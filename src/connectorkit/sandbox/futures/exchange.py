@@ -531,9 +531,9 @@ class FuturesExchange:
             funding_time, rate = state.settle(now)
             for account_id, acct in self.ledger.accounts.items():
                 booked = acct.apply_funding(symbol, state.mark_price, rate, funding_time)
-                if not booked:
-                    continue
                 payments += len(booked)
+                if not booked or account_id in self.ephemeral_accounts:
+                    continue
                 asset = booked[0].asset
                 change = sum((r.income for r in booked), Decimal(0))
                 # Crossed position: balances only, no "P" ("Event: Balance and Position Update").
@@ -569,20 +569,24 @@ class FuturesExchange:
         order = ex.order
         market = self.markets[order.symbol]
         fill, charge = ex.fill, ex.charge
-        if fill is not None:
-            leg = self.ledger.take_leg(fill.trade_id, order.order_id)
-            if leg is not None:
-                mark = self.marks[order.symbol].mark_price
-                self._emit_user(
-                    order.account_id,
-                    wire.account_update(
-                        reason="ORDER",
-                        balances=[(leg.commission_asset, leg.wallet_balance, Decimal(0))],
-                        positions=[wire.position_update(leg.position, market, mark)],
-                        event_time=now,
-                        transaction_time=fill.time,
-                    ),
-                )
+        # Always consumed, so that the per-leg records never pile up.
+        leg = self.ledger.take_leg(fill.trade_id, order.order_id) if fill is not None else None
+        if order.account_id in self.ephemeral_accounts:
+            # The simulated traders' own user data is never built: their API keys are never handed
+            # out, and building it was a good part of what a busy simulated market cost.
+            return
+        if fill is not None and leg is not None:
+            mark = self.marks[order.symbol].mark_price
+            self._emit_user(
+                order.account_id,
+                wire.account_update(
+                    reason="ORDER",
+                    balances=[(leg.commission_asset, leg.wallet_balance, Decimal(0))],
+                    positions=[wire.position_update(leg.position, market, mark)],
+                    event_time=now,
+                    transaction_time=fill.time,
+                ),
+            )
         expiry = 0
         if ex.exec_type == "EXPIRED":
             expiry = int(order.extra.get("expiryReason", EXPIRY_MARKET if order.is_market else EXPIRY_IOC))
