@@ -35,6 +35,15 @@ class WireFormatError(ValueError):
     """A payload does not match its documented schema."""
 
 
+def decode_with(decoder: msgspec.json.Decoder[T], data: bytes | str, what: str) -> T:
+    """``decoder.decode(data)``; a payload that does not match the schema raises
+    :class:`WireFormatError` naming ``what``."""
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise WireFormatError(f"{what}: {exc}") from exc
+
+
 # ---------------------------------------------------------------------------------------------
 # Exchange information (docs: "General endpoints > Exchange information", "Filters")
 # ---------------------------------------------------------------------------------------------
@@ -105,10 +114,7 @@ _exchange_info_decoder: Final = msgspec.json.Decoder(ExchangeInfo)
 
 
 def decode_exchange_info(data: bytes | str) -> ExchangeInfo:
-    try:
-        return _exchange_info_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"exchangeInfo: {exc}") from exc
+    return decode_with(_exchange_info_decoder, data, "exchangeInfo")
 
 
 def is_spot_symbol_tradable(info: SymbolInfo) -> bool:
@@ -213,17 +219,11 @@ _orders_decoder: Final = msgspec.json.Decoder(list[OrderResponse])
 
 
 def decode_order(data: bytes | str) -> OrderResponse:
-    try:
-        return _order_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"order: {exc}") from exc
+    return decode_with(_order_decoder, data, "order")
 
 
 def decode_orders(data: bytes | str) -> list[OrderResponse]:
-    try:
-        return _orders_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"orders: {exc}") from exc
+    return decode_with(_orders_decoder, data, "orders")
 
 
 def order_state(status: str) -> OrderState:
@@ -319,10 +319,7 @@ _trades_decoder: Final = msgspec.json.Decoder(list[AccountTrade])
 
 
 def decode_account_trades(data: bytes | str) -> list[AccountTrade]:
-    try:
-        return _trades_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"myTrades: {exc}") from exc
+    return decode_with(_trades_decoder, data, "myTrades")
 
 
 def trade_update_from_account_trade(
@@ -364,10 +361,7 @@ _account_decoder: Final = msgspec.json.Decoder(AccountInfo)
 
 
 def decode_account(data: bytes | str) -> AccountInfo:
-    try:
-        return _account_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"account: {exc}") from exc
+    return decode_with(_account_decoder, data, "account")
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,10 +522,7 @@ _ws_api_frame_decoder: Final = msgspec.json.Decoder(WsApiFrame)
 
 
 def decode_ws_api_frame(data: bytes | str) -> WsApiFrame:
-    try:
-        return _ws_api_frame_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise WireFormatError(f"WebSocket API frame: {exc}") from exc
+    return decode_with(_ws_api_frame_decoder, data, "WebSocket API frame")
 
 
 class _SubscriptionResult(msgspec.Struct, frozen=True):

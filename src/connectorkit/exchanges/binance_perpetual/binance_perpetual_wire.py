@@ -47,10 +47,6 @@ __all__ = [
 _ZERO: Final = Decimal(0)
 
 
-def _decoder_error(what: str, exc: Exception) -> WireFormatError:
-    return WireFormatError(f"{what}: {exc}")
-
-
 # ---------------------------------------------------------------------------------------------
 # Exchange information (docs: "Market Data Endpoints > Exchange Information")
 # ---------------------------------------------------------------------------------------------
@@ -100,17 +96,11 @@ _orders_decoder: Final = msgspec.json.Decoder(list[FuturesOrder])
 
 
 def decode_order(data: bytes | str) -> FuturesOrder:
-    try:
-        return _order_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("order", exc) from exc
+    return spot_wire.decode_with(_order_decoder, data, "order")
 
 
 def decode_orders(data: bytes | str) -> list[FuturesOrder]:
-    try:
-        return _orders_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("orders", exc) from exc
+    return spot_wire.decode_with(_orders_decoder, data, "orders")
 
 
 def order_state(status: str) -> OrderState:
@@ -188,10 +178,7 @@ _user_trades_decoder: Final = msgspec.json.Decoder(list[UserTrade])
 
 
 def decode_user_trades(data: bytes | str) -> list[UserTrade]:
-    try:
-        return _user_trades_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("userTrades", exc) from exc
+    return spot_wire.decode_with(_user_trades_decoder, data, "userTrades")
 
 
 def trade_update_from_user_trade(
@@ -234,10 +221,7 @@ _balances_decoder: Final = msgspec.json.Decoder(list[FuturesBalance])
 
 
 def decode_balances(data: bytes | str) -> list[FuturesBalance]:
-    try:
-        return _balances_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("balance", exc) from exc
+    return spot_wire.decode_with(_balances_decoder, data, "balance")
 
 
 def balances_from_rows(rows: list[FuturesBalance]) -> spot_wire.BalanceSnapshot:
@@ -263,10 +247,7 @@ _position_risk_decoder: Final = msgspec.json.Decoder(list[PositionRisk])
 
 
 def decode_position_risk(data: bytes | str) -> list[PositionRisk]:
-    try:
-        return _position_risk_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("positionRisk", exc) from exc
+    return spot_wire.decode_with(_position_risk_decoder, data, "positionRisk")
 
 
 def position_side_of(value: str) -> PositionSide:
@@ -305,18 +286,18 @@ class PositionModeAnswer(msgspec.Struct, frozen=True):
     dualSidePosition: bool
 
 
+_leverage_answer_decoder: Final = msgspec.json.Decoder(LeverageAnswer)
+
+
 def decode_leverage(data: bytes | str) -> LeverageAnswer:
-    try:
-        return msgspec.json.decode(data, type=LeverageAnswer)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("leverage", exc) from exc
+    return spot_wire.decode_with(_leverage_answer_decoder, data, "leverage")
+
+
+_position_mode_answer_decoder: Final = msgspec.json.Decoder(PositionModeAnswer)
 
 
 def decode_position_mode(data: bytes | str) -> PositionModeAnswer:
-    try:
-        return msgspec.json.decode(data, type=PositionModeAnswer)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("positionSide/dual", exc) from exc
+    return spot_wire.decode_with(_position_mode_answer_decoder, data, "positionSide/dual")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,11 +327,11 @@ class PremiumIndex(msgspec.Struct, frozen=True, rename="camel"):
     time: int = 0
 
 
+_premium_index_decoder: Final = msgspec.json.Decoder(PremiumIndex)
+
+
 def decode_premium_index(data: bytes | str) -> PremiumIndex:
-    try:
-        return msgspec.json.decode(data, type=PremiumIndex)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("premiumIndex", exc) from exc
+    return spot_wire.decode_with(_premium_index_decoder, data, "premiumIndex")
 
 
 def funding_info_from_premium_index(index: PremiumIndex, trading_pair: str) -> FundingInfo:
@@ -385,10 +366,7 @@ _mark_price_frame_decoder: Final = msgspec.json.Decoder(_StreamFrame)
 
 def decode_mark_price_frame(data: bytes | str) -> MarkPriceUpdate:
     """A combined-stream frame ``{"stream": "<symbol>@markPrice@1s", "data": {...}}``."""
-    try:
-        return _mark_price_frame_decoder.decode(data).data
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("markPrice frame", exc) from exc
+    return spot_wire.decode_with(_mark_price_frame_decoder, data, "markPrice frame").data
 
 
 def funding_update_from_mark_price(event: MarkPriceUpdate, trading_pair: str) -> FundingInfoUpdate:
@@ -417,10 +395,7 @@ _income_decoder: Final = msgspec.json.Decoder(list[IncomeRecord])
 
 
 def decode_income(data: bytes | str) -> list[IncomeRecord]:
-    try:
-        return _income_decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _decoder_error("income", exc) from exc
+    return spot_wire.decode_with(_income_decoder, data, "income")
 
 
 @dataclass(frozen=True, slots=True)
