@@ -52,6 +52,7 @@ async def test_demo_runs_the_strategy_and_agrees_with_the_sandbox() -> None:
     assert re.search(r"realized PnL perp: BTC-USDT -?[0-9.]+", text)
     assert "strategy steps completed: 5" in text
     assert "book resyncs: binance " in text
+    assert "open positions at the end: none" in summary  # the run ends flat on the perpetual
     assert summary[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)"
 
 
@@ -83,6 +84,7 @@ async def test_a_stop_signal_ends_cleanly_with_the_same_summary(stop_signal: sig
     assert code == 0, text
     assert "== connectorkit demo summary (interrupted after" in text
     assert "strategy steps completed:" in text
+    assert "open positions at the end: none" in rest
     # the position opened before Ctrl-C was closed and everything reconciles
     assert rest[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)", text
 

@@ -112,6 +112,9 @@ def test_summary_lines_name_every_figure() -> None:
             FundingPaymentCompletedEvent(5.0, "BTC-USDT", D("0.01"), D("-0.0001"))]
     assert "funding payments: 2 (total -0.02 USDT)" in "\n".join(_summary(funding=paid).lines())
     assert "book resyncs: binance 0" in text
+    assert "open positions at the end: none" in text
+    still_open = "\n".join(_summary(open_positions={"BTC-USDT": D("-0.010")}).lines())
+    assert "open positions at the end: perp BTC-USDT -0.01" in still_open
     assert "state check: OK" in text
     inexact = "\n".join(_summary(pnl={"spot": {"BTC-USDT": D(1) / D(3)}}).lines())
     assert "realized PnL spot: BTC-USDT ~0.33333333 USDT" in inexact  # marked, never silently rounded

@@ -21,7 +21,7 @@ from connectorkit.cli.demo.session import (
     close_session,
     open_session,
 )
-from connectorkit.cli.demo.strategy import ScriptedStrategy, StrategyReport
+from connectorkit.cli.demo.strategy import ScriptedStrategy, StepTimeout, StrategyReport
 from connectorkit.cli.demo.summary import (
     DemoSummary,
     compare,
@@ -140,7 +140,7 @@ async def _run_session(session: DemoSession, journal: EventJournal, interrupt: a
     journal.note("stopping: cancelling open orders and reconciling with the sandbox")
     if interrupt.is_set():
         journal.note("interrupted (Ctrl-C or SIGTERM)")
-    return await _settle(session, journal, report, interrupt.is_set())
+    return await _settle(session, journal, strategy, report, interrupt.is_set())
 
 
 def _log_death(task: asyncio.Task[None]) -> None:
@@ -171,20 +171,24 @@ async def _live(session: DemoSession, journal: EventJournal, duration: float) ->
             live.update(frame())
 
 
-async def _settle(session: DemoSession, journal: EventJournal, report: StrategyReport,
-                  interrupted: bool) -> DemoSummary:
+async def _settle(session: DemoSession, journal: EventJournal, strategy: ScriptedStrategy,
+                  report: StrategyReport, interrupted: bool) -> DemoSummary:
     spot, perp = session.spot, session.perp
     for connector in (spot, perp):
         results = await connector.cancel_all(SETTLE_TIMEOUT)
         failed = [r.order_id for r in results if not r.success]
         if failed:
             report.problems.append(f"{connector.name}: cancellations unconfirmed: {failed}")
+    try:
+        await strategy.close_position()
+    except StepTimeout as exc:
+        report.problems.append(f"closing the perpetual position: {exc}")
     pair_by_symbol = dict(perp.trading_pair_symbol_map())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_TIMEOUT
     while True:  # events already sent by the sandbox may still be on their way
-        mismatches = compare(connector_view(spot, perp), sandbox_truth(session.sandbox, session.account_id,
-                                                                       pair_by_symbol))
+        ours = connector_view(spot, perp)
+        mismatches = compare(ours, sandbox_truth(session.sandbox, session.account_id, pair_by_symbol))
         if not mismatches or loop.time() > deadline:
             break
         await asyncio.sleep(0.1)
@@ -206,4 +210,5 @@ async def _settle(session: DemoSession, journal: EventJournal, report: StrategyR
         steps_completed=list(report.completed),
         problems=list(report.problems),
         mismatches=mismatches,
+        open_positions=dict(ours.positions),
     )

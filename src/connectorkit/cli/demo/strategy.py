@@ -12,6 +12,9 @@ and the requoting, so even a short run goes through every step once.
    arrives (the demo's funding interval is seconds) or the deadline, then close it;
 5. perpetual: change the leverage again;
 6. until the deadline: keep requoting a post-only bid and ask on both markets every few seconds.
+
+When the demo stops, :meth:`ScriptedStrategy.close_position` closes whatever position the
+requoted orders' fills left, so the run ends flat on the perpetual.
 """
 
 from __future__ import annotations
@@ -150,8 +153,22 @@ class ScriptedStrategy:
         payments = self.funding_payments
         over = self._over(interrupt)
         await self._sleep_until(lambda: self.funding_payments > payments or over(), p.funding_wait)
-        closed = self.perp.sell(p.pair, amount, OrderType.MARKET, position_action=PositionAction.CLOSE)
-        await self._wait(lambda: self._is_done(self.perp, closed), "the closing order to fill")
+        await self.close_position()
+
+    async def close_position(self) -> None:
+        """Close the perpetual position, if any, with a MARKET order (CLOSE: reduce-only).
+
+        Also run when the demo stops: fills of the requoted post-only orders may have left one.
+        """
+        p = self.params
+        position = self.perp.get_position(p.pair)
+        if position is None or position.amount == 0:
+            return
+        amount = position.amount
+        self.note(f"perp closing the {amount} {p.pair} position")
+        place = self.perp.sell if amount > 0 else self.perp.buy
+        closing = place(p.pair, abs(amount), OrderType.MARKET, position_action=PositionAction.CLOSE)
+        await self._wait(lambda: self._is_done(self.perp, closing), "the closing order to fill")
         await self._wait(lambda: self.perp.get_position(p.pair) is None, "the position to close")
 
     async def _change_leverage(self, interrupt: asyncio.Event) -> None:

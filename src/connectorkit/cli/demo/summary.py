@@ -178,6 +178,8 @@ class DemoSummary:
     steps_completed: list[str]
     problems: list[str]
     mismatches: list[str]
+    open_positions: dict[str, Decimal] = field(default_factory=dict)
+    """Perpetual positions still open at the end (signed amounts, by trading pair)."""
 
     @property
     def ok(self) -> bool:
@@ -205,6 +207,9 @@ class DemoSummary:
             funding[split_trading_pair(payment.trading_pair)[1]] += payment.amount
         totals = ", ".join(f"{_money(v)} {asset}" for asset, v in sorted(funding.items()))
         out.append(f"funding payments: {len(self.funding)}" + (f" (total {totals})" if totals else ""))
+        out.append("open positions at the end: " + (", ".join(
+            f"perp {pair} {amount.normalize():f}" for pair, amount in sorted(self.open_positions.items())
+        ) or "none"))
         out.append("book resyncs: " + ", ".join(f"{k} {v}" for k, v in self.resyncs.items()))
         out.append(f"strategy steps completed: {len(self.steps_completed)}")
         out.extend(f"problem: {p}" for p in self.problems)
