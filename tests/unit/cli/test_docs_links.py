@@ -71,3 +71,15 @@ def test_configuration_states_the_default_fees() -> None:
     assert spot in section
     assert (f"`binance_perpetual`: {pct(PERP.maker_percent_fee_decimal)} maker, "
             f"{pct(PERP.taker_percent_fee_decimal)} taker") in section
+
+
+def test_every_class_the_diagram_names_exists() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    diagram = re.search(r"```mermaid\n(.*?)```", text, re.DOTALL)
+    assert diagram is not None
+    names = set(re.findall(r"\b([A-Z][a-z]+(?:[A-Z][A-Za-z]*)+)\b", diagram.group(1)))
+    assert {"OrderBookTracker", "ClientOrderTracker", "BudgetChecker"} <= names
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py"))
+    prose = {"WebSocket"}  # the protocol, not a class
+    missing = sorted(n for n in names - prose if not re.search(rf"^class {n}\b", sources, re.MULTILINE))
+    assert missing == []
