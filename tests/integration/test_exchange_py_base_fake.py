@@ -154,6 +154,16 @@ def test_client_order_ids_are_unique_prefixed_and_bounded(server: FakeExchangeSe
     assert {len(i) for i in ids} == {FakeExchange.CLIENT_ORDER_ID_MAX_LENGTH}
 
 
+def test_buy_without_a_running_loop_raises_and_tracks_nothing() -> None:
+    conn = FakeExchange(FakeSettings(
+        trading_pairs=[PAIR], api_key=API_KEY, api_secret=API_SECRET,
+        rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9",
+    ))
+    with pytest.raises(RuntimeError, match="event loop"):
+        conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+    assert conn.in_flight_orders == {} and conn._placing == set()
+
+
 async def test_bad_arguments_raise_before_any_id(connector: FakeExchange) -> None:
     with pytest.raises(TypeError, match="Decimal"):
         connector.buy(PAIR, 0.1, OrderType.LIMIT, Decimal(1))  # type: ignore[arg-type]

@@ -413,12 +413,17 @@ class ExchangePyBase(ExchangeBase):
         order, quantized_amount = self._build_order(
             trade_type, order_id, trading_pair, amount, order_type, price, position_action
         )
+        # Spawned first: without a running loop this raises with nothing tracked. The task cannot
+        # start before this method returns, so the order is still tracked before it is sent.
+        placement = self._create_order(order, quantized_amount, **kwargs)
+        try:
+            task = self._order_tasks.spawn(placement, f"place-{order_id}")
+        except RuntimeError:  # no running event loop
+            placement.close()
+            raise
         self._order_tracker.start_tracking_order(order)
         self._placing.add(order_id)
         self._unsent.add(order_id)
-        task = self._order_tasks.spawn(
-            self._create_order(order, quantized_amount, **kwargs), f"place-{order_id}"
-        )
         task.add_done_callback(lambda _: self._on_placement_task_done(order))
         return order_id
 
