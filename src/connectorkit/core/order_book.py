@@ -103,10 +103,6 @@ def _to_text(value: object) -> str:
     raise OrderBookDataError(f"unsupported price/amount type {type(value).__name__}: {value!r}")
 
 
-def _bad_level(row: object) -> OrderBookDataError:
-    return OrderBookDataError(f"invalid price level {row!r}")
-
-
 class BookSide:
     """One side of the book.
 
