@@ -207,6 +207,16 @@ def test_a_transfer_in_is_income_and_an_account_update_with_reason_deposit(
     assert (booked.income_type, booked.income) == ("TRANSFER", D("250.5"))
 
 
+def test_a_leverage_change_is_pushed_as_account_config_update(ex: FuturesExchange, rec: Recorder) -> None:
+    assert ex.set_leverage(1, "BTCUSDT", 25)["leverage"] == 25
+    [event] = rec.user_events(1, "ACCOUNT_CONFIG_UPDATE")
+    assert_same_shape(event, doc_example("uds_event_account_configuration_update"))
+    assert event["ac"] == {"s": "BTCUSDT", "l": 25}
+    with pytest.raises(ApiError):
+        ex.set_leverage(1, "BTCUSDT", 126)
+    assert len(rec.user_events(1, "ACCOUNT_CONFIG_UPDATE")) == 1  # a refused change pushes nothing
+
+
 def test_zero_quantity_message_is_the_documented_one(ex: FuturesExchange) -> None:
     # USDⓈ-M "Error Codes": -4003 QTY_LESS_THAN_ZERO "Quantity less than zero."
     with pytest.raises(ApiError) as err:

@@ -336,6 +336,7 @@ class FuturesExchange:
     def set_leverage(self, account_id: int, symbol: str, leverage: int) -> Json:
         market = self.market(symbol)
         self.account(account_id).set_leverage(symbol, leverage, self.mark_prices())
+        self._emit_user(account_id, wire.account_config_update(symbol, leverage, self.clock.now_ms()))
         # Trade REST, "Change Initial Leverage": {"leverage", "maxNotionalValue", "symbol"}.
         return {"leverage": leverage, "maxNotionalValue": wire.fmt(market.max_notional), "symbol": symbol}
 

@@ -163,6 +163,16 @@ def order_trade_update(
     }
 
 
+def account_config_update(symbol: str, leverage: int, event_time: int) -> Json:
+    """User Data Streams, "Event: Account Configuration Update previous Leverage Update"."""
+    return {
+        "e": "ACCOUNT_CONFIG_UPDATE",
+        "E": event_time,
+        "T": event_time,
+        "ac": {"s": symbol, "l": leverage},
+    }
+
+
 def position_update(pos: Position, market: FuturesMarket, mark: Decimal) -> Json:
     """One entry of ``P`` in "Event: Balance and Position Update"."""
     return {
