@@ -10,7 +10,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -25,6 +27,8 @@ _COMMANDS: tuple[Any, ...] = (demo, book, record, replay, sandbox)
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+EXIT_BROKEN_PIPE = 141
+"""As a shell reports a command killed by SIGPIPE (128 + 13): the reader closed our stdout."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +58,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_run(args.run, args))
     except KeyboardInterrupt:  # a second Ctrl-C, or a command without its own clean stop
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `connectorkit ... | head`: the reader went away; stop quietly
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not fail on the closed pipe
+    (the pattern the Python documentation gives for SIGPIPE, "Note on SIGPIPE" in ``signal``)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file (replaced, e.g. under tests)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
+    finally:
+        os.close(devnull)
 
 
 async def _run(runner: Runner, args: argparse.Namespace) -> int:

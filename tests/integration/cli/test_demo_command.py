@@ -105,3 +105,20 @@ async def test_a_disagreement_with_the_sandbox_fails_the_run(monkeypatch: pytest
     assert code == 1
     assert "state check: FAILED, connector state differs from the sandbox:" in lines
     assert any("spot open orders" in line and "an-order-the-connector-never-saw" in line for line in lines)
+
+
+async def test_a_reader_closing_the_pipe_stops_the_demo_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    written: list[str] = []
+
+    def head_3(line: str) -> None:  # `connectorkit demo | head -3`
+        if len(written) == 3:
+            raise BrokenPipeError(32, "Broken pipe")
+        written.append(line)
+
+    args = argparse.Namespace(duration=60.0, seed=7, plain=False)
+    with pytest.raises(BrokenPipeError):  # from printing the summary; main() turns it into exit 141
+        async with asyncio.timeout(40):  # a guard against running the full minute, not a timing check
+            await command.run(args, out=head_3, interactive=False)
+    assert len(written) == 3
+    # no connector event listener failed on the closed pipe
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import re
 import socket
+import sys
+from pathlib import Path
 
 import pytest
 
 from connectorkit.cli import book, record
-from connectorkit.cli.main import build_parser, main
+from connectorkit.cli.main import EXIT_BROKEN_PIPE, build_parser, main
 
 COMMANDS = {
     "demo": ["--duration", "--seed"],
@@ -98,3 +101,17 @@ async def test_book_gives_up_waiting_for_an_unreachable_server_at_its_duration(
         assert await book.run(args, out=lines.append, interactive=False) == 1
     assert lines == ["book: BTC-USDT not ready after 0.3s (is BTC-USDT listed on binance, "
                      "is the server reachable?)"]
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_ends_a_command_quietly_with_141(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    captures = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+    capture = captures / "binance_us_spot.jsonl"
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())  # `connectorkit replay FILE | head -0`
+    assert main(["replay", str(capture)]) == EXIT_BROKEN_PIPE == 141
+    assert "Traceback" not in capsys.readouterr().err

@@ -80,7 +80,8 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
         out("--duration must be positive")
         return 2
     live_view = (sys.stdout.isatty() if interactive is None else interactive) and not args.plain
-    journal = EventJournal(sink=None if live_view else out)
+    interrupt = asyncio.Event()
+    journal = EventJournal(sink=None if live_view else _until_reader_leaves(out, interrupt))
     root = logging.getLogger()
     handler = _JournalLogHandler(journal)
     previous = list(root.handlers)
@@ -89,7 +90,6 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
             root.removeHandler(h)
         root.addHandler(handler)
     loop = asyncio.get_running_loop()
-    interrupt = asyncio.Event()
     started = loop.time()
     try:
         with stop_on_sigint(interrupt):
@@ -113,6 +113,24 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
     for line in summary.lines():
         out(line)
     return 0 if summary.ok else 1
+
+
+def _until_reader_leaves(out: Callable[[str], None], stop: asyncio.Event) -> Callable[[str], None]:
+    """``out`` for the event log, until the reader closes the pipe (``demo | head``): then the demo
+    stops as on Ctrl-C (open orders cancelled, position closed) instead of every connector event
+    listener failing on the closed pipe. The summary's own print then ends the command."""
+
+    def emit(line: str) -> None:
+        if gone:
+            return
+        try:
+            out(line)
+        except BrokenPipeError:
+            gone.append(True)
+            stop.set()
+
+    gone: list[bool] = []
+    return emit
 
 
 async def _run_session(session: DemoSession, journal: EventJournal, interrupt: asyncio.Event,
