@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 from aiohttp import web
+from binance_fixtures import fixture_json
 from pydantic import ValidationError
 
 from connectorkit.connector.settings import create_connector, registered_connectors
@@ -14,6 +16,7 @@ from connectorkit.core.in_flight_order import InFlightOrder
 from connectorkit.exchanges.binance import BinanceExchange
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
 from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
 from connectorkit.net.errors import ExchangeRequestError
 
 
@@ -106,3 +109,32 @@ async def test_last_traded_prices_from_the_ticker_endpoint() -> None:
         await runner.cleanup()
     assert prices == {"BTC-USDT": Decimal("4.000002")}
     assert seen == ["symbol=BTCUSDT"]
+
+
+@pytest.mark.parametrize(("amount", "refused"), [("3", "below the market minimum 10"),
+                                                 ("12", "not a multiple of the market step 5"),
+                                                 ("15", None)])
+def test_perpetual_market_orders_follow_market_lot_size(amount: str, refused: str | None) -> None:
+    """USDⓈ-M publishes MARKET_LOT_SIZE (minQty, maxQty, stepSize) beside LOT_SIZE ("Exchange
+    Information"); a market order must satisfy it before it is sent, as on spot. Limit orders
+    only follow LOT_SIZE."""
+    info = fixture_json("usdm__market_data__exchange_information__response.json")
+    symbol = info["symbols"][0]
+    for entry in symbol["filters"]:
+        if entry["filterType"] == "MARKET_LOT_SIZE":
+            entry.update(minQty="10", stepSize="5")
+    perp = create_connector("binance_perpetual", trading_pairs=["BLZ-USDT"], trading_required=False)
+    rules = perp._format_trading_rules(perp_wire.decode_exchange_info(json.dumps(info)))
+    perp._trading_rules.update({rule.trading_pair: rule for rule in rules})
+
+    def order(order_type: OrderType) -> InFlightOrder:
+        return InFlightOrder("ckS1" + "0" * 16, "BLZ-USDT", order_type, TradeType.SELL, Decimal(amount), 0.0,
+                             price=Decimal("2") if order_type is OrderType.LIMIT else None,
+                             position=PositionAction.OPEN)
+
+    reason = perp._validate_order(order(OrderType.MARKET), Decimal(amount))
+    if refused is None:
+        assert reason is None
+    else:
+        assert reason is not None and refused in reason
+    assert perp._validate_order(order(OrderType.LIMIT), Decimal(amount)) is None

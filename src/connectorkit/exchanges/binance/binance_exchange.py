@@ -18,14 +18,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.core.enums import OrderType, TradeType
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
-from connectorkit.core.trading_rule import TradingRule
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_trading_wire as wire
 from connectorkit.exchanges.binance import binance_utils as utils
@@ -33,21 +32,19 @@ from connectorkit.exchanges.binance import binance_web_utils as web_utils
 from connectorkit.exchanges.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
 from connectorkit.exchanges.binance.binance_api_user_stream_data_source import BinanceAPIUserStreamDataSource
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
+from connectorkit.exchanges.binance.binance_connector_common import BinanceConnectorMixin
 from connectorkit.exchanges.binance.binance_utils import BinanceSettings
-from connectorkit.exchanges.binance.binance_web_utils import typed_request
 from connectorkit.net.auth import AuthBase
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import RateLimit
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-
-class BinanceExchange(ExchangePyBase):
+class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
     """Binance Spot (``binance``)."""
 
     DEFAULT_FEES = utils.DEFAULT_FEES
+    SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
 
@@ -96,74 +93,15 @@ class BinanceExchange(ExchangePyBase):
             )
         return BinanceAPIUserStreamDataSource(self._web_assistants_factory, self._binance_settings.ws_api_url)
 
-    # ---- REST helpers ---------------------------------------------------------------------------
-    def _url(self, path: str) -> str:
-        return web_utils.rest_url(path, self._rest_url)
-
-    async def _typed_request(
-        self,
-        path: str,
-        response_type: type[T],
-        *,
-        method: RESTMethod = RESTMethod.GET,
-        params: Mapping[str, Any] | None = None,
-        signed: bool = False,
-        limit_id: str | None = None,
-    ) -> T:
-        return await typed_request(
-            self._web_assistants_factory, web_utils.rest_url(path, self._rest_url), response_type,
-            method=method, params=params, limit_id=limit_id or path, signed=signed,
-            synchronizer=self._time_synchronizer, time_provider=self._request_server_time,
-            is_timestamp_error=self._is_time_synchronizer_related_error,
-        )
-
-    async def _request_server_time(self) -> float:
-        url = self._url(CONSTANTS.SERVER_TIME_PATH)
-        answer = await self._api_get(url, limit_id=CONSTANTS.SERVER_TIME_PATH)
-        return web_utils.parse_server_time(answer)
-
     # ---- instruments ----------------------------------------------------------------------------
     async def _request_exchange_info(self) -> wire.ExchangeInfo:
         return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
 
-    def _format_trading_pair_symbol_map(self, exchange_info: Any) -> Mapping[str, str]:
-        info: wire.ExchangeInfo = exchange_info
-        return {
-            s.symbol: utils.trading_pair(s.baseAsset, s.quoteAsset)
-            for s in info.symbols
-            if wire.is_spot_symbol_tradable(s)
-        }
+    def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
+        return wire.is_spot_symbol_tradable(symbol)
 
-    def _format_trading_rules(self, exchange_info: Any) -> list[TradingRule]:
-        info: wire.ExchangeInfo = exchange_info
-        rules: dict[str, wire.SymbolRules] = {}
-        for symbol in info.symbols:
-            if not wire.is_spot_symbol_tradable(symbol):
-                continue
-            try:
-                parsed = wire.symbol_rules(symbol)
-            except wire.WireFormatError as exc:
-                logger.warning("binance: no trading rule for %s: %s", symbol.symbol, exc)
-                continue
-            rules[parsed.rule.trading_pair] = parsed
-        self._symbol_rules = rules
-        return [parsed.rule for parsed in rules.values()]
-
-    def _validate_order(self, order: InFlightOrder, quantized_amount: Decimal) -> str | None:
-        """The template's checks, plus Binance's MARKET_LOT_SIZE filter for market orders."""
-        reason = super()._validate_order(order, quantized_amount)
-        if reason is not None or order.order_type is not OrderType.MARKET:
-            return reason
-        rules = self._symbol_rules.get(order.trading_pair)
-        if rules is None:
-            return None
-        if rules.market_min_qty is not None and quantized_amount < rules.market_min_qty:
-            return f"amount {quantized_amount} is below the market minimum {rules.market_min_qty}"
-        if rules.market_max_qty is not None and quantized_amount > rules.market_max_qty:
-            return f"amount {quantized_amount} is above the market maximum {rules.market_max_qty}"
-        if rules.market_step_size is not None and quantized_amount % rules.market_step_size != 0:
-            return f"amount {quantized_amount} is not a multiple of the market step {rules.market_step_size}"
-        return None
+    def _rules_of(self, symbol: wire.SymbolInfo) -> wire.SymbolRules:
+        return wire.symbol_rules(symbol)
 
     # ---- orders ---------------------------------------------------------------------------------
     async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
@@ -249,13 +187,3 @@ class BinanceExchange(ExchangePyBase):
             # Deposits/withdrawals/transfers: an outboundAccountPosition with the new balance
             # follows, which is what we apply; the delta alone is only logged.
             logger.info("binance: balance of %s changed by %s outside trading", event.asset, event.delta)
-
-    # ---- error classification -------------------------------------------------------------------
-    def _is_order_not_found_error(self, exception: BaseException) -> bool:
-        return web_utils.is_order_not_found(exception)
-
-    def _is_request_exception_unknown_status(self, exception: BaseException) -> bool:
-        return web_utils.is_execution_status_unknown(exception)
-
-    def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool:
-        return web_utils.is_timestamp_error(exception)

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
@@ -27,8 +27,7 @@ from connectorkit.core.enums import OrderType, PositionAction, PositionMode, Pos
 from connectorkit.core.funding_info import FundingInfo
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
 from connectorkit.core.position import Position
-from connectorkit.core.trading_rule import TradingRule
-from connectorkit.exchanges.binance.binance_web_utils import typed_request
+from connectorkit.exchanges.binance.binance_connector_common import BinanceConnectorMixin
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_utils as utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils as web_utils
@@ -48,8 +47,6 @@ from connectorkit.net.throttler import RateLimit
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 #: How far an income row's time may be from the funding time it settles (Binance books the
 #: payment at the funding time; a few seconds of slack absorb clock differences).
 _FUNDING_TIME_TOLERANCE_S = 60.0
@@ -57,10 +54,11 @@ _FUNDING_TIME_TOLERANCE_S = 60.0
 _BALANCE_REFRESH_DELAY_S = 0.2
 
 
-class BinancePerpetualDerivative(PerpetualDerivativePyBase):
+class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBase):
     """Binance USDⓈ-M perpetual futures (``binance_perpetual``)."""
 
     DEFAULT_FEES = utils.DEFAULT_FEES
+    SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
     SUPPORTED_POSITION_MODES: ClassVar[tuple[PositionMode, ...]] = (PositionMode.ONEWAY, PositionMode.HEDGE)
@@ -117,64 +115,15 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             routed_paths=self._perp_settings.ws_routed_paths,
         )
 
-    # ---- REST helpers ---------------------------------------------------------------------------
-    async def _typed_request(
-        self,
-        path: str,
-        response_type: type[T],
-        *,
-        method: RESTMethod = RESTMethod.GET,
-        params: Mapping[str, Any] | None = None,
-        signed: bool = False,
-        limit_id: str | None = None,
-    ) -> T:
-        return await typed_request(
-            self._web_assistants_factory, web_utils.rest_url(path, self._rest_url), response_type,
-            method=method, params=params, limit_id=limit_id or path, signed=signed,
-            synchronizer=self._time_synchronizer, time_provider=self._request_server_time,
-            is_timestamp_error=self._is_time_synchronizer_related_error,
-        )
-
-    async def _request_server_time(self) -> float:
-        url = web_utils.rest_url(CONSTANTS.SERVER_TIME_PATH, self._rest_url)
-        answer = await self._api_get(url, limit_id=CONSTANTS.SERVER_TIME_PATH)
-        return web_utils.parse_server_time(answer)
-
     # ---- instruments ----------------------------------------------------------------------------
     async def _request_exchange_info(self) -> wire.ExchangeInfo:
         return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
 
-    def _format_trading_pair_symbol_map(self, exchange_info: Any) -> Mapping[str, str]:
-        info: wire.ExchangeInfo = exchange_info
-        return {
-            s.symbol: utils.trading_pair(s.baseAsset, s.quoteAsset)
-            for s in info.symbols
-            if wire.is_perpetual_symbol_tradable(s)
-        }
+    def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
+        return wire.is_perpetual_symbol_tradable(symbol)
 
-    def _format_trading_rules(self, exchange_info: Any) -> list[TradingRule]:
-        info: wire.ExchangeInfo = exchange_info
-        rules: dict[str, wire.SymbolRules] = {}
-        for symbol in info.symbols:
-            if not wire.is_perpetual_symbol_tradable(symbol):
-                continue
-            try:
-                parsed = wire.perpetual_symbol_rules(symbol)
-            except wire.WireFormatError as exc:
-                logger.warning("binance_perpetual: no trading rule for %s: %s", symbol.symbol, exc)
-                continue
-            rules[parsed.rule.trading_pair] = parsed
-        self._symbol_rules = rules
-        return [parsed.rule for parsed in rules.values()]
-
-    def _validate_order(self, order: InFlightOrder, quantized_amount: Decimal) -> str | None:
-        reason = super()._validate_order(order, quantized_amount)
-        if reason is not None or order.order_type is not OrderType.MARKET:
-            return reason
-        rules = self._symbol_rules.get(order.trading_pair)
-        if rules is not None and rules.market_max_qty is not None and quantized_amount > rules.market_max_qty:
-            return f"amount {quantized_amount} is above the market maximum {rules.market_max_qty}"
-        return None
+    def _rules_of(self, symbol: wire.SymbolInfo) -> wire.SymbolRules:
+        return wire.perpetual_symbol_rules(symbol)
 
     # ---- orders ---------------------------------------------------------------------------------
     def _position_side(self, order: InFlightOrder) -> str:
@@ -402,13 +351,3 @@ class BinancePerpetualDerivative(PerpetualDerivativePyBase):
             logger.warning("binance_perpetual: cannot refresh balances after ACCOUNT_UPDATE: %s", exc)
         finally:
             self._balance_refresh_pending = False
-
-    # ---- error classification -------------------------------------------------------------------
-    def _is_order_not_found_error(self, exception: BaseException) -> bool:
-        return web_utils.is_order_not_found(exception)
-
-    def _is_request_exception_unknown_status(self, exception: BaseException) -> bool:
-        return web_utils.is_execution_status_unknown(exception)
-
-    def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool:
-        return web_utils.is_timestamp_error(exception)

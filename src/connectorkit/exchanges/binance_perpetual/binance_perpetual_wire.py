@@ -37,6 +37,7 @@ from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants
 
 __all__ = [
     "ExchangeInfo",
+    "SymbolInfo",
     "SymbolRules",
     "UnknownUserEventError",
     "WireFormatError",
