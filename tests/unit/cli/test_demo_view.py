@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rich.console import Console
 
-from connectorkit.cli.demo.view import BookLine, OrderLine, ViewSnapshot, render
+from connectorkit.cli.demo.view import BookLine, OrderLine, ViewSnapshot, _fmt, render
 
 D = Decimal
 
@@ -52,3 +52,13 @@ def test_an_empty_start_renders_placeholders() -> None:
     lines = _lines(snap)
     assert len(lines) <= 24
     assert "spot BTC-USDT" in "\n".join(lines)
+
+
+def test_figures_are_shown_exactly_or_marked_as_rounded() -> None:
+    snap = _full_snapshot()
+    text = "\n".join(_lines(snap))
+    assert "0.998999" in text and "99,999.84991405" in text  # balances to the last unit
+    assert "0.00134" in text and "123,456.7" in text  # trade and last price, not padded or cut
+    assert _fmt(D(1) / D(3), 2) == "~0.33"
+    assert _fmt(D("-0.340"), 2) == "-0.34"
+    assert _fmt(D("NaN")) == _fmt(None) == "-"

@@ -57,10 +57,13 @@ class ViewSnapshot:
     counters: str = ""
 
 
-def _fmt(value: Decimal | None, places: int = 2) -> str:
+def _fmt(value: Decimal | None, places: int = 8) -> str:
+    """Exact, with thousands separators, when ``value`` has at most ``places`` decimals; otherwise
+    rounded to ``places`` and marked ``~`` (the view never rounds silently)."""
     if value is None or not value.is_finite():
         return "-"
-    return f"{value:,.{places}f}"
+    shown = value.quantize(Decimal(1).scaleb(-places))
+    return f"{shown.normalize():,f}" if shown == value else f"~{shown.normalize():,f}"
 
 
 def take_snapshot(spot: Any, perp: Any, pair: str, journal: EventJournal, elapsed: float,
@@ -87,8 +90,8 @@ def take_snapshot(spot: Any, perp: Any, pair: str, journal: EventJournal, elapse
         snap.balances.append(("perp", asset, total, perp_available.get(asset, Decimal(0))))
     position = perp.get_position(pair)
     if position is not None:
-        snap.position = (f"perp {pair} {position.amount} @ {_fmt(position.entry_price, 1)} "
-                         f"x{position.leverage} uPnL {_fmt(position.unrealized_pnl)}")
+        snap.position = (f"perp {pair} {position.amount} @ {_fmt(position.entry_price)} "
+                         f"x{position.leverage} uPnL {_fmt(position.unrealized_pnl, 2)}")
     else:
         snap.position = f"perp {pair}: flat, leverage x{perp.get_leverage(pair)}"
     try:
@@ -97,7 +100,7 @@ def take_snapshot(spot: Any, perp: Any, pair: str, journal: EventJournal, elapse
         pass
     else:
         due = max(0.0, info.next_funding_utc_timestamp - time.time())
-        snap.funding = f"mark {_fmt(info.mark_price, 1)} index {_fmt(info.index_price, 1)} " \
+        snap.funding = f"mark {_fmt(info.mark_price)} index {_fmt(info.index_price)} " \
                        f"rate {info.rate} next in {due:.0f}s"
     snap.trades = [(label, price, amount, is_buy) for label, _, price, amount, is_buy in journal.trades]
     snap.events = list(journal.lines)
@@ -123,17 +126,17 @@ def render(snap: ViewSnapshot) -> RenderableType:
     )
     books = _table("", "bid", "size", "ask", "size", "last", "resync")
     for b in snap.books:
-        books.add_row(b.market, _fmt(b.bid), _fmt(b.bid_size, 4), _fmt(b.ask), _fmt(b.ask_size, 4),
+        books.add_row(b.market, _fmt(b.bid), _fmt(b.bid_size), _fmt(b.ask), _fmt(b.ask_size),
                       _fmt(b.last), str(b.resyncs))
     balances = _table("", "asset", "total", "free")
     for market, asset, total, free in snap.balances[:3]:
-        balances.add_row(market, asset, _fmt(total, 4), _fmt(free, 4))
+        balances.add_row(market, asset, _fmt(total), _fmt(free))
     trades = _table("trades", "price", "size")
     for label, price, amount, is_buy in list(snap.trades)[-4:]:
-        trades.add_row(f"{label} {'buy' if is_buy else 'sell'}", _fmt(price), _fmt(amount, 4))
+        trades.add_row(f"{label} {'buy' if is_buy else 'sell'}", _fmt(price), _fmt(amount))
     orders = _table("my orders", "amount", "price", "state")
     for o in snap.orders[:4]:
-        orders.add_row(f"{o.market} {o.side}", _fmt(o.amount, 4), _fmt(o.price), o.state[:9])
+        orders.add_row(f"{o.market} {o.side}", _fmt(o.amount), _fmt(o.price), o.state[:9])
     middle = Table.grid(padding=(0, 2))
     middle.add_column(width=34)
     middle.add_column(width=44)
