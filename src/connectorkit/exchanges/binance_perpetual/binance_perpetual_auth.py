@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from connectorkit.exchanges.binance.binance_auth import BinanceAuth, SupportsTime
+from connectorkit.exchanges.binance.binance_auth import BinanceAuth
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 
 
 class BinancePerpetualAuth(BinanceAuth):
-    """Signs USDⓈ-M Futures requests (identical algorithm to spot, futures recvWindow bounds)."""
+    """Signs USDⓈ-M Futures requests: the spot algorithm and recvWindow bounds; only the key-only
+    (USER_STREAM) endpoint differs."""
 
     key_only_limit_ids: ClassVar[frozenset[str | None]] = frozenset({CONSTANTS.LISTEN_KEY_PATH})
-
-    def __init__(
-        self,
-        api_key: str,
-        secret_key: str,
-        time_provider: SupportsTime,
-        recv_window_ms: int = CONSTANTS.DEFAULT_RECV_WINDOW_MS,
-    ) -> None:
-        super().__init__(api_key, secret_key, time_provider, recv_window_ms)

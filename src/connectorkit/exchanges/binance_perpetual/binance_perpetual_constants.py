@@ -144,7 +144,6 @@ ENDPOINT_LIMITS: Final[tuple[LimitSpec, ...]] = (
 )
 
 # --- Signed requests (docs: "General Info > Endpoint Security Type / Timing security") --------
-API_KEY_HEADER: Final = "X-MBX-APIKEY"
 DEFAULT_RECV_WINDOW_MS: Final = 5000
 MAX_RECV_WINDOW_MS: Final = 60_000
 
@@ -183,23 +182,11 @@ FUNDING_INTERVAL_S: Final = 8 * 3600  # default funding interval of USDⓈ-M per
 # --- Client order ids (docs: "New Order": newClientOrderId must match
 # '^[\.A-Z\:/a-z0-9_-]{1,36}$') ------------------------------------------------------------------
 CLIENT_ORDER_ID_MAX_LENGTH: Final = 36
-CLIENT_ORDER_ID_PATTERN: Final = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 CLIENT_ORDER_ID_PREFIX: Final = "ck"
 
 # --- Error codes (docs: "Error Codes") --------------------------------------------------------
-ERR_UNKNOWN: Final = -1000
-ERR_TOO_MANY_REQUESTS: Final = -1003
-ERR_UNEXPECTED_RESP: Final = -1006
-ERR_TIMEOUT: Final = -1007  # "Timeout waiting for response from backend server. Send status unknown"
-ERR_INVALID_TIMESTAMP: Final = -1021
-ERR_INVALID_SIGNATURE: Final = -1022
+# The codes both products share (-1000/-1006/-1007 status unknown, -1021 timestamp, -2011 "Unknown
+# order sent.", -2013 "Order does not exist.") live in binance_constants and are classified for both
+# by binance_web_utils; only the USDⓈ-M-specific codes the connector acts on are here.
 ERR_INVALID_LISTEN_KEY: Final = -1125  # "This listenKey does not exist."
-ERR_CANCEL_REJECTED: Final = -2011  # "Unknown order sent."
-ERR_NO_SUCH_ORDER: Final = -2013  # "Order does not exist."
-ERR_MARGIN_INSUFFICIENT: Final = -2019
-ERR_REDUCE_ONLY_REJECT: Final = -2022
 ERR_NO_NEED_TO_CHANGE_POSITION_SIDE: Final = -4059  # "No need to change position side."
-ERR_GTX_ORDER_REJECT: Final = -5022  # post-only order would be rejected (would take)
-
-UNKNOWN_ORDER_MESSAGE: Final = "Unknown order sent."
-EXECUTION_STATUS_UNKNOWN_CODES: Final = frozenset({ERR_UNKNOWN, ERR_UNEXPECTED_RESP, ERR_TIMEOUT})
