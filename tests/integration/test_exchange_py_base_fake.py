@@ -92,6 +92,11 @@ async def test_readiness_and_owned_tasks(server: FakeExchangeServer) -> None:
     assert not conn.user_stream_tracker.is_running  # type: ignore[union-attr]
 
 
+def test_trading_without_keys_is_a_clear_error_at_construction() -> None:
+    with pytest.raises(ValueError, match="fake_exchange: trading_required=True needs api_key and api_secret"):
+        FakeExchange(FakeSettings(trading_pairs=[PAIR], rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9"))
+
+
 async def test_without_trading_only_market_data_is_required(server: FakeExchangeServer) -> None:
     conn = make_connector(server, trading_required=False, api_key="", api_secret="")
     await conn.start_network()

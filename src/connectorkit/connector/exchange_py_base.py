@@ -129,6 +129,11 @@ class ExchangePyBase(ExchangeBase):
             self._rate_limits(), limits_share_percentage=settings.rate_limits_share_pct
         )
         self._auth = self._create_auth()
+        if self._trading_required and self._auth is None:
+            raise ValueError(
+                f"{self.name}: trading_required=True needs api_key and api_secret "
+                "(pass trading_required=False for public market data only)"
+            )
         self._web_assistants_factory = self._create_web_assistants_factory()
         self._order_book_data_source = self._create_order_book_data_source()
         self._order_book_tracker = OrderBookTracker(
