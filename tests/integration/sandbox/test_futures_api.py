@@ -570,6 +570,7 @@ async def test_state_survives_dump_and_load(sandbox: Sandbox, session: aiohttp.C
     assert (resting.client_order_id, resting.price) == ("rest", D("25000.0"))
     assert after.engine.book("BTCUSDT").best_bid() == (D("25000.0"), D("0.020"))
     assert after.account(aid).open_order_initial_margin("USDT") == D(25)  # 500 notional / 20x
+    assert after.agg_ids["BTCUSDT"] == before.agg_ids["BTCUSDT"] == 1  # aggTrade ids go on, not restart
 
 
 async def test_routed_public_and_market_endpoints(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:

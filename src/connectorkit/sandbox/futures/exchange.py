@@ -108,7 +108,7 @@ class FuturesExchange:
         self.orders: dict[int, Order] = {}  # every order ever accepted, for GET /fapi/v1/order
         # Accounts whose history is not kept (the simulated traders): only their state is.
         self.ephemeral_accounts: set[int] = set()
-        self._agg_ids = dict.fromkeys(self.markets, 0)
+        self.agg_ids = dict.fromkeys(self.markets, 0)  # last aggTrade id per symbol
         self._margin_called: set[tuple[int, str]] = set()
         self._tickers: dict[str, tuple[Any, Any]] = {}
 
@@ -628,12 +628,12 @@ class FuturesExchange:
                 first, last = run[0].fill, run[-1].fill
                 assert first is not None and last is not None
                 symbol = first.symbol
-                self._agg_ids[symbol] += 1
+                self.agg_ids[symbol] += 1
                 self._publish(
                     f"{symbol.lower()}@aggTrade",
                     wire.agg_trade(
                         symbol,
-                        self._agg_ids[symbol],
+                        self.agg_ids[symbol],
                         first.price,
                         sum((e.fill.qty for e in run if e.fill is not None), Decimal(0)),
                         first.trade_id,

@@ -102,6 +102,8 @@ def dump_exchange(ex: FuturesExchange) -> dict[str, Any]:
         "version": STATE_VERSION,
         "next_order_id": ex.engine.order_id_seq,
         "next_trade_ids": {s: b.next_trade_id for s, b in ex.engine.books.items()},
+        # aggTrade ids ("a") keep increasing across a restart, as trade ids do.
+        "agg_ids": dict(ex.agg_ids),
         "funding": {s: [st.next_funding_time, str(st.mark_price)] for s, st in ex.marks.items()},
         "orders": [_order_out(o) for o in ex.orders.values()],
         "accounts": accounts,
@@ -115,6 +117,9 @@ def load_exchange(ex: FuturesExchange, state: dict[str, Any]) -> None:
     for symbol, next_id in state["next_trade_ids"].items():
         if symbol in ex.engine.books:
             ex.engine.book(symbol).next_trade_id = int(next_id)
+    for symbol, agg_id in state.get("agg_ids", {}).items():
+        if symbol in ex.agg_ids:
+            ex.agg_ids[symbol] = int(agg_id)
     for symbol, (next_funding, mark) in state["funding"].items():
         if symbol in ex.marks:
             ex.marks[symbol].next_funding_time = int(next_funding)
