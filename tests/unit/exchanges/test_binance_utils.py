@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from connectorkit.connector.settings import create_connector
 from connectorkit.core.enums import TradeType
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee, TradeFeeBase
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
@@ -26,51 +27,23 @@ def test_perpetual_default_fees() -> None:
     assert isinstance(TradeFeeBase.new_spot_fee(fees, TradeType.BUY), AddedToCostTradeFee)
 
 
-def test_symbol_helpers() -> None:
-    assert binance_utils.symbol_from_trading_pair("BTC-USDT") == "BTCUSDT"
+def test_pair_spelling() -> None:
     assert binance_utils.trading_pair("ETH", "BTC") == "ETH-BTC"
-    with pytest.raises(ValueError):
-        binance_utils.symbol_from_trading_pair("BTCUSDT")
 
 
-def test_client_order_ids_are_unique_and_within_binance_limits() -> None:
-    ids = {binance_utils.new_client_order_id(is_buy=i % 2 == 0) for i in range(2000)}
+@pytest.mark.parametrize("name", ["binance", "binance_perpetual"])
+def test_the_connectors_client_order_ids_are_unique_and_within_binance_limits(name: str) -> None:
+    """The ids the connectors really send (``newClientOrderId``): unique, at most 36 characters of
+    Binance's charset ('^[\\.A-Z\\:/a-z0-9_-]{1,36}$', "Errors > -1100" / "New Order")."""
+    connector = create_connector(name, trading_pairs=["BTC-USDT"], trading_required=False)
+    ids = {connector._new_client_order_id(TradeType.BUY if i % 2 else TradeType.SELL) for i in range(2000)}
     assert len(ids) == 2000
     for cid in ids:
         assert len(cid) <= CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
         assert binance_utils.is_valid_client_order_id(cid)
         assert cid.startswith(("ckB", "ckS"))
-    assert binance_perpetual_utils.new_client_order_id(False).startswith("ckS")
-    with pytest.raises(ValueError):
-        binance_utils.new_client_order_id(True, prefix="bad prefix!")
-    with pytest.raises(ValueError):
-        binance_utils.new_client_order_id(True, prefix="x" * 30)
     assert not binance_utils.is_valid_client_order_id("x" * 37)
-
-
-def test_url_builders_append_official_paths_to_overrides() -> None:
-    assert binance_web_utils.rest_url(CONSTANTS.DEPTH_PATH) == "https://api.binance.com/api/v3/depth"
-    assert binance_web_utils.rest_url("/api/v3/time", "http://127.0.0.1:8080/") == "http://127.0.0.1:8080/api/v3/time"
-    assert (
-        binance_web_utils.combined_stream_url(["btcusdt@depth@100ms", "btcusdt@trade"], "ws://127.0.0.1:9")
-        == "ws://127.0.0.1:9/stream?streams=btcusdt@depth@100ms/btcusdt@trade"
-    )
-    assert binance_web_utils.ws_api_url() == "wss://ws-api.binance.com:443/ws-api/v3"
-    with pytest.raises(ValueError):
-        binance_web_utils.rest_url("/api/v3/time", "127.0.0.1:8080")
-    assert binance_perpetual_web_utils.public_stream_url(["btcusdt@depth@100ms"]) == (
-        "wss://fstream.binance.com/public/stream?streams=btcusdt@depth@100ms"
-    )
-    assert binance_perpetual_web_utils.market_stream_url(["btcusdt@markPrice@1s"], "ws://h:1") == (
-        "ws://h:1/market/stream?streams=btcusdt@markPrice@1s"
-    )
-    assert binance_perpetual_web_utils.private_stream_url("k/y", "ws://h:1") == (
-        "ws://h:1/private/ws?listenKey=k%2Fy"
-        "&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE/ACCOUNT_CONFIG_UPDATE/listenKeyExpired"
-    )
-    assert binance_perpetual_web_utils.private_stream_url("key", "ws://h:1/", routed=False) == "ws://h:1/ws/key"
-    assert binance_perpetual_web_utils.public_stream_url(["a"], "ws://h:1", routed=False) == (
-        "ws://h:1/stream?streams=a")
+    assert not binance_utils.is_valid_client_order_id("bad id!")
 
 
 def test_depth_weights_follow_the_documented_tables() -> None:

@@ -1,9 +1,8 @@
-"""Binance Spot: default fees, symbol/pair helpers and client order ids."""
+"""Binance Spot: default fees, settings, the pair spelling and the client order id check."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from decimal import Decimal
 from typing import Final
 
@@ -46,29 +45,6 @@ def trading_pair(base: str, quote: str) -> str:
     return f"{base}-{quote}"
 
 
-def symbol_from_trading_pair(pair: str) -> str:
-    """Binance symbol of a ``BASE-QUOTE`` pair (``BTC-USDT`` → ``BTCUSDT``)."""
-    base, sep, quote = pair.partition("-")
-    if not sep or not base or not quote:
-        raise ValueError(f"not a BASE-QUOTE trading pair: {pair!r}")
-    return f"{base}{quote}"
-
-
-def new_client_order_id(is_buy: bool, prefix: str = CONSTANTS.CLIENT_ORDER_ID_PREFIX) -> str:
-    """A fresh client order id inside Binance's charset and 36-character limit.
-
-    Layout: ``<prefix><B|S><32 hex digits of a random UUID>``. With the default two-character
-    prefix that is 35 characters; a longer prefix shortens the random part, never the limit.
-    """
-    head = f"{prefix}{'B' if is_buy else 'S'}"
-    room = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH - len(head)
-    if room < 16:
-        raise ValueError(f"client order id prefix {prefix!r} leaves fewer than 16 random characters")
-    client_order_id = head + uuid.uuid4().hex[:room]
-    if not is_valid_client_order_id(client_order_id):
-        raise ValueError(f"client order id prefix {prefix!r} has characters Binance rejects")
-    return client_order_id
-
-
 def is_valid_client_order_id(client_order_id: str) -> bool:
+    """Within ``newClientOrderId``'s documented charset and 36-character limit."""
     return _CLIENT_ORDER_ID_RE.fullmatch(client_order_id) is not None

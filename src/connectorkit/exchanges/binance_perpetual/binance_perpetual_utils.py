@@ -1,4 +1,5 @@
-"""Binance USDⓈ-M Perpetual: default fees, symbol/pair helpers and client order ids."""
+"""Binance USDⓈ-M Perpetual: default fees and settings (pair spelling and client order id check:
+``binance_utils``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pydantic import Field
 
 from connectorkit.connector.settings import ConnectorSettings
 from connectorkit.core.trade_fee import TradeFeeSchema
-from connectorkit.exchanges.binance import binance_utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 
 # Binance's regular (VIP 0) USDⓈ-M futures schedule is 0.02 % maker / 0.05 % taker
@@ -42,12 +42,3 @@ class BinancePerpetualSettings(ConnectorSettings):
     depth_snapshot_limit: int = Field(default=CONSTANTS.DEFAULT_SNAPSHOT_LIMIT, gt=0, le=1000)
     listen_key_keepalive_interval: float = Field(default=CONSTANTS.LISTEN_KEY_KEEPALIVE_S, gt=0)
 
-
-trading_pair = binance_utils.trading_pair
-symbol_from_trading_pair = binance_utils.symbol_from_trading_pair
-is_valid_client_order_id = binance_utils.is_valid_client_order_id
-
-
-def new_client_order_id(is_buy: bool, prefix: str = CONSTANTS.CLIENT_ORDER_ID_PREFIX) -> str:
-    """A fresh ``newClientOrderId`` (same charset and 36-character limit as spot)."""
-    return binance_utils.new_client_order_id(is_buy, prefix)
