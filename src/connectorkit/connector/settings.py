@@ -29,7 +29,7 @@ from connectorkit.core.decimal_utils import split_trading_pair
 from connectorkit.core.trade_fee import TradeFeeSchema
 
 if TYPE_CHECKING:
-    from connectorkit.connector.connector_base import ConnectorBase
+    from connectorkit.connector.exchange_py_base import ExchangePyBase
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class ConnectorSettings(BaseModel):
         )
 
 
-ConnectorFactory = Callable[[Any], "ConnectorBase"]
+ConnectorFactory = Callable[[Any], "ExchangePyBase"]
 """Builds a connector from an instance of the registration's settings model."""
 
 
@@ -221,7 +221,7 @@ def create_connector(
     api_secret: str = "",
     trading_required: bool = True,
     **overrides: Any,
-) -> ConnectorBase:
+) -> ExchangePyBase:
     """Build the connector registered as ``name``. ``overrides`` are fields of its settings model
     (endpoints, fees, ``rate_limits_share_pct``, intervals); fees start from the registered
     ``default_fees``."""
