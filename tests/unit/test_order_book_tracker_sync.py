@@ -113,11 +113,25 @@ def test_chained_rule_stale_drop_keeps_u_equal_to_snapshot_id() -> None:
     rule = ContinuityRule.CHAINED
     assert not rule.is_stale(diff(5, 10, pu=4), 10) and rule.is_stale(diff(5, 9, pu=4), 10)
     assert ContinuityRule.CONSECUTIVE.is_stale(diff(5, 10), 10)
-    assert rule.bridges(diff(5, 10, pu=4), 10) and not rule.bridges(diff(11, 12, pu=10), 10)
+    assert rule.bridges(diff(5, 10, pu=4), 10) and not rule.bridges(diff(11, 12, pu=9), 10)
     assert ContinuityRule.CONSECUTIVE.bridges(diff(11, 12), 10)
     assert not ContinuityRule.CONSECUTIVE.bridges(diff(12, 12), 10)
     assert not ContinuityRule.CONSECUTIVE.bridges(diff(11, 12).__class__(
         OrderBookMessageType.DIFF, None, 0.0, PAIR, 12), 10)  # no U: cannot bridge
+
+
+def test_chained_first_diff_whose_pu_is_the_snapshot_id_bridges() -> None:
+    # Regression: snapshot 12, first diff U=13 u=14 pu=12 continues the snapshot exactly (the
+    # futures stream's ids are not consecutive, so U <= 12 <= u cannot hold) and must apply.
+    rule = ContinuityRule.CHAINED
+    assert rule.bridges(diff(13, 14, pu=12), 12) and not rule.bridges(diff(13, 14, pu=11), 12)
+    sync = BookSynchronizer(PAIR, rule)
+    sync.on_diff(diff(13, 14, pu=12, bids=[("100", "6")]))
+    assert not sync.on_snapshot(snap(12))
+    assert sync.ready and sync.metrics.bridge_failures == 0 and sync.metrics.resyncs == 0
+    assert sync.metrics.diffs_applied == 1 and sync.order_book.snapshot()[0][0].amount == Decimal(6)
+    # CONSECUTIVE analogue: U == lastUpdateId + 1 is inside U <= lastUpdateId + 1 <= u.
+    assert ContinuityRule.CONSECUTIVE.bridges(diff(13, 14), 12)
 
 
 def test_no_sequence_venue_uses_local_ids_and_never_gaps() -> None:

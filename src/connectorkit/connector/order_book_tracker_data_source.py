@@ -33,8 +33,10 @@ class ContinuityRule(Enum):
       with ``u <= sid``; the first applied diff must have ``U <= sid + 1 <= u``; then each diff
       must have ``U == last + 1``.
     - ``CHAINED`` (Binance USD-M and COIN-M futures, same doc section for futures): drop diffs
-      with ``u < sid``; the first applied diff must have ``U <= sid <= u``; then each diff must
-      have ``pu == last``.
+      with ``u < sid``; the first applied diff must have ``U <= sid <= u`` or ``pu == sid`` (it
+      starts right after the snapshot: e.g. snapshot 12, first diff ``U=13 u=14 pu=12``); then
+      each diff must have ``pu == last``. (The ``CONSECUTIVE`` analogue, ``U == sid + 1``, is
+      already inside ``U <= sid + 1 <= u``.)
     """
 
     NONE = "none"
@@ -52,6 +54,8 @@ class ContinuityRule(Enum):
         first = message.first_update_id
         if self is ContinuityRule.NONE:
             return True
+        if self is ContinuityRule.CHAINED and message.previous_update_id == snapshot_uid:
+            return True  # chained exactly onto the snapshot
         if first is None:
             return False
         if self is ContinuityRule.CONSECUTIVE:
