@@ -138,3 +138,30 @@ async def test_a_perpetual_recording_spans_its_routed_connections_and_replays(tm
     assert report.connector == "binance_perpetual" and report.healthy
     assert pair.ready and pair.diffs_applied > 5 and pair.gaps == pair.errors == 0
     assert pair.best_bid < pair.best_ask
+
+
+def _depth(first: int, last: int, bid: str) -> str:
+    data = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last, "b": [[bid, "1"]], "a": []}
+    return json.dumps({"stream": "btcusdt@depth@100ms", "data": data})
+
+
+async def test_a_gap_without_a_later_snapshot_is_reported_and_fails_the_replay(tmp_path: Path) -> None:
+    snapshot = {"lastUpdateId": 100, "bids": [["99", "2"]], "asks": [["101", "3"]]}
+    records = [
+        {"t": "header", "exchange": "BINANCE", "recorded": 1.0,
+         "config": {"connector": "binance", "pairs": {"BTCUSDT": "BTC-USDT"}}},
+        {"t": "http", "conn": "rest", "ts": 1.0, "url": "http://x/api/v3/depth?symbol=BTCUSDT&limit=5",
+         "data": json.dumps(snapshot)},
+        {"t": "recv", "conn": "ws.1", "ts": 2.0, "data": _depth(101, 102, "99.5")},
+        {"t": "recv", "conn": "ws.1", "ts": 3.0, "data": _depth(110, 111, "99.7")},  # 103..109 missing
+    ]
+    path = tmp_path / "gap.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    lines: list[str] = []
+    code = await replay.run(argparse.Namespace(file=str(path), connector=None), out=lines.append)
+    assert code == 1, "\n".join(lines)
+    report = await replay.replay_capture(path)
+    (pair,) = report.pairs
+    assert pair.diffs_applied == 1 and pair.gaps + pair.bridge_failures == 1 and not pair.ready
+    assert pair.waiting_for_snapshot and not report.healthy
+    assert "  BTC-USDT: resync pending, but the recording has no later snapshot" in lines
