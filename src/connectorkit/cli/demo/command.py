@@ -120,16 +120,18 @@ def _until_reader_leaves(out: Callable[[str], None], stop: asyncio.Event) -> Cal
     stops as on Ctrl-C (open orders cancelled, position closed) instead of every connector event
     listener failing on the closed pipe. The summary's own print then ends the command."""
 
+    gone = False
+
     def emit(line: str) -> None:
+        nonlocal gone
         if gone:
             return
         try:
             out(line)
         except BrokenPipeError:
-            gone.append(True)
+            gone = True
             stop.set()
 
-    gone: list[bool] = []
     return emit
 
 
