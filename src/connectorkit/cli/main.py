@@ -84,8 +84,8 @@ async def _run(runner: Runner, args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
     try:
         return await runner(args)
-    except asyncio.CancelledError:
-        return EXIT_TERMINATED
+    except asyncio.CancelledError as exc:  # a second Ctrl-C says so (see cli.signals)
+        return EXIT_INTERRUPTED if exc.args == (signal.SIGINT.name,) else EXIT_TERMINATED
 
 
 if __name__ == "__main__":

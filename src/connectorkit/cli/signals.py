@@ -20,15 +20,15 @@ def stop_on_sigint(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
 
-    def on_signal() -> None:
+    def on_signal(sig: signal.Signals) -> None:
         if stop.is_set() and task is not None:
-            task.cancel()
+            task.cancel(sig.name)  # the message tells the entry point which exit code to give
         stop.set()
 
     installed = []
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / no signals
         for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, on_signal)
+            loop.add_signal_handler(sig, on_signal, sig)
             installed.append(sig)
     try:
         yield

@@ -89,6 +89,31 @@ async def test_a_stop_signal_ends_cleanly_with_the_same_summary(stop_signal: sig
     assert rest[-1] == "state check: OK (balances, open orders and positions equal the sandbox's)", text
 
 
+async def test_a_second_ctrl_c_stops_at_once_with_exit_130() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "connectorkit.cli.main", "demo", "--duration", "60", "--seed", "3",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+    )
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(30):
+            while b"waiting for a funding payment" not in await process.stdout.readline():
+                pass
+            process.send_signal(signal.SIGINT)
+            while b"stopping" not in (line := await process.stdout.readline()):
+                assert line
+            process.send_signal(signal.SIGINT)  # impatient: do not wait for the settlement
+            rest = (await process.stdout.read()).decode()
+            code = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert code == 130, rest
+    assert "demo summary" not in rest
+
+
 async def test_a_disagreement_with_the_sandbox_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     real_truth = command.sandbox_truth
 
