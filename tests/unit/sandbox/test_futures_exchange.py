@@ -347,3 +347,26 @@ def test_simulated_traders_get_no_user_events_and_leave_no_leg_records(
     assert ex.ledger._legs == {}
     assert ex.account(2).position("BTCUSDT", PositionSide.BOTH).amount == D("-0.010")
     assert [s for s, _ in rec.market if s.endswith("@aggTrade")]  # the market still sees the trade
+
+
+def test_orders_are_forgotten_as_query_order_documents(ex: FuturesExchange) -> None:
+    # Trade REST, "Query Order": CANCELED/EXPIRED with no fill are not found after 3 days; any
+    # order after 90 days. Without this a long run would keep every order ever placed.
+    cancelled = ex.new_order(1, lim("BUY", "0.010", "29000.0"))["orderId"]
+    ex.cancel_order(1, "BTCUSDT", cancelled, None)
+    ioc = OrderRequest("BTCUSDT", "BUY", "LIMIT", D("0.010"), D("29000.0"), time_in_force="IOC")
+    expired = ex.new_order(1, ioc)["orderId"]
+    ex.new_order(2, lim("SELL", "0.005", "30000.0"))
+    part = ex.new_order(1, lim("BUY", "0.010", "30000.0"))["orderId"]  # half filled, then cancelled
+    ex.cancel_order(1, "BTCUSDT", part, None)
+    resting = ex.new_order(1, lim("BUY", "0.010", "28000.0"))["orderId"]
+    now = ex.clock.now_ms()
+    assert ex.prune_orders(now + 3 * 86_400_000 - 60_000) == 0
+    assert ex.prune_orders(now + 3 * 86_400_000 + 60_000) == 2
+    for order_id in (cancelled, expired):
+        with pytest.raises(ApiError) as err:
+            ex.find_order(1, "BTCUSDT", order_id, None)
+        assert err.value.code == -2013
+    assert ex.find_order(1, "BTCUSDT", part, None).executed_qty == D("0.005")
+    assert ex.prune_orders(now + 90 * 86_400_000 + 60_000) == 2  # part and the sell; resting stays
+    assert ex.find_order(1, "BTCUSDT", resting, None).is_open

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,6 +52,10 @@ EXPIRY_IOC = 2
 EXPIRY_REDUCE_ONLY = 4
 EXPIRY_LIQUIDATION = 5
 EXPIRY_MARKET = 9
+# Trade REST, "Query Order": these orders are no longer found — CANCELED or EXPIRED with no filled
+# trade once created time + 3 days has passed, and any order created more than 90 days ago.
+UNFILLED_ORDER_RETENTION_MS = 3 * 86_400_000
+ORDER_RETENTION_MS = 90 * 86_400_000
 
 
 def _decimals(value: Decimal) -> int:
@@ -105,7 +110,9 @@ class FuturesExchange:
         self.ledger = FuturesLedger(self.markets, self.mark_prices, clock.now_ms)
         self.venue = Venue(self.engine, self.ledger, clock)
         self.venue.listeners.append(self)
-        self.orders: dict[int, Order] = {}  # every order ever accepted, for GET /fapi/v1/order
+        self.orders: dict[int, Order] = {}  # orders accepted, for GET /fapi/v1/order (until pruned)
+        self._by_age: deque[tuple[int, int]] = deque()  # (created, order id) of self.orders, oldest first
+        self._unfilled_final: deque[tuple[int, int]] = deque()  # (created, id): ended with no fill
         # Accounts whose history is not kept (the simulated traders): only their state is.
         self.ephemeral_accounts: set[int] = set()
         self.agg_ids = dict.fromkeys(self.markets, 0)  # last aggTrade id per symbol
@@ -234,7 +241,7 @@ class FuturesExchange:
                 "Due to the order could not be executed as maker, the Post Only order will be rejected.",
             ) from None
         if account_id not in self.ephemeral_accounts:
-            self.orders[order.order_id] = order
+            self.keep_order(order)
         self.expire_stale_closing_orders(market.symbol)
         return ack if req.resp_type == "ACK" else wire.order_json(order, with_time=False)
 
@@ -267,6 +274,25 @@ class FuturesExchange:
             raise core_errors.ApiError(
                 errors.QTY_NOT_INCREASED_BY_STEP_SIZE, "Qty not increased by step size."
             )
+
+    def keep_order(self, order: Order) -> None:
+        """Keep ``order`` for the order queries until :meth:`prune_orders` lets it go."""
+        self.orders[order.order_id] = order
+        self._by_age.append((order.time, order.order_id))
+        if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) and order.executed_qty == 0:
+            self._unfilled_final.append((order.time, order.order_id))
+
+    def prune_orders(self, now_ms: int) -> int:
+        """Forget the orders "Query Order" no longer finds (see the retention constants)."""
+        before = len(self.orders)
+        while self._unfilled_final and self._unfilled_final[0][0] + UNFILLED_ORDER_RETENTION_MS < now_ms:
+            self.orders.pop(self._unfilled_final.popleft()[1], None)
+        while self._by_age and self._by_age[0][0] + ORDER_RETENTION_MS < now_ms:
+            order_id = self._by_age.popleft()[1]
+            order = self.orders.get(order_id)
+            if order is not None and not order.is_open:
+                del self.orders[order_id]
+        return before - len(self.orders)
 
     def find_order(self, account_id: int, symbol: str, order_id: int | None, client_id: str | None) -> Order:
         """Order by id or client id (``orderId`` wins); -2013 when unknown to this account."""
@@ -447,7 +473,7 @@ class FuturesExchange:
             update_time=now,
             extra={"positionSide": ps, "reduceOnly": True, "origType": "LIQUIDATION"},
         )
-        self.orders[order.order_id] = order
+        self.keep_order(order)
         book = self.engine.book(symbol)
         trade_id = book.next_trade_id
         book.next_trade_id = trade_id + 1
@@ -557,6 +583,13 @@ class FuturesExchange:
         for ex in executions:
             symbols.add(ex.order.symbol)
             self._emit_execution(ex, now)
+            order = ex.order
+            if (
+                ex.exec_type in ("CANCELED", "EXPIRED")
+                and order.executed_qty == 0
+                and order.order_id in self.orders
+            ):
+                self._unfilled_final.append((order.time, order.order_id))
         takers = [ex for ex in executions if ex.exec_type == "TRADE" and not ex.is_maker]
         self._publish_agg_trades(takers, now)
         for symbol in symbols:

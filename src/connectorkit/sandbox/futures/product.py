@@ -216,6 +216,7 @@ class FuturesProduct:
         self._push_marks(now)
         if now >= self._next_sweep_ms:
             self.listen_keys.sweep(now)
+            self.exchange.prune_orders(now)
             self._next_sweep_ms = now + int(self.ctx.config.listen_key_sweep_s * 1000)
 
     def _has_subscribers(self, stream: str) -> bool:

@@ -156,7 +156,7 @@ def load_exchange(ex: FuturesExchange, state: dict[str, Any]) -> None:
         ex.ledger.trades[aid] = legs
     for row in sorted(state["orders"], key=lambda r: int(r["order_id"])):
         order = _order_in(row)
-        ex.orders[order.order_id] = order
+        ex.keep_order(order)
         if order.is_open and order.price is not None:
             ex.engine.book(order.symbol).restore(order)
             ex.ledger.account(order.account_id).reserve_order(
