@@ -14,13 +14,18 @@ from typing import Any
 
 from connectorkit.sandbox.sandbox import Sandbox
 
+DESCRIPTION = (
+    "Run the local Binance-compatible exchange (spot and USD-M futures) until interrupted. Prints its "
+    "URLs and the keys of a ready-made funded account. --state FILE keeps accounts, balances, orders "
+    "and trades across clean restarts."
+)
 DEMO_LABEL = "cli-demo-account"
 DEMO_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decimal("10")}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sandbox", help="run the local Binance-compatible exchange", description=__doc__
+        "sandbox", help="run the local Binance-compatible exchange", description=DESCRIPTION
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="REST/spot-stream port (default: any free port)")

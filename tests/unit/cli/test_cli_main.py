@@ -44,7 +44,7 @@ def test_help_of_each_command(command: str, options: list[str], capsys: pytest.C
         assert option in out
 
 
-@pytest.mark.parametrize("command", ["demo", "book", "record", "replay"])
+@pytest.mark.parametrize("command", ["demo", "book", "record", "replay", "sandbox"])
 def test_help_is_plain_text_not_docstring_markup(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main([command, "--help"])
