@@ -270,11 +270,16 @@ async def test_trades_update_last_trade_price_and_reach_listeners(source: Script
 async def test_pairs_added_and_removed_while_running(source: ScriptedDataSource) -> None:
     source.gate(BTC).set()
     tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
+    books = tracker.order_books  # one read-only live view, not a copy per call
+    assert tracker.order_books is books
+    with pytest.raises(TypeError):
+        books[ETH] = OrderBook()  # type: ignore[index]
     await tracker.start()
     try:
         await asyncio.wait_for(tracker.wait_ready(), 3)
         source.truth[ETH] = snap(ETH, 5, [("10", "1")], [("11", "1")])
         assert await tracker.add_trading_pair(ETH)
+        assert ETH in books and books[ETH] is tracker.order_books[ETH]
         assert not await tracker.add_trading_pair(ETH)
         assert source.subscribed == [ETH] and ETH in source.trading_pairs
         assert not tracker.ready
@@ -285,7 +290,7 @@ async def test_pairs_added_and_removed_while_running(source: ScriptedDataSource)
         assert await tracker.remove_trading_pair(BTC)
         assert not await tracker.remove_trading_pair(BTC)
         assert source.unsubscribed == [BTC] and BTC not in source.trading_pairs
-        assert list(tracker.order_books) == [ETH] and tracker.trading_pairs == [ETH]
+        assert list(tracker.order_books) == [ETH] and tracker.trading_pairs == [ETH] and list(books) == [ETH]
         source.route(diff(BTC, 11, 11))
         await eventually(lambda: tracker.unknown_pair_messages == 1)
     finally:

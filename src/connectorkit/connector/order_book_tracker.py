@@ -23,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from connectorkit.connector.order_book_sync import BookSynchronizer, PairMetrics
@@ -78,6 +79,8 @@ class OrderBookTracker:
         self._trade_listeners: list[TradeListener] = [] if on_trade is None else [on_trade]
         self._book_listener = on_book_update
         self._syncs: dict[str, BookSynchronizer] = {}
+        self._books: dict[str, OrderBook] = {}  # pair -> its synchroniser's (permanent) book
+        self._books_view = MappingProxyType(self._books)
         self._last_snapshot_at: dict[str, float] = {}
         self._fetch_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -94,8 +97,10 @@ class OrderBookTracker:
         return self._data_source
 
     @property
-    def order_books(self) -> dict[str, OrderBook]:
-        return {pair: sync.order_book for pair, sync in self._syncs.items()}
+    def order_books(self) -> Mapping[str, OrderBook]:
+        """The tracked books by pair: a read-only live view (no copy per call; price queries go
+        through it on every call). Copy it (``dict(...)``) to iterate across an ``await``."""
+        return self._books_view
 
     @property
     def trading_pairs(self) -> list[str]:
@@ -188,15 +193,17 @@ class OrderBookTracker:
     # ------------------------------------------------------------------ internals
     def _add_sync(self, pair: str) -> None:
         self._stream_seen[pair] = asyncio.Event()
-        self._syncs[pair] = BookSynchronizer(
+        sync = self._syncs[pair] = BookSynchronizer(
             pair,
             self._data_source.continuity,
             verify_checksum=self._data_source.verify_checksum,
             max_buffer=self._max_buffer,
         )
+        self._books[pair] = sync.order_book
 
     def _drop_pair(self, pair: str) -> None:
         self._syncs.pop(pair, None)
+        self._books.pop(pair, None)
         self._stream_seen.pop(pair, None)
         self._last_snapshot_at.pop(pair, None)
         task = self._fetch_tasks.pop(pair, None)
