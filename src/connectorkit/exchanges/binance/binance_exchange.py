@@ -86,11 +86,6 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         )
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
-        if self._auth is None:
-            raise ValueError(
-                "binance: trading_required=True needs api_key and api_secret "
-                "(pass trading_required=False for public market data only)"
-            )
         return BinanceAPIUserStreamDataSource(self._web_assistants_factory, self._binance_settings.ws_api_url)
 
     # ---- instruments ----------------------------------------------------------------------------

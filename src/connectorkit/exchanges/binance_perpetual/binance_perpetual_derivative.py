@@ -102,11 +102,6 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
         )
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
-        if self._auth is None:
-            raise ValueError(
-                "binance_perpetual: trading_required=True needs api_key and api_secret "
-                "(pass trading_required=False for public market data only)"
-            )
         return BinancePerpetualAPIUserStreamDataSource(
             self._web_assistants_factory,
             rest_url=self._perp_settings.rest_url,
