@@ -4,8 +4,8 @@ A small replay server on 127.0.0.1 answers the depth snapshots and streams the r
 (``../shared/data/captures``, read at test time, never copied). The data source fetches the
 snapshots, connects, parses and routes; its diffs go through the tracker's synchroniser. After
 every diff the connector's book must equal an independent reference book built here from the
-same messages with Binance's documented procedure (top 50 levels after every diff, the whole
-book every 100 diffs), and no gap may be reported: the recordings have none.
+same messages with Binance's documented procedure (the whole book, every level, after every
+diff), and no gap may be reported: the recordings have none.
 """
 
 from __future__ import annotations
@@ -132,12 +132,12 @@ class ReferenceBook:
                     side[Decimal(price)] = Decimal(qty)
         self.last = u
 
-    def levels(self, depth: int | None = None) -> tuple[Levels, Levels]:
-        return sorted(self.bids.items(), reverse=True)[:depth], sorted(self.asks.items())[:depth]
+    def levels(self) -> tuple[Levels, Levels]:
+        return sorted(self.bids.items(), reverse=True), sorted(self.asks.items())
 
 
-def _book_levels(sync: BookSynchronizer, depth: int | None = None) -> tuple[Levels, Levels]:
-    bids, asks = sync.order_book.snapshot(depth)
+def _book_levels(sync: BookSynchronizer) -> tuple[Levels, Levels]:
+    bids, asks = sync.order_book.snapshot()
     return [(r.price, r.amount) for r in bids], [(r.price, r.amount) for r in asks]
 
 
@@ -161,10 +161,8 @@ async def replay(
             syncs[pair].on_diff(message)
             refs[pair].diff(message)
             if syncs[pair].ready:
-                # Top 50 levels after every diff, the whole book every 100 diffs (and at the end).
-                depth = None if index % 100 == 0 or index == expected_diffs - 1 else 50
-                expected = refs[pair].levels(depth)
-                assert _book_levels(syncs[pair], depth) == expected, f"{pair} diverged at diff {index}"
+                # The whole book, every level, after every diff (issue 7: "after every message").
+                assert _book_levels(syncs[pair]) == refs[pair].levels(), f"{pair} diverged at diff {index}"
                 checked += 1
         for _ in range(500):
             if source.trade_queue.qsize() >= expected_trades:
