@@ -77,3 +77,18 @@ def test_unused_event_types_are_skipped_quietly_and_malformed_events_still_raise
     assert (spot.ignored_event_count, spot.dropped_frame_count) == (1, 0)
     with pytest.raises(wire.WireFormatError):
         spot._decode_event(json.dumps({"subscriptionId": 1, "event": {"e": "executionReport", "E": 1}}))
+
+
+async def test_spot_server_shutdown_notice_reconnects_at_once() -> None:
+    """"WebSocket API > Connection events": ``{"event": {"e": "serverShutdown", "E": ...}}`` (no
+    subscriptionId) asks the client to open a new connection as soon as possible."""
+    source = BinanceAPIUserStreamDataSource(
+        WebAssistantsFactory(AsyncThrottler(binance_web_utils.build_rate_limits()))
+    )
+    source._subscription_id = 7
+    keep_alive = asyncio.create_task(source._keep_alive())
+    await asyncio.sleep(0)
+    assert source._decode_event(json.dumps({"event": {"e": "serverShutdown", "E": 1770123456789}})) is None
+    with pytest.raises(UserStreamTerminated):
+        await asyncio.wait_for(keep_alive, 1)
+    assert source.ignored_event_count == 0

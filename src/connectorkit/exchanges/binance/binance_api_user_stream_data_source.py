@@ -5,9 +5,10 @@ This is the current official subscription method (the spot listen key was discon
 ``userDataStream.subscribe.signature`` request (params apiKey, timestamp, recvWindow, signature),
 wait for its ``{"status": 200, "result": {"subscriptionId": n}}`` answer, then read pushed frames
 ``{"subscriptionId": n, "event": {...}}``. No keep-alive request exists: the subscription lives as
-long as the connection, which Binance closes after 24 h. An ``eventStreamTerminated`` event or a
-dropped socket makes the template reconnect (with backoff) and subscribe again; the connector
-reconciles orders and balances by REST after every reconnection.
+long as the connection, which Binance closes after 24 h. An ``eventStreamTerminated`` event, a
+``serverShutdown`` notice ("Connection events") or a dropped socket makes the template reconnect
+(with backoff) and subscribe again; the connector reconciles orders and balances by REST after
+every reconnection.
 
 Events are queued as decoded wire structs (``binance_trading_wire.SpotUserEvent``); frames that
 are not events of our subscription (answers, unknown event types) are dropped and counted.
@@ -125,7 +126,8 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
             self.ignored_event_count += 1
             logger.debug("user event skipped: %s", exc)
             return None
-        if isinstance(event, wire.EventStreamTerminated):
+        if isinstance(event, wire.EventStreamTerminated | wire.ServerShutdown):
+            # Either way the subscription is ending: reconnect (and resubscribe) now.
             self._terminated.set()
             return None
         return event

@@ -443,13 +443,23 @@ class EventStreamTerminated(msgspec.Struct, frozen=True, tag_field="e", tag="eve
     event_time: int = msgspec.field(name="E")
 
 
+class ServerShutdown(msgspec.Struct, frozen=True, tag_field="e", tag="serverShutdown"):
+    """"WebSocket API > Connection events > Server Shutdown": the server is about to shut down;
+    "establish a new connection as soon as possible". Pushed as ``{"event": {...}}`` with no
+    ``subscriptionId``."""
+
+    event_time: int = msgspec.field(name="E")
+
+
 SpotUserEvent = (
     ExecutionReport | OutboundAccountPosition | BalanceUpdate | ListenKeyExpired | EventStreamTerminated
+    | ServerShutdown
 )
 
 _user_event_decoder: Final[msgspec.json.Decoder[SpotUserEvent]] = msgspec.json.Decoder(SpotUserEvent)
 _SPOT_EVENT_TYPES: Final = frozenset({
-    "executionReport", "outboundAccountPosition", "balanceUpdate", "listenKeyExpired", "eventStreamTerminated"
+    "executionReport", "outboundAccountPosition", "balanceUpdate", "listenKeyExpired",
+    "eventStreamTerminated", "serverShutdown",
 })
 
 
