@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from connectorkit.core.funding_info import FundingInfoUpdate
@@ -129,8 +130,7 @@ def test_mark_price_delivery_contract_has_no_funding() -> None:
 
 def test_subscription_ack_and_unused_streams_give_none() -> None:
     assert wire.parse_stream_frame(b'{"result":null,"id":1}', SYMBOLS) is None
-    kline = b'{"stream":"bnbbtc@kline_1m","data":{"e":"kline","E":1,"s":"BNBBTC","k":{"t":1,"o":"1"}}}'
-    assert wire.parse_stream_frame(kline, SYMBOLS) is None
+    assert wire.parse_stream_frame(KLINE, SYMBOLS) is None
 
 
 @pytest.mark.parametrize(
@@ -156,26 +156,51 @@ def test_malformed_snapshot_raises_a_typed_error() -> None:
         wire.decode_depth_snapshot(b'{"lastUpdateId":1,"bids":[["1","2","3"]],"asks":[]}', "BNB-BTC")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "spot__web_socket_streams__diff_depth_stream",
-        "usdm__websocket_market_streams__diff_book_depth_streams",
-        "spot__web_socket_streams__aggregate_trade_streams",
-        "spot__web_socket_streams__trade_streams",
-        "spot__web_socket_streams__individual_symbol_book_ticker_streams",
-        "usdm__websocket_market_streams__individual_symbol_book_ticker_streams",
-        "usdm__websocket_market_streams__mark_price_stream",
-        "coinm__websocket_market_streams__mark_price_stream",
-    ],
-)
-def test_strict_and_general_schemas_agree(name: str) -> None:
-    """Combined frames of known types take the strict per-type schema; raw payloads the general one."""
+ALL_STREAM_FIXTURES = [
+    "spot__web_socket_streams__diff_depth_stream",
+    "usdm__websocket_market_streams__diff_book_depth_streams",
+    "spot__web_socket_streams__aggregate_trade_streams",
+    "spot__web_socket_streams__trade_streams",
+    "spot__web_socket_streams__individual_symbol_book_ticker_streams",
+    "usdm__websocket_market_streams__individual_symbol_book_ticker_streams",
+    "usdm__websocket_market_streams__mark_price_stream",
+    "coinm__websocket_market_streams__mark_price_stream",
+]
+
+
+@pytest.mark.parametrize("name", ALL_STREAM_FIXTURES)
+def test_combined_and_raw_frames_give_the_same_item(name: str) -> None:
     via_combined = wire.parse_stream_frame(combined("any@stream", name), SYMBOLS, received_at=1.0)
     via_raw = wire.parse_stream_frame(raw(name), SYMBOLS, received_at=1.0)
     assert via_combined == via_raw and via_combined is not None
 
 
-def test_strict_schema_is_used_for_combined_depth_frames() -> None:
-    frame = combined("bnbbtc@depth", "spot__web_socket_streams__diff_depth_stream")
-    assert isinstance(wire._combined_decoder.decode(frame).data, wire.DepthUpdateEvent)
+class _CountingDecoder:
+    def __init__(self, decoder: msgspec.json.Decoder[object], calls: list[str]) -> None:
+        self._decoder = decoder
+        self._calls = calls
+
+    def decode(self, data: bytes | str) -> object:
+        self._calls.append("decode")
+        return self._decoder.decode(data)
+
+
+KLINE = b'{"stream":"bnbbtc@kline_1m","data":{"e":"kline","E":1,"s":"BNBBTC","k":{"t":1,"o":"1"}}}'
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [raw(n) for n in ALL_STREAM_FIXTURES]
+    + [combined("x@y", n) for n in ALL_STREAM_FIXTURES]
+    + [KLINE, b'{"result":null,"id":1}'],
+)
+def test_every_frame_is_decoded_exactly_once(frame: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charter: no JSON decoded twice. Every decoder the wire module holds is counted."""
+    calls: list[str] = []
+    decoders = [n for n, v in vars(wire).items() if isinstance(v, msgspec.json.Decoder)]
+    assert decoders
+    for name in decoders:
+        monkeypatch.setattr(wire, name, _CountingDecoder(getattr(wire, name), calls))
+    monkeypatch.setattr(msgspec.json, "decode", lambda *a, **k: calls.append("json.decode"))
+    wire.parse_stream_frame(frame, SYMBOLS)
+    assert calls == ["decode"]

@@ -2,11 +2,10 @@
 
 Every function here takes the raw bytes (or str) of one REST answer or one WebSocket frame and
 returns connectorkit objects; there is no I/O and no state, so the spot and futures data sources,
-the capture replay and the benchmark all go through exactly the same code. A combined-stream
-frame of a known event type is decoded once, by msgspec, straight into its strict typed Struct
-(the payload's ``"e"`` tag selects it); other frames fall back to one lenient schema. Price levels
-stay the exchange's ``[price, amount]`` strings (decoded as tuples that the order book stores as
-they are; no Decimal per level).
+the capture replay and the benchmark all go through exactly the same code. Every WebSocket frame
+is decoded once, by one msgspec decoder (:class:`BinanceFrame`). Price levels stay the exchange's
+``[price, amount]`` strings (decoded as tuples that the order book stores as they are; no Decimal
+per level).
 
 Sources (Binance API documentation):
 
@@ -63,73 +62,19 @@ class BinanceDepthSnapshot(msgspec.Struct, gc=False):
     T: int | None = None
 
 
-# ---- the strict schemas: one per event type, selected by the payload's "e" tag ------------------
-class DepthUpdateEvent(msgspec.Struct, tag_field="e", tag="depthUpdate", gc=False):
-    E: int
-    s: str
-    U: int
-    u: int
-    b: list[Level]
-    a: list[Level]
-    T: int | None = None
-    pu: int | None = None
-
-
-class AggTradeEvent(msgspec.Struct, tag_field="e", tag="aggTrade", gc=False):
-    E: int
-    s: str
-    a: int
-    p: str
-    q: str
-    T: int
-    m: bool
-
-
-class TradeEvent(msgspec.Struct, tag_field="e", tag="trade", gc=False):
-    E: int
-    s: str
-    t: int
-    p: str
-    q: str
-    T: int
-    m: bool
-
-
-class BookTickerEvent(msgspec.Struct, tag_field="e", tag="bookTicker", gc=False):
-    """Futures bookTicker (spot's carries no ``e``; it takes the general path)."""
-
-    u: int
-    s: str
-    b: str
-    B: str
-    a: str
-    A: str
-
-
-class MarkPriceEvent(msgspec.Struct, tag_field="e", tag="markPriceUpdate", gc=False):
-    E: int
-    s: str
-    p: str
-    i: str = ""
-    r: str = ""
-    T: int = 0
-
-
-TaggedEvent = DepthUpdateEvent | AggTradeEvent | TradeEvent | BookTickerEvent | MarkPriceEvent
-
-
-class CombinedFrame(msgspec.Struct, gc=False):
-    stream: str
-    data: TaggedEvent
-
-
-# ---- the general schema: any payload, for everything the strict ones do not take ----------------
 class BinanceEvent(msgspec.Struct, gc=False):
-    """Every market stream payload this module understands, as one lenient schema.
+    """Every market stream payload this module understands, as one schema with optional fields.
+
+    One schema, so that every frame is decoded exactly once, whatever it carries: a tagged union
+    on ``"e"`` cannot take spot's bookTicker (it has no ``"e"``) nor the streams this library
+    does not use (kline ...), and trying a strict schema first would decode those frames twice.
+    msgspec still checks every type it decodes; which fields an event requires is checked by
+    the function that maps that event (a missing one is a :class:`BinanceWireError`).
 
     Binance reuses short keys with different types across streams (``a`` is the ask levels of a
     depth update, the aggregate trade id of an aggTrade and the best ask price of a bookTicker),
     so the overlapping fields are unions. Unknown keys (kline payloads, ``ps`` ...) are skipped.
+    Fields are declared in the depth update's key order, which msgspec matches fastest.
     """
 
     e: str | None = None
@@ -174,7 +119,6 @@ class BookTicker(NamedTuple):
 StreamItem = OrderBookMessage | FundingInfoUpdate | BookTicker
 
 _snapshot_decoder = msgspec.json.Decoder(BinanceDepthSnapshot)
-_combined_decoder = msgspec.json.Decoder(CombinedFrame)
 _frame_decoder = msgspec.json.Decoder(BinanceFrame)
 _monotonic = time.monotonic
 _DIFF = OrderBookMessageType.DIFF
@@ -212,41 +156,8 @@ def parse_stream_frame(
     ``symbol_map`` maps exchange symbols (``"BTCUSDT"``) to trading pairs (``"BTC-USDT"``).
     Streams this library does not use (kline, ...) and subscription acks give None. A frame that
     is not valid JSON, breaks the schema, or names an unknown symbol raises BinanceWireError.
-
-    A combined-stream frame of a known event type is decoded once, straight into its strict
-    schema (the "e" tag picks it). Anything else (raw payloads, spot bookTicker, acks, other
-    streams, and frames the strict schema rejects, so that the error can name the problem) goes
-    through the general schema.
+    Every frame is decoded once, by one msgspec decoder (see :class:`BinanceEvent`).
     """
-    try:
-        event = _combined_decoder.decode(raw).data
-    except msgspec.MsgspecError:
-        return _parse_general(raw, symbol_map, received_at)
-    if event.__class__ is DepthUpdateEvent:  # the hot path
-        depth = event
-        pair = symbol_map.get(depth.s)
-        if pair is None:
-            raise BinanceWireError(f"unknown symbol {depth.s!r}")
-        if received_at is None:  # the field's default factory stamps the receipt time, in C
-            return OrderBookMessage(
-                _DIFF, None, depth.E / 1000.0, pair, depth.u, depth.U, depth.pu, depth.b, depth.a
-            )
-        return OrderBookMessage(
-            _DIFF, None, depth.E / 1000.0, pair, depth.u, depth.U, depth.pu, depth.b, depth.a,
-            received_at=received_at,
-        )
-    if isinstance(event, AggTradeEvent | TradeEvent):
-        trade_id = event.a if isinstance(event, AggTradeEvent) else event.t
-        return _trade(event.s, trade_id, event.p, event.q, event.m, event.T, symbol_map, received_at)
-    if isinstance(event, BookTickerEvent):
-        return _ticker(event.s, event.u, event.b, event.B, event.a, event.A, symbol_map)
-    assert isinstance(event, MarkPriceEvent)
-    return _funding(event.s, event.p, event.i, event.r, event.T, symbol_map)
-
-
-def _parse_general(
-    raw: bytes | str, symbol_map: Mapping[str, str], received_at: float | None
-) -> StreamItem | None:
     try:
         frame = _frame_decoder.decode(raw)
     except msgspec.MsgspecError as exc:
@@ -255,149 +166,111 @@ def _parse_general(
     if event is None:
         if frame.stream is None and frame.e is None and frame.u is None:
             return None  # {"result": null, "id": 1}: the answer to a SUBSCRIBE request
-        event = frame
-    return event_to_item(event, symbol_map, received_at)
+        event = frame  # a raw stream's payload, fields inline
+    if event.e == "depthUpdate":  # the hot path, depth_update_to_message inlined
+        bids = event.b
+        asks = event.a
+        update_id = event.u
+        first = event.U
+        event_ms = event.E
+        if (
+            update_id is None or first is None or event_ms is None
+            or bids.__class__ is not list or asks.__class__ is not list
+        ):
+            raise BinanceWireError("depthUpdate without U/u/E/b/a")
+        pair = symbol_map.get(event.s)  # type: ignore[arg-type]
+        if pair is None:
+            raise BinanceWireError(f"unknown symbol {event.s!r}")
+        if received_at is None:  # the field's default factory stamps the receipt time, in C
+            return OrderBookMessage(
+                _DIFF, None, event_ms / 1000.0, pair, update_id, first, event.pu, bids, asks
+            )
+        return OrderBookMessage(
+            _DIFF, None, event_ms / 1000.0, pair, update_id, first, event.pu, bids, asks,
+            received_at=received_at,
+        )
+    return _event_to_item(event, symbol_map, received_at)
 
 
-def event_to_item(
-    event: BinanceEvent, symbol_map: Mapping[str, str], received_at: float | None = None
+def _event_to_item(
+    event: BinanceEvent, symbol_map: Mapping[str, str], received_at: float | None
 ) -> StreamItem | None:
-    """Map a payload decoded with the general schema to a connectorkit object (or None)."""
+    """A non-depth payload -> a connectorkit object, or None for streams this library ignores."""
     kind = event.e
-    if kind == "depthUpdate":
-        return depth_update_to_message(event, symbol_map, received_at)
     if kind == "aggTrade" or kind == "trade":
-        return trade_to_message(event, symbol_map, received_at)
+        return _trade(event, symbol_map, received_at)
     if kind == "markPriceUpdate":
-        return mark_price_to_funding_update(event, symbol_map)
+        return _funding(event, symbol_map)
     if kind == "bookTicker" or (kind is None and isinstance(event.b, str) and event.u is not None):
-        return book_ticker(event, symbol_map)
+        return _book_ticker(event, symbol_map)  # spot's bookTicker payload has no "e"
     return None
 
 
-def _pair(symbol: str | None, kind: str | None, symbol_map: Mapping[str, str]) -> str:
+def _pair(symbol: str | None, kind: str, symbol_map: Mapping[str, str]) -> str:
     if symbol is None:
-        raise BinanceWireError(f"{kind or 'event'} without symbol")
+        raise BinanceWireError(f"{kind} without symbol")
     pair = symbol_map.get(symbol)
     if pair is None:
         raise BinanceWireError(f"unknown symbol {symbol!r}")
     return pair
 
 
-def depth_update_to_message(
-    event: BinanceEvent, symbol_map: Mapping[str, str], received_at: float | None = None
+def _trade(
+    event: BinanceEvent, symbol_map: Mapping[str, str], received_at: float | None
 ) -> OrderBookMessage:
-    """``depthUpdate`` payload -> DIFF message.
-
-    ``update_id`` is ``u``, ``first_update_id`` is ``U``, ``previous_update_id`` is ``pu`` (futures
-    only; None on spot).
-    """
-    bids = event.b
-    asks = event.a
-    if event.u is None or event.U is None or event.E is None or not isinstance(bids, list) or not (
-        isinstance(asks, list)
-    ):
-        raise BinanceWireError("depthUpdate without U/u/E/b/a")
-    return OrderBookMessage(
-        _DIFF,
-        None,
-        event.E / 1000.0,
-        _pair(event.s, event.e, symbol_map),
-        event.u,
-        event.U,
-        event.pu,
-        bids,
-        asks,
-        received_at=_monotonic() if received_at is None else received_at,
-    )
-
-
-def trade_to_message(
-    event: BinanceEvent, symbol_map: Mapping[str, str], received_at: float | None = None
-) -> OrderBookMessage:
-    """``aggTrade`` / ``trade`` payload -> TRADE message; ``is_buy`` is the taker side (not ``m``)."""
+    """``aggTrade`` (id ``a``) / ``trade`` (id ``t``) -> TRADE message; ``is_buy`` is the taker
+    side: ``m`` (buyer is maker) true means the seller took."""
     trade_id = event.a if event.e == "aggTrade" else event.t
     if not isinstance(trade_id, int) or isinstance(trade_id, bool):
         raise BinanceWireError(f"{event.e} without an integer trade id")
     if event.p is None or event.q is None or event.m is None or event.T is None:
         raise BinanceWireError(f"{event.e} without p/q/m/T")
-    return _trade(event.s, trade_id, event.p, event.q, event.m, event.T, symbol_map, received_at)
-
-
-def _trade(
-    symbol: str | None,
-    trade_id: int,
-    price_text: str,
-    amount_text: str,
-    buyer_is_maker: bool,
-    trade_time: int,
-    symbol_map: Mapping[str, str],
-    received_at: float | None,
-) -> OrderBookMessage:
     try:
-        price = exact_decimal(price_text)
-        amount = exact_decimal(amount_text)
+        price = exact_decimal(event.p)
+        amount = exact_decimal(event.q)
     except ArithmeticError:
-        raise BinanceWireError(f"trade with bad price/quantity {price_text!r}/{amount_text!r}") from None
+        raise BinanceWireError(f"trade with bad price/quantity {event.p!r}/{event.q!r}") from None
     return OrderBookMessage(
         _TRADE,
         None,
-        trade_time / 1000.0,
-        trading_pair=_pair(symbol, "trade", symbol_map),
+        event.T / 1000.0,
+        trading_pair=_pair(event.s, "trade", symbol_map),
         update_id=trade_id,
         trade_id=trade_id,
         price=price,
         amount=amount,
-        is_buy=not buyer_is_maker,
+        is_buy=not event.m,
         received_at=_monotonic() if received_at is None else received_at,
     )
 
 
-def book_ticker(event: BinanceEvent, symbol_map: Mapping[str, str]) -> BookTicker:
+def _book_ticker(event: BinanceEvent, symbol_map: Mapping[str, str]) -> BookTicker:
     """``bookTicker`` payload -> BookTicker (exact prices)."""
+    bid, ask = event.b, event.a
     if (
         event.u is None
-        or not isinstance(event.b, str)
-        or not isinstance(event.a, str)
+        or not isinstance(bid, str)
+        or not isinstance(ask, str)
         or event.B is None
         or event.A is None
     ):
         raise BinanceWireError("bookTicker without u/b/B/a/A")
-    return _ticker(event.s, event.u, event.b, event.B, event.a, event.A, symbol_map)
-
-
-def _ticker(
-    symbol: str | None, update_id: int, bid: str, bid_qty: str, ask: str, ask_qty: str,
-    symbol_map: Mapping[str, str],
-) -> BookTicker:
-    pair = _pair(symbol, "bookTicker", symbol_map)
+    pair = _pair(event.s, "bookTicker", symbol_map)
     try:
         return BookTicker(
-            pair, update_id, exact_decimal(bid), exact_decimal(bid_qty), exact_decimal(ask),
-            exact_decimal(ask_qty),
+            pair, event.u, exact_decimal(bid), exact_decimal(event.B), exact_decimal(ask),
+            exact_decimal(event.A),
         )
     except ArithmeticError:
         raise BinanceWireError("bookTicker with a non-numeric price or quantity") from None
 
 
-def mark_price_to_funding_update(
-    event: BinanceEvent, symbol_map: Mapping[str, str]
-) -> FundingInfoUpdate:
-    """``markPriceUpdate`` payload -> FundingInfoUpdate."""
-    return _funding(event.s, event.p, event.i, event.r, event.T, symbol_map)
-
-
-def _funding(
-    symbol: str | None,
-    mark: str | None,
-    index: str | None,
-    rate: str | None,
-    next_funding_ms: int | None,
-    symbol_map: Mapping[str, str],
-) -> FundingInfoUpdate:
-    """Delivery contracts carry ``r == ""`` and ``T == 0``: no funding, so rate and next funding
-    time are None. ``T`` is in milliseconds; the update carries whole seconds."""
-    pair = _pair(symbol, "markPriceUpdate", symbol_map)
+def _funding(event: BinanceEvent, symbol_map: Mapping[str, str]) -> FundingInfoUpdate:
+    """``markPriceUpdate`` -> FundingInfoUpdate. Delivery contracts carry ``r == ""`` and
+    ``T == 0``: no funding, so rate and next funding time are None. ``T`` is in milliseconds;
+    the update carries whole seconds."""
+    pair = _pair(event.s, "markPriceUpdate", symbol_map)
+    mark, index, rate, next_funding_ms = event.p, event.i, event.r, event.T
     try:
         return FundingInfoUpdate(
             trading_pair=pair,
