@@ -14,7 +14,7 @@ Accounting is not done here: see :mod:`connectorkit.sandbox.venue`.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -132,6 +132,28 @@ class Fill:
         return self.maker.side is Side.BUY
 
 
+MakerLimit = Callable[["Order", "Order", Sequence[tuple["Order", Decimal]]], "Decimal | None"]
+"""``(taker, maker, earlier) -> cap``: the most ``maker`` may trade now, or None for no cap.
+
+``earlier`` lists the ``(maker, qty)`` trades this sweep already made, in order (the product's own
+accounts are only updated after the sweep, so a cap that depends on them must add these). A maker
+whose cap is below its remaining quantity trades at most the cap and is then expired: it leaves the
+book with status EXPIRED (futures: a reduce-only order that would otherwise open a position).
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """What one incoming order did: its fills, and the makers the ``MakerLimit`` expired.
+
+    ``knocked_out`` holds ``(fills made before the expiry, maker)`` so that events can be emitted in
+    execution order (a capped maker's own trade, if any, comes first).
+    """
+
+    fills: list[Fill]
+    knocked_out: list[tuple[int, Order]]
+
+
 @dataclass(frozen=True, slots=True)
 class DepthChanges:
     """Price levels changed since the last drain; qty is the new level total (0 = level removed)."""
@@ -228,11 +250,25 @@ class SymbolBook:
                 return
             yield price, level
 
+    def resting(self, taker: Order) -> Iterator[Order]:
+        """The resting orders ``taker`` would meet, in priority order (best price, then FIFO).
+
+        Read-only: stops at the first price ``taker`` does not cross; do not change the book while
+        iterating.
+        """
+        for _, level in self._makers(taker):
+            yield from level.orders
+
     def would_take(self, order: Order) -> bool:
         return next(self._makers(order), None) is not None
 
-    def preview(self, order: Order) -> tuple[Decimal, Decimal]:
-        """(base qty, quote qty) that ``order`` would trade right now, without changing anything."""
+    def preview(self, order: Order, maker_limit: MakerLimit | None = None) -> tuple[Decimal, Decimal]:
+        """(base qty, quote qty) that ``order`` would trade right now, without changing anything.
+
+        With ``maker_limit`` the walk is per resting order and applies the caps as :meth:`submit` would.
+        """
+        if maker_limit is not None:
+            return self._preview_capped(order, maker_limit)
         qty_left = order.remaining
         quote_left = None if order.orig_quote_qty is None else order.orig_quote_qty - order.cum_quote_qty
         traded = ZERO
@@ -253,6 +289,38 @@ class SymbolBook:
                 qty_left -= take
                 if qty_left <= ZERO:
                     break
+        return traded, quote
+
+    def _want(self, taker: Order, price: Decimal) -> Decimal:
+        """What ``taker`` still wants at ``price``: its remaining qty, or (by quote) whole steps."""
+        if taker.orig_quote_qty is None:
+            return taker.remaining
+        return self._round_step((taker.orig_quote_qty - taker.cum_quote_qty) / price)
+
+    def _preview_capped(self, order: Order, maker_limit: MakerLimit) -> tuple[Decimal, Decimal]:
+        qty_left = order.remaining
+        quote_left = None if order.orig_quote_qty is None else order.orig_quote_qty - order.cum_quote_qty
+        earlier: list[tuple[Order, Decimal]] = []
+        traded = ZERO
+        quote = ZERO
+        for maker in self.resting(order):
+            assert maker.price is not None
+            want = self._round_step(quote_left / maker.price) if quote_left is not None else qty_left
+            if want <= ZERO:
+                break
+            take = min(want, maker.remaining)
+            cap = maker_limit(order, maker, earlier)
+            if cap is not None and cap < maker.remaining:
+                take = min(want, max(cap, ZERO))
+            if take <= ZERO:
+                continue
+            earlier.append((maker, take))
+            traded += take
+            quote += take * maker.price
+            if quote_left is not None:
+                quote_left -= take * maker.price
+            else:
+                qty_left -= take
         return traded, quote
 
     def _round_step(self, qty: Decimal) -> Decimal:
@@ -309,16 +377,20 @@ class SymbolBook:
 
     def submit(self, order: Order, now_ms: int) -> list[Fill]:
         """Match ``order`` as taker; rest, expire or fill it. Returns the fills in execution order."""
+        return self.sweep(order, now_ms).fills
+
+    def sweep(self, order: Order, now_ms: int, maker_limit: MakerLimit | None = None) -> Sweep:
+        """:meth:`submit`, with per-maker caps (see :data:`MakerLimit`); also reports expired makers."""
         post_only = order.type == "LIMIT_MAKER" or order.time_in_force is TimeInForce.GTX
         if post_only and self.would_take(order):
             raise WouldTake(order.order_id)
         order.update_time = now_ms
         if order.time_in_force is TimeInForce.FOK:
-            traded, _ = self.preview(order)
+            traded, _ = self.preview(order, maker_limit)
             if traded < order.orig_qty:
                 order.status = OrderStatus.EXPIRED
-                return []
-        fills = self._match(order, now_ms)
+                return Sweep([], [])
+        fills, knocked_out = self._match(order, now_ms, maker_limit)
         if order.orig_quote_qty is not None:
             order.status = self._quote_order_status(order)
             # MARKET by quote qty: the order's quantity is what it bought/sold.
@@ -331,7 +403,7 @@ class SymbolBook:
             order.status = OrderStatus.PARTIALLY_FILLED if order.executed_qty > ZERO else OrderStatus.NEW
             order.working_time = now_ms
             self._rest(order)
-        return fills
+        return Sweep(fills, knocked_out)
 
     def _quote_order_status(self, order: Order) -> OrderStatus:
         """FILLED when the quote amount is spent down to less than one step at the next price."""
@@ -346,43 +418,60 @@ class SymbolBook:
             return OrderStatus.EXPIRED
         return OrderStatus.FILLED if quote_left < best[0] * self.step_size else OrderStatus.EXPIRED
 
-    def _match(self, taker: Order, now_ms: int) -> list[Fill]:
+    def _match(
+        self, taker: Order, now_ms: int, maker_limit: MakerLimit | None
+    ) -> tuple[list[Fill], list[tuple[int, Order]]]:
         fills: list[Fill] = []
+        knocked_out: list[tuple[int, Order]] = []
+        earlier: list[tuple[Order, Decimal]] = []
         maker_side = taker.side.opposite
         book = self._side(maker_side)
-        by_quote = taker.orig_quote_qty is not None
         while book:
             key, level = book.peekitem(0)
             price = -key if maker_side is Side.BUY else key
             if not self._crosses(taker, price):
                 break
-            if by_quote:
-                assert taker.orig_quote_qty is not None
-                want = self._round_step((taker.orig_quote_qty - taker.cum_quote_qty) / price)
-            else:
-                want = taker.remaining
+            want = self._want(taker, price)
             if want <= ZERO:
                 break
             maker = level.orders[0]
             qty = min(want, maker.remaining)
-            quote = qty * price
-            for o in (maker, taker):
-                o.executed_qty += qty
-                o.cum_quote_qty += quote
-                o.update_time = now_ms
-            level.total -= qty
-            maker.status = OrderStatus.FILLED if maker.remaining <= ZERO else OrderStatus.PARTIALLY_FILLED
-            if maker.remaining <= ZERO:
+            cap = maker_limit(taker, maker, earlier) if maker_limit is not None else None
+            knock_out = cap is not None and cap < maker.remaining
+            if knock_out:
+                assert cap is not None
+                qty = min(want, max(cap, ZERO))
+            if qty > ZERO:
+                fills.append(self._trade(taker, maker, level, price, qty, now_ms))
+                earlier.append((maker, qty))
+            if knock_out:
+                self._remove(maker)
+                maker.status = OrderStatus.EXPIRED
+                maker.update_time = now_ms
+                knocked_out.append((len(fills), maker))
+            elif maker.remaining <= ZERO:
                 level.orders.popleft()
                 del self._orders[maker.order_id]
                 if not level.orders:
                     del book[key]
-            self._touch(maker_side, price)
-            fill = Fill(self._next_trade_id, self.symbol, price, qty, quote, now_ms, maker, taker)
-            self._next_trade_id += 1
-            fills.append(fill)
-            self.last_trade = fill
-        return fills
+        return fills, knocked_out
+
+    def _trade(
+        self, taker: Order, maker: Order, level: _Level, price: Decimal, qty: Decimal, now_ms: int
+    ) -> Fill:
+        """Book one trade on both orders and the level (the caller removes a filled maker)."""
+        quote = qty * price
+        for o in (maker, taker):
+            o.executed_qty += qty
+            o.cum_quote_qty += quote
+            o.update_time = now_ms
+        level.total -= qty
+        maker.status = OrderStatus.FILLED if maker.remaining <= ZERO else OrderStatus.PARTIALLY_FILLED
+        self._touch(maker.side, price)
+        fill = Fill(self._next_trade_id, self.symbol, price, qty, quote, now_ms, maker, taker)
+        self._next_trade_id += 1
+        self.last_trade = fill
+        return fill
 
     def cancel(self, order_id: int, now_ms: int, status: OrderStatus = OrderStatus.CANCELED) -> Order:
         order = self._orders.get(order_id)

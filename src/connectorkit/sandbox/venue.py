@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -53,6 +54,15 @@ class Ledger(Protocol):
         """Move assets for one fill (both legs) and return what each leg was charged."""
         ...
 
+    def maker_limit(
+        self, taker: Order, maker: Order, earlier: Sequence[tuple[Order, Decimal]]
+    ) -> Decimal | None:
+        """The most ``maker`` may trade against ``taker`` now (engine ``MakerLimit``); None = no cap.
+
+        A capped maker is expired by the engine after trading the cap (futures reduce-only orders).
+        """
+        ...
+
     def release(self, order: Order) -> None:
         """``order`` is final: unlock whatever is still reserved for it."""
 
@@ -100,10 +110,13 @@ class Venue:
         now = self.clock.now_ms()
         self.ledger.reserve(order, book)
         try:
-            fills = book.submit(order, now)
+            sweep = book.sweep(order, now, self.ledger.maker_limit)
         except Exception:
             self.ledger.release(order)
             raise
+        fills = sweep.fills
+        knocked_out = iter(sweep.knocked_out)
+        next_knock_out = next(knocked_out, None)
         result = PlaceResult(order)
         # Binance reports the taker's NEW first, then each trade for both sides. The order object already
         # holds its final state; the executions carry the state as of each event.
@@ -111,11 +124,19 @@ class Venue:
         result.executions.append(Execution(order, "NEW", status=OrderStatus.NEW))
         executed = ZERO
         cum_quote = ZERO
-        for i, fill in enumerate(fills):
+        for i, fill in enumerate([*fills, None]):
+            # Makers the ledger's cap expired before this fill (after their own capped trade, if any).
+            while next_knock_out is not None and next_knock_out[0] == i:
+                expired = next_knock_out[1]
+                self.ledger.release(expired)
+                result.executions.append(_snapshot(expired, "EXPIRED"))
+                next_knock_out = next(knocked_out, None)
+            if fill is None:
+                break
             charges = self.ledger.on_fill(fill)
             executed += fill.qty
             cum_quote += fill.quote_qty
-            maker = fill.maker  # each maker trades at most once per incoming order: its state is final
+            maker = fill.maker  # each maker trades at most once per incoming order
             maker_status = OrderStatus.FILLED if maker.remaining <= ZERO else OrderStatus.PARTIALLY_FILLED
             result.executions.append(
                 Execution(

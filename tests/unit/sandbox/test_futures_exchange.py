@@ -7,6 +7,8 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from test_futures_wire import assert_same_shape, doc_example
 
 from connectorkit.core.enums import PositionSide
@@ -370,3 +372,121 @@ def test_orders_are_forgotten_as_query_order_documents(ex: FuturesExchange) -> N
     assert ex.find_order(1, "BTCUSDT", part, None).executed_qty == D("0.005")
     assert ex.prune_orders(now + 90 * 86_400_000 + 60_000) == 2  # part and the sell; resting stays
     assert ex.find_order(1, "BTCUSDT", resting, None).is_open
+
+
+def _position(ex: FuturesExchange, account_id: int) -> D:
+    return ex.account(account_id).position("BTCUSDT", PositionSide.BOTH).amount
+
+
+def test_a_reduce_only_maker_is_knocked_out_inside_the_sweep_that_closed_its_position(
+    ex: FuturesExchange, rec: Recorder
+) -> None:
+    # NEEDS.md request 4: long 0.02, a plain SELL at 30100 and a reduce-only SELL at 30200, then a
+    # 0.04 MARKET BUY from someone else. The plain SELL closes the long first; the reduce-only SELL
+    # would open a short, so it is expired (reason 4) instead of trading.
+    ex.new_order(2, lim("SELL", "0.020", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.020"))
+    plain = ex.new_order(1, lim("SELL", "0.020", "30100.0"))
+    ro = ex.new_order(1, lim("SELL", "0.020", "30200.0", reduce_only=True))
+    taker = ex.new_order(3, mkt("BUY", "0.040", resp_type="RESULT"))
+    assert _position(ex, 1) == 0
+    assert (taker["status"], taker["executedQty"]) == ("EXPIRED", "0.020")
+    assert ex.orders[plain["orderId"]].status.value == "FILLED"
+    knocked = ex.orders[ro["orderId"]]
+    assert (knocked.status.value, knocked.executed_qty) == ("EXPIRED", 0)
+    events = [e["o"] for e in rec.user_events(1, "ORDER_TRADE_UPDATE") if e["o"]["i"] == ro["orderId"]]
+    assert [(o["x"], o["X"], o["z"], o["er"], o["R"]) for o in events] == [
+        ("NEW", "NEW", "0", "0", True),
+        ("EXPIRED", "EXPIRED", "0", "4", True),
+    ]
+    assert ex.open_orders(1) == []
+    assert not ex.account(1).has_open_orders()  # the knocked-out order's claim was released
+
+
+def test_a_reduce_only_maker_trades_what_is_left_of_its_position_then_expires(
+    ex: FuturesExchange, rec: Recorder
+) -> None:
+    ex.new_order(2, lim("SELL", "0.020", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.020"))
+    ex.new_order(1, lim("SELL", "0.010", "30100.0"))
+    ro = ex.new_order(1, lim("SELL", "0.020", "30200.0", reduce_only=True))
+    ex.new_order(2, lim("SELL", "0.010", "30300.0"))
+    taker = ex.new_order(3, mkt("BUY", "0.040", resp_type="RESULT"))
+    # 0.010 plain + 0.010 of the reduce-only order (all the long left), then the sweep goes on to 30300
+    assert (taker["status"], taker["executedQty"]) == ("EXPIRED", "0.030")
+    assert _position(ex, 1) == 0
+    assert _position(ex, 3) == D("0.030")
+    events = [e["o"] for e in rec.user_events(1, "ORDER_TRADE_UPDATE") if e["o"]["i"] == ro["orderId"]]
+    assert [(o["x"], o["X"], o["l"], o["z"], o["er"]) for o in events] == [
+        ("NEW", "NEW", "0", "0", "0"),
+        ("TRADE", "PARTIALLY_FILLED", "0.010", "0.010", "0"),
+        ("EXPIRED", "EXPIRED", "0", "0.010", "4"),
+    ]
+    assert [a["p"] for s, a in rec.market if s == "btcusdt@aggTrade"][-3:] == [
+        "30100.0",
+        "30200.0",
+        "30300.0",
+    ]
+
+
+def test_fok_is_rejected_when_only_a_knocked_out_reduce_only_maker_would_fill_it(ex: FuturesExchange) -> None:
+    ex.new_order(2, lim("SELL", "0.010", "30000.0"))
+    ex.new_order(1, mkt("BUY", "0.010"))
+    ex.new_order(1, lim("SELL", "0.010", "30100.0"))
+    ex.new_order(1, lim("SELL", "0.010", "30200.0", reduce_only=True))
+    req = OrderRequest("BTCUSDT", "BUY", "LIMIT", D("0.020"), D("30200.0"), time_in_force="FOK")
+    with pytest.raises(ApiError) as err:
+        ex.new_order(3, req)
+    assert err.value.code == -5021
+    assert _position(ex, 1) == D("0.010")  # nothing traded
+
+
+_order_step = st.tuples(
+    st.sampled_from([1, 2]),
+    st.sampled_from(["BUY", "SELL"]),
+    st.sampled_from(["LIMIT", "MARKET"]),
+    st.integers(min_value=1, max_value=4).map(lambda n: D(n) / 100),
+    st.integers(min_value=-3, max_value=3).map(lambda n: D(30000) + D(n) * 10),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_order_step, min_size=1, max_size=40))
+@example(  # the NEEDS.md sweep: a plain SELL closes the long ahead of the reduce-only SELL
+    [
+        (2, "SELL", "LIMIT", D("0.02"), D(30000), False),
+        (1, "BUY", "MARKET", D("0.02"), D(30000), False),
+        (1, "SELL", "LIMIT", D("0.02"), D(30010), False),
+        (1, "SELL", "LIMIT", D("0.02"), D(30020), True),
+        (2, "BUY", "MARKET", D("0.04"), D(30000), False),
+    ]
+)
+def test_a_reduce_only_order_never_grows_or_flips_its_position(steps: list) -> None:  # type: ignore[type-arg]
+    market = FuturesMarket("BTCUSDT", "BTC")
+    ex = FuturesExchange([market], SandboxClock(), lambda a, e: None, lambda s, e: None)
+    for aid in (1, 2):
+        ex.fund(aid, {"USDT": D(10_000_000)})
+    for account_id, side, kind, q, p, reduce_only in steps:
+        req = lim(side, str(q), str(p), reduce_only=reduce_only) if kind == "LIMIT" else mkt(
+            side, str(q), reduce_only=reduce_only
+        )
+        try:
+            ex.new_order(account_id, req)
+        except ApiError:
+            continue  # refused (-2022 reduce-only, -4164 notional, ...): nothing traded
+    legs = [leg for records in ex.ledger.trades.values() for leg in records]
+    for leg in legs:
+        if not ex.orders[leg.order_id].extra["reduceOnly"]:
+            continue
+        after = leg.position.amount
+        before = after - (leg.qty if leg.side.value == "BUY" else -leg.qty)
+        assert abs(after) < abs(before), leg
+        assert after == 0 or (after > 0) == (before > 0), leg
+    for aid in (1, 2):
+        # whatever is still resting reduce-only can at most close what is there
+        pos = _position(ex, aid)
+        for order in ex.open_orders(aid):
+            if order.extra["reduceOnly"]:
+                assert (pos > 0 and order.side.value == "SELL") or (pos < 0 and order.side.value == "BUY")
+                assert order.remaining <= abs(pos)

@@ -204,3 +204,54 @@ def test_preview_does_not_mutate(engine: MatchingEngine) -> None:
     probe = make(engine, Side.BUY, "1.5", type_="MARKET")
     assert engine.book("BTCUSDT").preview(probe) == (D("1.5"), D("151"))
     assert engine.book("BTCUSDT").depth(10)[1] == [(D("100"), D("1")), (D("102"), D("1"))]
+
+
+def test_resting_lists_the_orders_a_taker_would_meet_in_priority_order(engine: MatchingEngine) -> None:
+    book = engine.book("BTCUSDT")
+    a = make(engine, Side.SELL, "1", "101")
+    b = make(engine, Side.SELL, "1", "100")
+    c = make(engine, Side.SELL, "1", "100")
+    d = make(engine, Side.SELL, "1", "103")
+    for o in (a, b, c, d):
+        book.submit(o, 1)
+    taker = make(engine, Side.BUY, "10", "102")
+    assert [o.order_id for o in book.resting(taker)] == [b.order_id, c.order_id, a.order_id]
+    assert book.open_orders() == [a, b, c, d]  # read-only
+
+
+def test_a_maker_capped_below_its_remainder_trades_the_cap_and_is_expired(engine: MatchingEngine) -> None:
+    book = engine.book("BTCUSDT")
+    first = make(engine, Side.SELL, "1", "100", account=2)
+    capped = make(engine, Side.SELL, "3", "101", account=2)
+    gone = make(engine, Side.SELL, "2", "102", account=2)
+    last = make(engine, Side.SELL, "2", "103", account=3)
+    for o in (first, capped, gone, last):
+        book.submit(o, 1)
+    seen: list[list[tuple[int, D]]] = []
+
+    def limit(taker: Order, maker: Order, earlier: object) -> D | None:
+        assert isinstance(earlier, list)
+        seen.append([(m.order_id, q) for m, q in earlier])
+        return {capped.order_id: D("1.5"), gone.order_id: D(0)}.get(maker.order_id)
+
+    taker = make(engine, Side.BUY, "5", "103", account=1)
+    assert book.preview(taker, limit) == (D("4.5"), D("100") + D("151.5") + D("206"))
+    sweep = book.sweep(taker, 2, limit)
+    assert [(f.maker.order_id, f.qty) for f in sweep.fills] == [
+        (first.order_id, D(1)),
+        (capped.order_id, D("1.5")),
+        (last.order_id, D(2)),
+    ]
+    # (fills made before the expiry, maker): the capped maker after its own trade, `gone` without one
+    assert sweep.knocked_out == [(2, capped), (2, gone)]
+    assert (capped.status, capped.executed_qty) == (OrderStatus.EXPIRED, D("1.5"))
+    assert gone.status is OrderStatus.EXPIRED
+    assert (taker.status, taker.executed_qty) == (OrderStatus.PARTIALLY_FILLED, D("4.5"))
+    assert book.open_orders() == [taker]
+    book.assert_consistent()
+    assert seen[-4:] == [
+        [],
+        [(first.order_id, D(1))],
+        [(first.order_id, D(1)), (capped.order_id, D("1.5"))],
+        [(first.order_id, D(1)), (capped.order_id, D("1.5"))],
+    ]

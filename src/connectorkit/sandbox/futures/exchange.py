@@ -65,6 +65,16 @@ def _decimals(value: Decimal) -> int:
     return max(0, -exponent)
 
 
+def _default_expiry_reason(order: Order) -> int:
+    """Expiry reason of an EXPIRED order whose expiry set none: MARKET 9, IOC 2; a resting GTC order
+    expires on its own only when the ledger's maker cap knocked it out inside a sweep (reason 4)."""
+    if order.is_market:
+        return EXPIRY_MARKET
+    if order.time_in_force is TimeInForce.GTC:
+        return EXPIRY_REDUCE_ONLY
+    return EXPIRY_IOC
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """``POST /fapi/v1/order`` parameters, parsed (strings checked for presence/format by REST)."""
@@ -227,7 +237,7 @@ class FuturesExchange:
             extra={"positionSide": ps, "reduceOnly": reduce_only, "origType": req.type},
         )
         book = self.engine.book(market.symbol)
-        if tif is TimeInForce.FOK and book.preview(order)[0] < order.orig_qty:
+        if tif is TimeInForce.FOK and book.preview(order, self.ledger.maker_limit)[0] < order.orig_qty:
             raise core_errors.ApiError(
                 errors.FOK_ORDER_REJECT,
                 "Due to the order could not be filled immediately, the FOK order has been rejected.",
@@ -623,7 +633,7 @@ class FuturesExchange:
             )
         expiry = 0
         if ex.exec_type == "EXPIRED":
-            expiry = int(order.extra.get("expiryReason", EXPIRY_MARKET if order.is_market else EXPIRY_IOC))
+            expiry = int(order.extra.get("expiryReason", _default_expiry_reason(order)))
         self._emit_user(
             order.account_id,
             wire.order_trade_update(

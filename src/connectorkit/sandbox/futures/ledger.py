@@ -8,7 +8,7 @@ the user-data events; ``release`` drops what a final order still claimed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -90,6 +90,35 @@ class FuturesLedger:
             LegCharge(maker.commission, maker.commission_asset, maker.realized_pnl),
             LegCharge(taker.commission, taker.commission_asset, taker.realized_pnl),
         )
+
+    def maker_limit(
+        self, taker: Order, maker: Order, earlier: Sequence[tuple[Order, Decimal]]
+    ) -> Decimal | None:
+        """Cap a resting reduce-only (or hedge-closing) order at what its position can still close.
+
+        USD-M "Event: Order Update", expiry reason 4: "Order has been canceled, as it's knocked out by
+        another higher priority RO (market) order or reversed positions would be opened". So a resting
+        reduce-only order never opens or flips a position, even when another order of the same account
+        shrank that position earlier in the same taker sweep. The docs describe the knock-out, not the
+        case of a position that can still take part of the order: the sandbox then fills that part
+        and expires the rest (the engine expires any maker capped below its remaining quantity).
+        Other resting orders are not capped (None).
+        """
+        ps = order_position_side(maker)
+        closing = bool(maker.extra.get("reduceOnly", False)) or (
+            (ps is PositionSide.LONG and maker.side is Side.SELL)
+            or (ps is PositionSide.SHORT and maker.side is Side.BUY)
+        )
+        if not closing:
+            return None
+        amount = self.account(maker.account_id).position(maker.symbol, ps).amount
+        # The accounts are booked after the sweep: add this sweep's earlier trades of the same position.
+        for other, qty in earlier:
+            for leg in (other, taker):
+                if leg.account_id == maker.account_id and order_position_side(leg) is ps:
+                    amount += qty if leg.side is Side.BUY else -qty
+        reducing = amount < 0 if maker.side is Side.BUY else amount > 0
+        return abs(amount) if reducing else Decimal(0)
 
     def release(self, order: Order) -> None:
         self.account(order.account_id).release_order(order.order_id)

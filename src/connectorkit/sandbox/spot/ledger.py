@@ -10,6 +10,7 @@ quote it would cost at the current book, by ``quoteOrderQty`` that amount.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 from typing import Any
@@ -136,6 +137,10 @@ class SpotLedger:
             self.touched[order.account_id].add(fee_asset)
             charges[is_maker] = LegCharge(fee, fee_asset)
         return FillCharges(maker=charges[True], taker=charges[False])
+
+    def maker_limit(self, taker: Order, maker: Order, earlier: Sequence[tuple[Order, Decimal]]) -> None:
+        """Spot has no reduce-only orders: a resting order may always trade its whole remainder."""
+        return None
 
     def release(self, order: Order) -> None:
         entry = self._reserved.pop(order.order_id, None)
