@@ -115,7 +115,8 @@ class ReferenceBook:
             if stale:
                 return False
             if self.chained:
-                assert first <= self.snapshot_id <= final, "first diff must bridge the snapshot"
+                bridged = first <= self.snapshot_id <= final or event["pu"] == self.snapshot_id
+                assert bridged, "first diff must bridge the snapshot"
             else:
                 assert first <= self.snapshot_id + 1 <= final, "first diff must bridge the snapshot"
         elif (event["pu"] != self.last) if self.chained else (first != self.last + 1):

@@ -53,13 +53,19 @@ class ScriptedDataSource(OrderBookTrackerDataSource):
         self.listen_calls = 0
         self.fail_listen_once = False
         self.checksum_ok: Callable[[OrderBook, OrderBookMessage], bool] | None = None
+        self.slow_cancel: set[str] = set()  # pairs whose fetch takes a while to unwind (closing a socket)
 
     def gate(self, pair: str) -> asyncio.Event:
         return self.gates.setdefault(pair, asyncio.Event())
 
     async def fetch_snapshot(self, trading_pair: str) -> OrderBookMessage:
         self.fetches[trading_pair] = self.fetches.get(trading_pair, 0) + 1
-        await self.gate(trading_pair).wait()
+        try:
+            await self.gate(trading_pair).wait()
+        except asyncio.CancelledError:
+            if trading_pair in self.slow_cancel:
+                await asyncio.sleep(0.05)
+            raise
         if self.failures_left.get(trading_pair, 0) > 0:
             self.failures_left[trading_pair] -= 1
             raise ConnectionError("REST down")
@@ -353,7 +359,13 @@ async def test_stop_cancels_every_owned_task(source: ScriptedDataSource) -> None
     await eventually(lambda: source.fetches.get(BTC) == 1)
     names = {t.get_name() for t in asyncio.all_tasks()}
     assert {"order-book-tracker:diffs", f"order-book-tracker:snapshot:{BTC}"} <= names
+    source.slow_cancel.add(ETH)
+    assert await tracker.add_trading_pair(ETH)
+    await eventually(lambda: source.fetches.get(ETH) == 1)
+    eth_fetch = next(t for t in asyncio.all_tasks() if t.get_name() == f"order-book-tracker:snapshot:{ETH}")
+    assert await tracker.remove_trading_pair(ETH)  # cancels ETH's fetch; stop() must still await it
     await tracker.stop()
+    assert eth_fetch.done()
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("order-book-tracker")]
 
 

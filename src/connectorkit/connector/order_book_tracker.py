@@ -37,6 +37,7 @@ _LOG = logging.getLogger(__name__)
 
 TradeListener = Callable[[OrderBookMessage], None]
 BookListener = Callable[[str, OrderBook], None]
+MessageHandler = Callable[[OrderBookMessage, BookSynchronizer], None]
 
 
 class OrderBookTracker:
@@ -144,8 +145,13 @@ class OrderBookTracker:
         self._running = True
         self._spawn(self._run_subscriptions(), "order-book-tracker:subscriptions")
         self._spawn(self._diff_loop(), "order-book-tracker:diffs")
-        self._spawn(self._trade_loop(), "order-book-tracker:trades")
-        self._spawn(self._ws_snapshot_loop(), "order-book-tracker:ws-snapshots")
+        source = self._data_source
+        trades = self._consume(source.trade_queue, self._handle_trade, "trade")
+        self._spawn(trades, "order-book-tracker:trades")
+        self._spawn(
+            self._consume(source.snapshot_queue, self._handle_ws_snapshot, "snapshot"),
+            "order-book-tracker:ws-snapshots",
+        )
         self._spawn(self._refresh_loop(), "order-book-tracker:refresh")
         for pair in self._syncs:
             self._request_snapshot(pair, initial=True)
@@ -153,7 +159,7 @@ class OrderBookTracker:
     async def stop(self) -> None:
         """Cancel every task the tracker owns and wait for them to finish."""
         self._running = False
-        tasks = [*self._tasks, *self._fetch_tasks.values()]
+        tasks = list(self._tasks)  # the snapshot fetches included
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -227,15 +233,10 @@ class OrderBookTracker:
     def _request_snapshot(self, pair: str, initial: bool = False) -> None:
         if pair in self._fetch_tasks or pair not in self._syncs:
             return
-        task = asyncio.create_task(
-            self._fetch_snapshot(pair, initial), name=f"order-book-tracker:snapshot:{pair}"
+        # In _tasks too, so that stop() also awaits a fetch cancelled by remove_trading_pair.
+        self._fetch_tasks[pair] = self._spawn(
+            self._fetch_snapshot(pair, initial), f"order-book-tracker:snapshot:{pair}"
         )
-        self._fetch_tasks[pair] = task
-        task.add_done_callback(self._fetch_done)
-
-    def _fetch_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            _LOG.error("task %s died", task.get_name(), exc_info=task.exception())
 
     async def _fetch_snapshot(self, pair: str, initial: bool) -> None:
         try:
@@ -321,8 +322,10 @@ class OrderBookTracker:
                 self._handle_diff(queue.get_nowait())
                 queue.task_done()
 
-    async def _trade_loop(self) -> None:
-        queue = self._data_source.trade_queue
+    async def _consume(
+        self, queue: asyncio.Queue[OrderBookMessage], handle: MessageHandler, what: str
+    ) -> None:
+        """Hand each message of ``queue`` to ``handle`` with its pair's synchroniser."""
         while True:
             message = await queue.get()
             queue.task_done()  # processed synchronously below: join() returns once it is done
@@ -331,38 +334,28 @@ class OrderBookTracker:
                 self.unknown_pair_messages += 1
                 continue
             try:
-                sync.order_book.apply_trade(message)
-                sync.note_trade()
+                handle(message, sync)
             except Exception:
                 sync.metrics.malformed += 1
-                _LOG.exception("%s: trade could not be processed; skipped", message.trading_pair)
-                continue
-            for listener in list(self._trade_listeners):
-                try:
-                    listener(message)
-                except Exception:
-                    _LOG.exception("%s: trade listener failed", message.trading_pair)
+                _LOG.exception("%s: %s could not be processed; skipped", message.trading_pair, what)
 
-    async def _ws_snapshot_loop(self) -> None:
-        """Snapshots pushed by the venue over the WebSocket (some venues send them)."""
-        queue = self._data_source.snapshot_queue
-        while True:
-            message = await queue.get()
-            queue.task_done()  # processed synchronously below: join() returns once it is done
-            sync = self._syncs.get(message.trading_pair)
-            if sync is None:
-                self.unknown_pair_messages += 1
-                continue
+    def _handle_trade(self, message: OrderBookMessage, sync: BookSynchronizer) -> None:
+        sync.order_book.apply_trade(message)
+        sync.note_trade()
+        for listener in list(self._trade_listeners):
             try:
-                if sync.on_snapshot(message) and self._running:
-                    self._request_snapshot(message.trading_pair)
-                else:
-                    self._last_snapshot_at[message.trading_pair] = asyncio.get_running_loop().time()
+                listener(message)
             except Exception:
-                sync.metrics.malformed += 1
-                _LOG.exception("%s: snapshot could not be processed; skipped", message.trading_pair)
-                continue
-            self._snapshot_applied(message.trading_pair, sync)
+                _LOG.exception("%s: trade listener failed", message.trading_pair)
+
+    def _handle_ws_snapshot(self, message: OrderBookMessage, sync: BookSynchronizer) -> None:
+        """A snapshot pushed by the venue over the WebSocket (some venues send them)."""
+        pair = message.trading_pair
+        if sync.on_snapshot(message) and self._running:
+            self._request_snapshot(pair)
+        else:
+            self._last_snapshot_at[pair] = asyncio.get_running_loop().time()
+        self._snapshot_applied(pair, sync)
 
     async def _refresh_loop(self) -> None:
         loop = asyncio.get_running_loop()
