@@ -391,6 +391,52 @@ async def test_reconnect_reconciles_what_the_stream_missed(
     assert "reconnected" in caplog.text
 
 
+async def test_fill_between_a_polls_requests_is_never_applied_without_its_trades(
+    server: FakeExchangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(server, short_poll_interval=60.0) as conn:
+        events, order_id = await open_buy(conn)
+        server.user_stream_muted = True  # only REST can see the fill
+        tracker = conn.order_tracker
+        apply_update = tracker.process_order_update
+        seen: list[tuple[OrderState, Decimal]] = []
+
+        def recording_update(update: Any) -> bool:
+            changed = apply_update(update)
+            order = tracker.fetch_order(order_id)
+            assert order is not None
+            seen.append((order.current_state, order.executed_amount_base))
+            return changed
+
+        async def fill_now(client_order_id: str) -> None:
+            if client_order_id == order_id and server.orders[order_id].status == "NEW":
+                await server.fill(order_id, "0.5", "100")  # after any fills request of this poll
+
+        monkeypatch.setattr(tracker, "process_order_update", recording_update)
+        server.before_status = fill_now
+        conn._poll_now.set()
+        await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+        assert (OrderState.FILLED, Decimal("0.5")) in seen
+        assert [executed for state, executed in seen if state is OrderState.FILLED] == [Decimal("0.5")]
+
+
+async def test_status_waits_for_a_poll_whose_fills_request_failed(server: FakeExchangeServer) -> None:
+    async with running(server, short_poll_interval=60.0) as conn:
+        events, order_id = await open_buy(conn)
+        server.user_stream_muted = True
+        await server.fill(order_id, "0.5", "100")
+        server.trades_failures = 1
+        await conn._update_orders_and_fills()
+        order = conn.order_tracker.fetch_order(order_id)
+        assert order is not None
+        # The FILLED status is not applied without its trades (it would wait the grace period and
+        # could complete with nothing executed); the next poll brings both.
+        assert order.current_state is OrderState.OPEN and order.executed_amount_base == 0
+        await conn._update_orders_and_fills()
+        completed = await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+        assert completed[0].base_asset_amount == Decimal("0.5")
+
+
 @asynccontextmanager
 async def running(server: FakeExchangeServer, **overrides: Any) -> AsyncIterator[FakeExchange]:
     """A started, ready connector with these settings; stopped on exit."""

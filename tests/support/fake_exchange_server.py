@@ -16,6 +16,7 @@ import itertools
 import json
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -81,6 +82,10 @@ class FakeExchangeServer:
         self.cancel_outcomes: deque[str] = deque()
         self.user_stream_muted = False
         self.hidden_orders: set[str] = set()  # client ids the status endpoint pretends not to know
+        # Runs with the client order id when a status request arrives, before it is answered (e.g.
+        # to fill the order exactly between a poll's requests).
+        self.before_status: Callable[[str], Awaitable[None]] | None = None
+        self.trades_failures = 0  # the next this many myTrades requests answer 500
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.listen_keys: list[str] = []
         self.user_ws_connections = 0
@@ -293,6 +298,8 @@ class FakeExchangeServer:
         if (denied := self._check_signed(request)) is not None:
             return denied
         self._record(request)
+        if self.before_status is not None:
+            await self.before_status(request.query["origClientOrderId"])
         order = self.orders.get(request.query["origClientOrderId"])
         if order is None or order.client_order_id in self.hidden_orders:
             return self._error(400, -2013, "Order does not exist.")
@@ -302,6 +309,9 @@ class FakeExchangeServer:
         if (denied := self._check_signed(request)) is not None:
             return denied
         self._record(request)
+        if self.trades_failures > 0:
+            self.trades_failures -= 1
+            return self._error(500, -1000, "An unknown error occurred while processing the request.")
         order_id = int(request.query["orderId"])
         trades = [t for o in self.orders.values() if o.order_id == order_id for t in o.trades]
         return web.json_response(trades)

@@ -58,6 +58,7 @@ after repeated "not found" answers, the order tracker declares it lost.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -100,6 +101,10 @@ from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 logger = logging.getLogger(__name__)
 
 _NAN = Decimal("NaN")
+
+_STATES_WITH_EXECUTIONS = frozenset({OrderState.PARTIALLY_FILLED, OrderState.FILLED, OrderState.CANCELED})
+"""Polled statuses that may carry executions we have not seen (a cancel can follow a partial fill):
+the order's trades are fetched before such a status is applied."""
 
 LOST_ORDER_MAX_EXTRA_CHECKS = 10
 """Lost-order cleanup: a lost order the exchange still does not know after this many further status
@@ -744,52 +749,28 @@ class ExchangePyBase(ExchangeBase):
         self._balances_initialized = True
 
     async def _update_orders_and_fills(self) -> None:
-        """Fills first (so fills are emitted before completion), then status; then fills again for
-        orders whose status just revealed executions we have not seen."""
-        await self._update_order_fills(self._fill_candidates())
-        changed = await self._update_order_status()
-        followups = [
-            order for order in changed
-            if order.exchange_order_id is not None
-            and order.client_order_id in self._order_tracker.all_fillable_orders
-        ]
-        if followups:
-            await self._update_order_fills(followups)
+        """Status first, then fills, then apply: one consistent reconcile of every tracked order.
 
-    def _fill_candidates(self) -> list[InFlightOrder]:
-        return [
-            order for cid, order in self._order_tracker.all_fillable_orders.items()
-            if order.exchange_order_id is not None and cid not in self._placing
-        ]
-
-    async def _update_order_fills(self, orders: Sequence[InFlightOrder]) -> None:
-        results = await asyncio.gather(
-            *(self._all_trade_updates_for_order(order) for order in orders), return_exceptions=True
-        )
-        for order, result in zip(orders, results, strict=True):
-            if isinstance(result, BaseException):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                logger.warning("%s: cannot fetch fills of %s: %s", self.name, order.client_order_id, result)
-                continue
-            for trade in result:
-                self._order_tracker.process_trade_update(trade)
-
-    async def _update_order_status(self) -> list[InFlightOrder]:
-        """Poll every order being worked and every lost order; returns the orders that changed."""
+        The fills of an order are fetched *after* its status, and before that status is applied.
+        So every execution a status reveals (PARTIALLY_FILLED, FILLED, or CANCELED after a partial
+        fill) has its trades merged first, and the tracker never holds a FILLED order with nothing
+        executed because it filled between two requests of one poll. When the fills request fails,
+        that order's status waits for the next poll rather than be applied without its trades.
+        Fills that land after the status request are seen by the next poll.
+        """
         lost = self._order_tracker.lost_orders
         for cid in self._lost_not_found_counts.keys() - lost.keys():
             del self._lost_not_found_counts[cid]  # no longer lost: resolved meanwhile (user stream)
-        orders = [
+        polled = [
             order
             for cid, order in self._order_tracker.all_updatable_orders.items()
             if cid not in self._placing
         ]
-        results = await asyncio.gather(
-            *(self._request_order_status(order) for order in orders), return_exceptions=True
+        statuses = await asyncio.gather(
+            *(self._request_order_status(order) for order in polled), return_exceptions=True
         )
-        changed: list[InFlightOrder] = []
-        for order, result in zip(orders, results, strict=True):
+        updates: list[tuple[InFlightOrder, OrderUpdate]] = []
+        for order, result in zip(polled, statuses, strict=True):
             cid = order.client_order_id
             if isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
@@ -799,12 +780,48 @@ class ExchangePyBase(ExchangeBase):
                 else:
                     logger.warning("%s: cannot fetch status of %s: %s", self.name, cid, result)
                 continue
+            updates.append((order, result))
+        polled_ids = {order.client_order_id for order in polled}
+        # Orders not status-polled whose trades may still be missing (FILLED, waiting for trades).
+        fill_targets = [
+            order for cid, order in self._order_tracker.all_fillable_orders.items()
+            if cid not in polled_ids and cid not in self._placing and order.exchange_order_id is not None
+        ]
+        for order, update in updates:
+            if update.new_state in _STATES_WITH_EXECUTIONS:
+                if order.exchange_order_id is None and update.exchange_order_id is not None:
+                    # Learn the exchange id (needed to ask for the trades) without applying the state.
+                    self._order_tracker.process_order_update(
+                        dataclasses.replace(update, new_state=order.current_state)
+                    )
+                if order.exchange_order_id is not None:
+                    fill_targets.append(order)
+        failed = await self._update_order_fills(fill_targets)
+        for order, update in updates:
+            cid = order.client_order_id
             self._lost_not_found_counts.pop(cid, None)
-            if order.is_lost and not result.new_state.is_final:
+            if cid in failed:
+                continue
+            if order.is_lost and not update.new_state.is_final:
                 self._cancel_live_lost_order(order)
-            if self._order_tracker.process_order_update(result):
-                changed.append(order)
-        return changed
+            self._order_tracker.process_order_update(update)
+
+    async def _update_order_fills(self, orders: Sequence[InFlightOrder]) -> set[str]:
+        """Merge every fill of these orders; returns the client ids whose fills could not be fetched."""
+        results = await asyncio.gather(
+            *(self._all_trade_updates_for_order(order) for order in orders), return_exceptions=True
+        )
+        failed: set[str] = set()
+        for order, result in zip(orders, results, strict=True):
+            if isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                logger.warning("%s: cannot fetch fills of %s: %s", self.name, order.client_order_id, result)
+                failed.add(order.client_order_id)
+                continue
+            for trade in result:
+                self._order_tracker.process_trade_update(trade)
+        return failed
 
     def _cancel_live_lost_order(self, order: InFlightOrder) -> None:
         """A lost order was already reported failed to the strategy, so nobody manages it: if the

@@ -218,9 +218,10 @@ async def test_expired_listen_key_and_dropped_sockets_are_recovered() -> None:
 
 async def test_fill_while_user_stream_down_is_counted_before_a_poll_reports_filled() -> None:
     """Regression: a market order placed while the user stream is down, during a REST reconcile
-    whose fill step was already under way, used to be reported FILLED by that reconcile's status
-    poll before any of its fills were known (done, with nothing executed). The fills of an answer
-    that already executed are now read from userTrades before the status is applied."""
+    already under way, used to be reported FILLED by a status poll before any of its fills were
+    known (done, with nothing executed). The fills of an answer that already executed are now read
+    from userTrades before the status is applied, and a reconcile reads an order's fills after its
+    status and before applying it."""
     async with Sandbox(seed=26, markets=[], futures_markets=[_market()], simulate=False) as sb:
         mm, us, account = await _start(sb)
         env = _Perp(sb, mm, us, account)
@@ -231,17 +232,17 @@ async def test_fill_while_user_stream_down_is_counted_before_a_poll_reports_fill
             resting = us.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal("20000"), position_action=OPEN)
             await wait_until(lambda: env.log.of(MarketEvent.BuyOrderCreated, resting), what="resting")
 
-            # Hold the reconcile's fill step (trades of the resting order) until the close is placed.
+            # Hold the reconcile's status step (of the resting order) until the close is placed.
             gate, held = asyncio.Event(), asyncio.Event()
-            fetch_trades = us._all_trade_updates_for_order
+            request_status = us._request_order_status
 
             async def gated(order: Any) -> Any:
                 if order.client_order_id == resting and not gate.is_set():
                     held.set()
                     await gate.wait()
-                return await fetch_trades(order)
+                return await request_status(order)
 
-            us._all_trade_updates_for_order = gated
+            us._request_order_status = gated
             # Every FILLED report of the close, with what was executed when it was applied.
             seen: list[Decimal] = []
             process_order_update = us.order_tracker.process_order_update
@@ -256,7 +257,7 @@ async def test_fill_while_user_stream_down_is_counted_before_a_poll_reports_fill
             us.order_tracker.process_order_update = spy
             sb.faults.drop_websockets()
             us._poll_now.set()
-            await wait_until(held.is_set, what="reconcile holding its fill step")
+            await wait_until(held.is_set, what="reconcile holding its status step")
             closed = us.sell(PAIR, Decimal("0.01"), OrderType.MARKET, position_action=CLOSE)
             await wait_until(lambda: closed not in us._placing, what="close placed")
             gate.set()
