@@ -140,6 +140,9 @@ def test_subscription_ack_and_unused_streams_give_none() -> None:
         b'{"stream":"x","data":{"e":"depthUpdate","E":1,"s":"BNBBTC","U":"a","u":2,"b":[],"a":[]}}',
         b'{"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1"]],"a":[]}',  # level of 1 item
         b'{"e":"depthUpdate","E":1,"s":"BNBBTC","u":2,"b":[],"a":[]}',  # no U
+        b'{"stream":"x","data":{"e":"depthUpdate","s":"BNBBTC","U":1,"u":2,"b":[],"a":[]}}',  # no E
+        b'{"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":"1","a":[]}',  # b not levels
+        b'{"e":"depthUpdate","E":1,"U":1,"u":2,"b":[],"a":[]}',  # no symbol
         b'{"e":"depthUpdate","E":1,"s":"NOPE","U":1,"u":2,"b":[],"a":[]}',  # unknown symbol
         b'{"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"x","q":"1","T":1,"m":true}',  # bad price
         b'{"e":"aggTrade","E":1,"s":"BNBBTC","p":"1","q":"1","T":1,"m":true}',  # no trade id
