@@ -165,18 +165,54 @@ async def test_positions_from_stream_and_reconcile_after_reconnect(
 
 async def test_funding_payments_after_start_are_reported_once(server: FakeExchangeServer) -> None:
     started = time.time()
-    server.income["BTCUSDT"] = [{"time": int((started - 3600) * 1000), "income": "-1.5", "rate": "0.0001"}]
+    server.income["BTCUSDT"] = [
+        {"time": int((started - 3600) * 1000), "income": "-1.5", "rate": "0.0001", "tranId": 1}
+    ]
     conn = make_perpetual(server)
     events = Recorder(conn)
     await conn.start_network()
     try:
         await until(lambda: conn.ready, "ready")
-        payment = {"time": int((time.time() + 1) * 1000), "income": "0.75", "rate": "-0.0002"}
+        payment = {"time": int((time.time() + 1) * 1000), "income": "0.75", "rate": "-0.0002", "tranId": 2}
         server.income["BTCUSDT"].append(payment)
         payments = await events.wait_for(MarketEvent.FundingPaymentCompleted)
         assert [(p.amount, p.funding_rate) for p in payments] == [(Decimal("0.75"), Decimal("-0.0002"))]
         await until(lambda: len([r for r in server.requests if r[1] == "/api/income"]) >= 3, "more polls")
         assert len(events.of(MarketEvent.FundingPaymentCompleted)) == 1  # the same payment is not repeated
+    finally:
+        await conn.stop_network()
+
+
+async def test_every_funding_payment_between_two_polls_is_reported_once_in_time_order(
+    server: FakeExchangeServer,
+) -> None:
+    conn = make_perpetual(server, funding_payment_poll_interval=60.0)
+    events = Recorder(conn)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "ready")
+        await until(lambda: any(r[1] == "/api/income" for r in server.requests), "first funding poll")
+        base = int(time.time() * 1000) + 1000
+        # Three payments land before the next poll (two share a millisecond: hedge mode's long and
+        # short legs); the history is returned newest first to show the order does not matter.
+        server.income["BTCUSDT"] = [
+            {"time": base + 2000, "income": "-0.3", "rate": "0.0003", "tranId": 13},
+            {"time": base, "income": "0.2", "rate": "0.0001", "tranId": 12},
+            {"time": base, "income": "-0.1", "rate": "0.0001", "tranId": 11},
+        ]
+        await conn._check_funding_payment(PAIR)
+        await conn._check_funding_payment(PAIR)  # the same rows again: nothing new
+        payments = events.of(MarketEvent.FundingPaymentCompleted)
+        assert [(p.timestamp, p.amount, p.funding_rate) for p in payments] == [
+            (base / 1000, Decimal("-0.1"), Decimal("0.0001")),
+            (base / 1000, Decimal("0.2"), Decimal("0.0001")),
+            ((base + 2000) / 1000, Decimal("-0.3"), Decimal("0.0003")),
+        ]
+        # A late payment sharing the newest timestamp is still reported (the query is inclusive).
+        late = {"time": base + 2000, "income": "0.4", "rate": "0.0003", "tranId": 14}
+        server.income["BTCUSDT"].append(late)
+        await conn._check_funding_payment(PAIR)
+        assert [p.amount for p in events.of(MarketEvent.FundingPaymentCompleted)][3:] == [Decimal("0.4")]
     finally:
         await conn.stop_network()
 

@@ -359,7 +359,9 @@ class FakeExchangeServer:
         if (denied := self._check_signed(request)) is not None:
             return denied
         self._record(request)
-        return web.json_response(self.income.get(request.query["symbol"], []))
+        start = int(request.query.get("startTime", "0"))  # inclusive, as Binance's income history
+        rows = [row for row in self.income.get(request.query["symbol"], []) if row["time"] >= start]
+        return web.json_response(rows)
 
     # ---- websockets --------------------------------------------------------------------------------
     async def _user_ws(self, request: web.Request) -> web.WebSocketResponse:

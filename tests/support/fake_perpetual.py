@@ -6,10 +6,11 @@ writes: positions, leverage, position mode and funding payments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.perpetual_derivative_py_base import FundingPayment, PerpetualDerivativePyBase
 from connectorkit.core.enums import PositionMode, PositionSide
 from connectorkit.core.position import Position
 from connectorkit.core.trading_rule import TradingRule
@@ -71,16 +72,19 @@ class FakePerpetual(PerpetualDerivativePyBase, FakeExchange):
             is_auth_required=True,
         )
 
-    async def _fetch_last_funding_payment(self, trading_pair: str) -> tuple[float, Decimal, Decimal] | None:
+    async def _fetch_funding_payments(self, trading_pair: str, since: float) -> Sequence[FundingPayment]:
         rows = await self._api_get(
             self.rest_url("/api/income"),
-            params={"symbol": await self.exchange_symbol_associated_to_pair(trading_pair)},
+            params={"symbol": await self.exchange_symbol_associated_to_pair(trading_pair),
+                    "startTime": int(since * 1000)},
             is_auth_required=True,
         )
-        if not rows:
-            return None
-        last = rows[-1]
-        return last["time"] / 1000, Decimal(last["rate"]), Decimal(last["income"])
+        return [
+            FundingPayment(
+                row["time"] / 1000, Decimal(row["rate"]), Decimal(row["income"]), str(row["tranId"])
+            )
+            for row in rows
+        ]
 
     async def _process_user_stream_event(self, event: Any) -> None:
         if event["e"] == "position":

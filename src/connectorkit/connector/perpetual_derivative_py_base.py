@@ -10,8 +10,8 @@ Member                                    What the connector provides
 ``_fetch_positions()``                    every open position, as ``Position`` s (REST)
 ``_set_trading_pair_leverage(pair, n)``   set the pair's leverage on the exchange (raise on failure)
 ``_set_position_mode_on_exchange(mode)``  switch the account's position mode (raise on failure)
-``_fetch_last_funding_payment(pair)``     the pair's latest funding payment as
-                                          ``(timestamp_s, rate, signed_amount)`` or ``None``
+``_fetch_funding_payments(pair, since)``  every funding payment of the pair made at or after
+                                          ``since`` (seconds), as ``FundingPayment`` s
 ========================================  =============================================================
 
 Its order book data source must also provide funding info (``get_funding_info(pair)`` and the
@@ -29,7 +29,8 @@ import functools
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -55,6 +56,21 @@ _NAN = Decimal("NaN")
 _ZERO = Decimal(0)
 
 
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One funding payment of a pair, as a connector reports it to the template.
+
+    ``amount`` is signed (negative = paid by the account); ``payment_id`` is the exchange's id of
+    the payment (unique per account, e.g. Binance's income ``tranId``), so a payment returned by
+    two polls is reported once.
+    """
+
+    timestamp: float
+    rate: Decimal
+    amount: Decimal
+    payment_id: str
+
+
 class PerpetualDerivativePyBase(ExchangePyBase):
     """The perpetual connector template (see the module docstring)."""
 
@@ -67,6 +83,9 @@ class PerpetualDerivativePyBase(ExchangePyBase):
         self._perpetual_trading = PerpetualTrading(self._trading_pairs)
         self._perpetual_budget_checker = PerpetualBudgetChecker(self)
         self._last_funding_payment_ts: dict[str, float] = {}
+        #: ids of the payments reported at exactly ``_last_funding_payment_ts`` (the next poll asks
+        #: from that time inclusive, so that a payment sharing it is not lost)
+        self._funding_ids_at_last_ts: dict[str, set[str]] = {}
         self._position_counter = 0
         self._position_versions: dict[str, int] = {}
 
@@ -83,9 +102,10 @@ class PerpetualDerivativePyBase(ExchangePyBase):
     async def _set_position_mode_on_exchange(self, mode: PositionMode) -> None: ...
 
     @abstractmethod
-    async def _fetch_last_funding_payment(
-        self, trading_pair: str
-    ) -> tuple[float, Decimal, Decimal] | None: ...
+    async def _fetch_funding_payments(self, trading_pair: str, since: float) -> Sequence[FundingPayment]:
+        """Every funding payment of ``trading_pair`` made at or after ``since`` (seconds), in any
+        order, paging through the exchange's history as needed. Payments already reported may be
+        returned again (the template reports each ``payment_id`` once)."""
 
     # ==================================================================================================
     # Public surface.
@@ -334,19 +354,25 @@ class PerpetualDerivativePyBase(ExchangePyBase):
             await asyncio.sleep(self._settings.funding_payment_poll_interval)
 
     async def _check_funding_payment(self, trading_pair: str) -> None:
-        """Emit FundingPaymentCompleted for a payment newer than the last one seen (payments made
-        before the connector started are not reported)."""
-        payment = await self._fetch_last_funding_payment(trading_pair)
-        if payment is None:
-            return
-        timestamp, rate, amount = payment
-        if timestamp <= self._last_funding_payment_ts.get(trading_pair, 0.0) or amount == 0:
-            return
-        self._last_funding_payment_ts[trading_pair] = timestamp
-        self.trigger_event(
-            MarketEvent.FundingPaymentCompleted,
-            FundingPaymentCompletedEvent(timestamp, trading_pair, amount, rate),
-        )
+        """Emit one FundingPaymentCompleted per payment made since the last one reported, oldest
+        first, each once (payments made before the connector started are not reported)."""
+        since = self._last_funding_payment_ts.get(trading_pair, self.current_timestamp)
+        payments = await self._fetch_funding_payments(trading_pair, since)
+        for payment in sorted(payments, key=lambda p: (p.timestamp, p.payment_id)):
+            last = self._last_funding_payment_ts.get(trading_pair, since)
+            seen_at_last = self._funding_ids_at_last_ts.setdefault(trading_pair, set())
+            if payment.timestamp < last or (payment.timestamp == last and payment.payment_id in seen_at_last):
+                continue
+            if payment.timestamp > last:
+                self._last_funding_payment_ts[trading_pair] = payment.timestamp
+                seen_at_last.clear()
+            seen_at_last.add(payment.payment_id)
+            if payment.amount == 0:
+                continue  # no money moved (no position at the funding time)
+            self.trigger_event(
+                MarketEvent.FundingPaymentCompleted,
+                FundingPaymentCompletedEvent(payment.timestamp, trading_pair, payment.amount, payment.rate),
+            )
 
 
 def _check_leverage(leverage: int) -> None:

@@ -16,6 +16,7 @@ from connectorkit.core.in_flight_order import InFlightOrder
 from connectorkit.exchanges.binance import BinanceExchange
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
 from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
+from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as perp_constants
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
 from connectorkit.net.errors import ExchangeRequestError
 
@@ -138,3 +139,48 @@ def test_perpetual_market_orders_follow_market_lot_size(amount: str, refused: st
     else:
         assert reason is not None and refused in reason
     assert perp._validate_order(order(OrderType.LIMIT), Decimal(amount)) is None
+
+
+async def test_perpetual_funding_payments_page_through_the_income_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every FUNDING_FEE row since the last one seen, however many pages ("Get Income History":
+    startTime inclusive, oldest first, at most ``limit`` rows per call); rows repeated across a
+    page boundary (same millisecond) are kept once by tranId."""
+    monkeypatch.setattr(perp_constants, "INCOME_LIMIT_MAX", 3)
+    history = [  # fields as in the docs' response example
+        {"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": income, "asset": "USDT",
+         "info": "FUNDING_FEE", "time": time_ms, "tranId": tran_id, "tradeId": ""}
+        for time_ms, income, tran_id in [(1000, "-0.1", 1), (2000, "0.2", 2), (3000, "-0.3", 3),
+                                         (3000, "0.4", 4), (4000, "-0.5", 5), (5000, "0.6", 6)]
+    ]
+    queries: list[dict[str, str]] = []
+
+    async def income(request: web.Request) -> web.Response:
+        queries.append(dict(request.query))
+        start, limit = int(request.query["startTime"]), int(request.query["limit"])
+        assert request.query["incomeType"] == "FUNDING_FEE" and request.query["symbol"] == "BTCUSDT"
+        return web.json_response([row for row in history if row["time"] >= start][:limit])
+
+    app = web.Application()
+    app.router.add_get("/fapi/v1/income", income)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
+                            api_secret="s" * 64, rest_url=f"http://127.0.0.1:{port}")
+    perp._set_trading_pair_symbol_map({"BTCUSDT": "BTC-USDT"})
+    try:
+        payments = await perp._fetch_funding_payments("BTC-USDT", 1.0)
+    finally:
+        await perp.stop_network()
+        await runner.cleanup()
+    assert sorted((p.payment_id, p.timestamp, p.amount) for p in payments) == [
+        ("1", 1.0, Decimal("-0.1")), ("2", 2.0, Decimal("0.2")), ("3", 3.0, Decimal("-0.3")),
+        ("4", 3.0, Decimal("0.4")), ("5", 4.0, Decimal("-0.5")), ("6", 5.0, Decimal("0.6")),
+    ]
+    # Pages of 3: the second starts at the last row's millisecond (3000, which row 4 shares).
+    assert [q["startTime"] for q in queries] == ["1000", "3000", "4000"]
+

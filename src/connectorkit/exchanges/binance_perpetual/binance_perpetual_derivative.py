@@ -7,8 +7,8 @@ or closed (BUY opens LONG / closes SHORT, SELL opens SHORT / closes LONG) and ``
 sent (Binance rejects it in hedge mode). Positions come from ``GET /fapi/v2/positionRisk`` (which
 also reports each symbol's leverage) and from ``ACCOUNT_UPDATE``; fills and their commissions from
 ``ORDER_TRADE_UPDATE`` and ``GET /fapi/v1/userTrades``; funding payments from ``GET /fapi/v1/income``
-(``incomeType=FUNDING_FEE``), reported with the funding rate that was announced for that funding
-time (the income row itself carries no rate).
+(``incomeType=FUNDING_FEE``, every row since the last one reported), each with the funding rate
+that was announced for its funding time (the income row itself carries no rate).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
-from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.perpetual_derivative_py_base import FundingPayment, PerpetualDerivativePyBase
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
 from connectorkit.core.funding_info import FundingInfo
@@ -288,22 +288,42 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
         except KeyError:
             return Decimal("NaN")
 
-    async def _fetch_last_funding_payment(self, trading_pair: str) -> tuple[float, Decimal, Decimal] | None:
-        """The newest FUNDING_FEE income row after the last one reported (rows come oldest
-        first, so the query starts just after the last payment seen)."""
+    async def _fetch_funding_payments(self, trading_pair: str, since: float) -> list[FundingPayment]:
+        """Every FUNDING_FEE income row of the pair from ``since`` on.
+
+        Docs ("Account > Get Income History", ``GET /fapi/v1/income``): ``startTime`` is inclusive,
+        rows come oldest first, at most ``limit`` (max 1000) per call. A full page is followed by
+        the next one starting at the time of its last row -- inclusive, so rows sharing that
+        millisecond are not skipped; the repeats are dropped by ``tranId`` ("unique in the same
+        incomeType for a user"). (The ``page`` parameter is listed without a defined page order,
+        so the documented ``startTime`` semantics are used instead.)
+        """
         symbol = await self.exchange_symbol_associated_to_pair(trading_pair)
-        since_ms = int(self._last_funding_payment_ts.get(trading_pair, self.current_timestamp) * 1000) + 1
-        records = await self._typed_request(
-            CONSTANTS.INCOME_PATH, list[wire.IncomeRecord],
-            params={"symbol": symbol, "incomeType": CONSTANTS.INCOME_TYPE_FUNDING_FEE,
-                    "startTime": since_ms, "limit": CONSTANTS.INCOME_LIMIT_MAX},
-            signed=True,
-        )
-        payments = wire.funding_payments(records, {symbol: trading_pair})
-        if not payments:
-            return None
-        last = payments[-1]
-        return last.timestamp, self._funding_rate_at(trading_pair, last.timestamp), last.amount
+        start_ms = int(since * 1000)
+        by_id: dict[str, wire.FundingPayment] = {}
+        while True:
+            records = await self._typed_request(
+                CONSTANTS.INCOME_PATH, list[wire.IncomeRecord],
+                params={"symbol": symbol, "incomeType": CONSTANTS.INCOME_TYPE_FUNDING_FEE,
+                        "startTime": start_ms, "limit": CONSTANTS.INCOME_LIMIT_MAX},
+                signed=True,
+            )
+            for payment in wire.funding_payments(records, {symbol: trading_pair}):
+                by_id.setdefault(payment.transaction_id, payment)
+            if len(records) < CONSTANTS.INCOME_LIMIT_MAX:
+                break
+            last_ms = max(record.time for record in records)
+            # A full page inside one millisecond cannot be paged by time: move past it (logged).
+            if last_ms <= start_ms:
+                logger.warning("binance_perpetual: %d income rows of %s at %d ms; paging past them",
+                               len(records), symbol, start_ms)
+                last_ms = start_ms + 1
+            start_ms = last_ms
+        return [
+            FundingPayment(p.timestamp, self._funding_rate_at(trading_pair, p.timestamp), p.amount,
+                           p.transaction_id)
+            for p in by_id.values()
+        ]
 
     # ---- user stream ----------------------------------------------------------------------------
     async def _process_user_stream_event(self, event: Any) -> None:
