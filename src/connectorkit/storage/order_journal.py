@@ -136,6 +136,7 @@ class OrderJournal:
         self._listeners: list[tuple[MarketEvent, Callable[[Any], object]]] = []
         self._poll_task: asyncio.Task[None] | None = None
         self._fingerprints: dict[str, _Fingerprint] = {}
+        # Counters are only incremented on the journal's thread (one writer each), read anywhere.
         self.write_error_count = 0
         self.stale_snapshot_count = 0
         self.duplicate_fill_count = 0

@@ -76,6 +76,7 @@ class SqliteWorker:
             self._opened.set_exception(exc)
             return
         self._opened.set_result(None)
+        batch: list[_Job] = []
         try:
             while True:
                 batch = [self._queue.get()]
@@ -86,6 +87,17 @@ class SqliteWorker:
                         break
                 if self._run_batch(conn, batch):
                     return
+        except BaseException as exc:  # a bug or a dying interpreter: nobody may wait forever
+            self._closing = True
+            logger.error("journal thread %s died", self._thread.name, exc_info=exc)
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(JournalClosedError("the journal thread died"))
         finally:
             conn.close()
 

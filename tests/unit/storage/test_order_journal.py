@@ -299,3 +299,24 @@ def _filled_event(cid: str, trade_id: str):  # type: ignore[no-untyped-def]
     return OrderFilledEvent(1001.0, cid, "E1", PAIR, TradeType.BUY, OrderType.LIMIT, Decimal("100"),
                             Decimal("0.5"), AddedToCostTradeFee(flat_fees=[TokenAmount("USDT", "0.01")]),
                             trade_id)
+
+
+async def test_a_failing_write_is_rolled_back_alone_and_counted(db: Path) -> None:
+    connector = TrackerConnector()
+    async with OrderJournal(db, connector_name="binance") as journal:
+        journal.attach(connector)
+        connector.place("A")
+        connector.status("A", OrderState.OPEN)
+
+        def half_done_then_fail(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM orders")
+            raise sqlite3.IntegrityError("simulated")
+
+        # Same burst, same transaction: the failing write is undone, its neighbours are committed.
+        bad = journal._submit_write(half_done_then_fail)
+        connector.fill("A", "T1", "0.5")
+        with pytest.raises(sqlite3.IntegrityError):
+            await asyncio.wrap_future(bad)
+        await journal.flush()
+        assert journal.write_error_count == 1
+        assert (await journal.load_tracking_states())["A"]["executed_amount_base"] == "0.5"
