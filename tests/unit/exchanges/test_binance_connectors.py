@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 
@@ -184,3 +185,42 @@ async def test_perpetual_funding_payments_page_through_the_income_history(
     # Pages of 3: the second starts at the last row's millisecond (3000, which row 4 shares).
     assert [q["startTime"] for q in queries] == ["1000", "3000", "4000"]
 
+
+async def test_perpetual_account_update_derives_available_from_cw_and_never_above_the_wallet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ACCOUNT_UPDATE ("Event: Balance and Position Update") carries wb, cw and bc but no available
+    balance: available moves with cw (or bc for the first update) and never exceeds wb."""
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
+                            api_secret="s" * 64, rest_url="http://127.0.0.1:9")
+    refreshes: list[None] = []
+
+    async def no_rest_refresh() -> None:
+        refreshes.append(None)
+
+    monkeypatch.setattr(perp, "_update_balances", no_rest_refresh)
+    perp._set_balance("USDT", Decimal(100_000), Decimal(90_000))  # REST: 10,000 held as margin
+
+    async def push(reason: str, wb: str, cw: str, bc: str) -> tuple[Decimal, Decimal]:
+        event = {"e": "ACCOUNT_UPDATE", "E": 1, "T": 1,
+                 "a": {"m": reason, "B": [{"a": "USDT", "wb": wb, "cw": cw, "bc": bc}], "P": []}}
+        await perp._process_user_stream_event(perp_wire.decode_user_event(json.dumps(event)))
+        return perp.get_balance("USDT"), perp.get_available_balance("USDT")
+
+    try:
+        # First update: no previous cw, so bc (0: a commission is not in bc) moves available.
+        assert await push("ORDER", "99999.85", "99999.85", "0") == (Decimal("99999.85"), Decimal(90_000))
+        # Funding paid and a deposit: available moves with cw, one for one.
+        assert await push("FUNDING_FEE", "99999.75", "99999.75", "-0.1") == (
+            Decimal("99999.75"), Decimal("89999.90"))
+        assert await push("DEPOSIT", "100999.75", "100999.75", "1000") == (
+            Decimal("100999.75"), Decimal("90999.90"))
+        # The demo's case: available equal to the wallet, then a commission lowers the wallet.
+        perp._set_balance("USDT", Decimal(100_000), Decimal(100_000))
+        perp._cross_wallet_balances.clear()  # as after a REST refresh
+        total, available = await push("ORDER", "99999.8499469", "99999.8499469", "0")
+        assert total == available == Decimal("99999.8499469")
+        await asyncio.sleep(0.3)
+        assert refreshes  # the REST refresh that brings the exact availableBalance was scheduled
+    finally:
+        await perp.stop_network()

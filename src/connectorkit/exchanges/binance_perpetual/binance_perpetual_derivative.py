@@ -71,6 +71,8 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
         self._symbol_rules: dict[str, wire.SymbolRules] = {}
         self._position_mode_known = False
         self._balance_refresh_pending = False
+        #: asset -> ``cw`` of the last ACCOUNT_UPDATE since the last REST balance refresh
+        self._cross_wallet_balances: dict[str, Decimal] = {}
         #: funding time (s) -> last rate announced for it, to label funding payments
         self._rate_by_funding_time: dict[int, Decimal] = {}
         super().__init__(settings, time_provider=time_provider)
@@ -216,6 +218,8 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
 
     async def _fetch_balances(self) -> Mapping[str, tuple[Decimal, Decimal]]:
         rows = await self._typed_request(CONSTANTS.BALANCE_PATH, list[wire.FuturesBalance], signed=True)
+        # Available balances now come from REST: later ACCOUNT_UPDATEs start a new ``cw`` chain.
+        self._cross_wallet_balances.clear()
         snapshot = wire.balances_from_rows(rows)
         return {asset: (total, snapshot.available[asset]) for asset, total in snapshot.total.items()}
 
@@ -341,11 +345,32 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
             self._perpetual_trading.set_leverage(pair, config.leverage)
 
     async def _apply_account_update(self, event: wire.AccountUpdate) -> None:
-        """Wallet balances and positions as pushed. ACCOUNT_UPDATE carries no available balance,
-        so it is refreshed from REST shortly after (one call for a burst of updates)."""
+        """Wallet balances and positions as pushed, then a REST balance refresh shortly after (one
+        call for a burst of updates).
+
+        Docs ("User Data Streams > Event: Balance and Position Update"): each balance carries the
+        wallet balance ``wb`` (our total), the cross wallet balance ``cw`` (wallet minus isolated
+        margin) and ``bc``, the balance change *except* PnL and commission -- but no available
+        balance. Available is ``availableBalance`` of "Futures Account Balance V2": what new orders
+        may use, i.e. cross wallet + cross unrealized PnL - initial margin of positions and open
+        orders, none of which ACCOUNT_UPDATE carries. So until the REST refresh the available
+        balance is derived as:
+
+        * moved by the change of ``cw`` since the previous ACCOUNT_UPDATE (deposits, withdrawals,
+          funding, commission, realized PnL and isolated-margin transfers all move it one for one;
+          margin held by a changed position is only known after the refresh);
+        * without a previous ``cw`` (the first update, or after a REST refresh), moved by ``bc``;
+        * never above the new wallet balance: the stream cannot show unrealized profit, so a
+          derived value is kept conservative (only REST may report more).
+        """
         for balance in event.account.balances:
-            available = self.get_available_balance(balance.asset)
-            self._set_balance(balance.asset, balance.wallet_balance, available)
+            asset = balance.asset
+            cw = balance.cross_wallet_balance
+            previous_cw = self._cross_wallet_balances.get(asset)
+            change = balance.balance_change if previous_cw is None else cw - previous_cw
+            self._cross_wallet_balances[asset] = cw
+            available = min(self.get_available_balance(asset) + change, balance.wallet_balance)
+            self._set_balance(asset, balance.wallet_balance, available)
         for entry in event.account.positions:
             pair = self.trading_pair_symbol_map().get(entry.symbol)
             if pair is None:
