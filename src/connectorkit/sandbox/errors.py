@@ -6,6 +6,7 @@ order placement"; USD-M Futures docs, "Error Codes". Codes are shared between th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -32,22 +33,35 @@ def unknown_status() -> ApiError:
     )
 
 
-def too_much_weight(limit: int, interval: str) -> ApiError:
-    return ApiError(
-        -1003,
-        f"Too much request weight used; current limit is {limit} request weight per {interval}. "
-        "Please use WebSocket Streams for live updates to avoid polling the API.",
-        http_status=429,
-    )
+@dataclass(frozen=True, slots=True)
+class TooManyRequestsText:
+    """One product's -1003 TOO_MANY_REQUESTS messages ("codes are universal, but messages can vary").
+
+    ``weight`` is a ``str.format`` template with ``{limit}`` and ``{interval}`` (429); ``ban`` has
+    ``{until}`` (418).
+    """
+
+    weight: str
+    ban: str
 
 
-def ip_banned(until_ms: int) -> ApiError:
-    return ApiError(
-        -1003,
-        f"Way too much request weight used; IP banned until {until_ms}. "
-        "Please use WebSocket Streams for live updates to avoid bans.",
-        http_status=418,
-    )
+# Spot "Error Codes", -1003 TOO_MANY_REQUESTS.
+SPOT_TOO_MANY_REQUESTS = TooManyRequestsText(
+    weight="Too much request weight used; current limit is {limit} request weight per {interval}. "
+    "Please use WebSocket Streams for live updates to avoid polling the API.",
+    ban="Way too much request weight used; IP banned until {until}. "
+    "Please use WebSocket Streams for live updates to avoid bans.",
+)
+
+
+def too_much_weight(
+    limit: int, interval: str, text: TooManyRequestsText = SPOT_TOO_MANY_REQUESTS
+) -> ApiError:
+    return ApiError(-1003, text.weight.format(limit=limit, interval=interval), http_status=429)
+
+
+def ip_banned(until_ms: int, text: TooManyRequestsText = SPOT_TOO_MANY_REQUESTS) -> ApiError:
+    return ApiError(-1003, text.ban.format(until=until_ms), http_status=418)
 
 
 def too_many_orders(limit: int, interval: str) -> ApiError:

@@ -157,7 +157,7 @@ class ApiGateway:
             if status is not None:
                 raise errors.server_error(status)
             if self.faults.take_forced_429(path):
-                err = errors.too_much_weight(self.limiter.rules[0].limit, self.limiter.rules[0].human)
+                err = self.limiter.too_much_weight(self.limiter.rules[0])
                 err.headers["Retry-After"] = "1"
                 raise err
             query = request.rel_url.raw_query_string

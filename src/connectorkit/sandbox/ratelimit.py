@@ -75,10 +75,13 @@ class RateLimiter:
         ban_after_violations: int = 3,
         ban_ms: int = 120_000,
         unfilled_order_count: bool = False,
+        too_many_requests: errors.TooManyRequestsText = errors.SPOT_TOO_MANY_REQUESTS,
     ) -> None:
         """``unfilled_order_count``: the spot ORDERS rule (Spot FAQ "Spot Unfilled Order Count Rules"):
-        only successful placements count, and an order's first fill takes one off every interval."""
+        only successful placements count, and an order's first fill takes one off every interval.
+        ``too_many_requests``: the product's own -1003 wording (USD-M words it differently from spot)."""
         self.rules = rules
+        self.text = too_many_requests
         self._unfilled = unfilled_order_count
         self._prefix = order_header_prefix
         self._ban_after = ban_after_violations
@@ -88,6 +91,14 @@ class RateLimiter:
         self._violations: dict[str, int] = {}
         self._banned_until: dict[str, int] = {}
 
+    def too_much_weight(self, rule: RateLimitRule) -> errors.ApiError:
+        """The 429 -1003 answer for ``rule`` in this product's wording (no headers yet)."""
+        return errors.too_much_weight(rule.limit, rule.human, self.text)
+
+    def ip_banned(self, until_ms: int) -> errors.ApiError:
+        """The 418 -1003 answer in this product's wording (no headers yet)."""
+        return errors.ip_banned(until_ms, self.text)
+
     def _retry_after(self, rule: RateLimitRule, now_ms: int) -> str:
         return str(max(1, -(-(rule.window_ms - now_ms % rule.window_ms) // 1000)))
 
@@ -95,7 +106,7 @@ class RateLimiter:
         """Count ``weight`` for ``ip``; return the used-weight headers or raise 429/418 ApiError."""
         banned = self._banned_until.get(ip, 0)
         if banned > now_ms:
-            err = errors.ip_banned(banned)
+            err = self.ip_banned(banned)
             err.headers["Retry-After"] = str(max(1, -(-(banned - now_ms) // 1000)))
             raise err
         headers: dict[str, str] = {}
@@ -107,10 +118,10 @@ class RateLimiter:
                 if self._violations[ip] > self._ban_after:
                     self._banned_until[ip] = now_ms + self._ban_ms
                     self._violations[ip] = 0
-                    err = errors.ip_banned(now_ms + self._ban_ms)
+                    err = self.ip_banned(now_ms + self._ban_ms)
                     err.headers["Retry-After"] = str(self._ban_ms // 1000)
                     raise err
-                err = errors.too_much_weight(rule.limit, rule.human)
+                err = self.too_much_weight(rule)
                 err.headers["Retry-After"] = self._retry_after(rule, now_ms)
                 err.headers.update(self.weight_headers(ip, now_ms))
                 raise err

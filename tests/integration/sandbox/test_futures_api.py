@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal as D
@@ -738,12 +739,24 @@ async def test_request_weight_limit_429_then_418(sandbox: Sandbox, session: aioh
     async with session.get(url) as r:
         assert r.status == 429
         assert int(r.headers["Retry-After"]) >= 1
-        assert (await r.json())["code"] == -1003
-    statuses = []
+        # USD-M "Error Codes" wording of -1003, not the spot one
+        assert await r.json() == {
+            "code": -1003,
+            "msg": "Too many requests; current limit is 2400 requests per minute. "
+            "Please use the websocket for live updates to avoid polling the API.",
+        }
+    answers = []
     for _ in range(4):
         async with session.get(url) as r:
-            statuses.append(r.status)
-    assert statuses[-1] == 418  # banned after repeated violations
+            answers.append((r.status, await r.json()))
+    status, body = answers[-1]
+    assert status == 418  # banned after repeated violations
+    assert body["code"] == -1003
+    assert re.fullmatch(
+        r"Way too many requests; IP banned until \d{13}\. "
+        r"Please use the websocket for live updates to avoid bans\.",
+        body["msg"],
+    )
 
 
 async def test_injected_faults_on_futures_rest(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
@@ -758,6 +771,7 @@ async def test_injected_faults_on_futures_rest(sandbox: Sandbox, session: aiohtt
     sandbox.faults.force_429(1)
     status, body = await c.signed("GET", "/fapi/v2/balance")
     assert (status, body["code"]) == (429, -1003)
+    assert body["msg"].startswith("Too many requests; current limit is 2400 requests per minute.")
     sandbox.faults.fail_next_requests(1, status=502)
     status, _ = await c.signed("GET", "/fapi/v2/balance")
     assert status == 502

@@ -6,7 +6,8 @@ import pytest
 
 from connectorkit.sandbox import security
 from connectorkit.sandbox.accounts import AccountRegistry
-from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.errors import ApiError, TooManyRequestsText
+from connectorkit.sandbox.futures.errors import USDM_TOO_MANY_REQUESTS
 from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
 
 RULES = (
@@ -41,6 +42,40 @@ def test_repeated_violations_ban_with_418_until_ban_ends() -> None:
         limiter.charge_weight("ip", 1, T0 + 30_000)  # new window, but still banned
     assert err.value.http_status == 418 and err.value.headers["Retry-After"] == "31"
     assert limiter.charge_weight("ip", 1, T0 + 60_003) == {"X-MBX-USED-WEIGHT-1M": "1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "weight_msg", "ban_msg"),
+    [
+        (
+            None,  # the default: spot "Error Codes"
+            "Too much request weight used; current limit is 10 request weight per 1 MINUTE. "
+            "Please use WebSocket Streams for live updates to avoid polling the API.",
+            "Way too much request weight used; IP banned until 1700000140001. "
+            "Please use WebSocket Streams for live updates to avoid bans.",
+        ),
+        (
+            USDM_TOO_MANY_REQUESTS,  # USD-M "Error Codes"
+            "Too many requests; current limit is 10 requests per minute. "
+            "Please use the websocket for live updates to avoid polling the API.",
+            "Way too many requests; IP banned until 1700000140001. "
+            "Please use the websocket for live updates to avoid bans.",
+        ),
+    ],
+)
+def test_each_product_words_1003_its_own_way(
+    text: TooManyRequestsText | None, weight_msg: str, ban_msg: str
+) -> None:
+    kw = {} if text is None else {"too_many_requests": text}
+    limiter = RateLimiter(RULES, ban_after_violations=1, ban_ms=60_000, **kw)
+    limiter.charge_weight("ip", 10, T0)
+    answers = []
+    for i in range(3):
+        with pytest.raises(ApiError) as err:
+            limiter.charge_weight("ip", 1, T0 + i)
+        answers.append((err.value.http_status, err.value.code, err.value.msg))
+    assert answers == [(429, -1003, weight_msg), (418, -1003, ban_msg), (418, -1003, ban_msg)]
+    assert limiter.too_much_weight(RULES[0]).msg == weight_msg  # what a forced 429 answers
 
 
 def test_order_counts_per_account() -> None:

@@ -7,9 +7,21 @@ Codes are universal; where the docs list a message template we use it verbatim.
 
 from __future__ import annotations
 
-from connectorkit.sandbox.errors import ApiError
+from connectorkit.sandbox.errors import ApiError, TooManyRequestsText
 
 __all__ = ["ApiError"]
+
+# 10xx: -1003 TOO_MANY_REQUESTS, USD-M wording ("Error Codes" page of the USDⓈ-M docs,
+# https://developers.binance.com/en/docs/products/derivatives-trading-usds-futures/error-code):
+# "Too many requests; current limit is %s requests per minute. Please use the websocket for live
+# updates to avoid polling the API." / "Way too many requests; IP banned until %s. Please use the
+# websocket for live updates to avoid bans." The limit is the REQUEST_WEIGHT rule's (per minute).
+USDM_TOO_MANY_REQUESTS = TooManyRequestsText(
+    weight="Too many requests; current limit is {limit} requests per minute. "
+    "Please use the websocket for live updates to avoid polling the API.",
+    ban="Way too many requests; IP banned until {until}. "
+    "Please use the websocket for live updates to avoid bans.",
+)
 
 
 # 11xx - request issues

@@ -33,6 +33,7 @@ from connectorkit.sandbox.streams import StreamHub
 from connectorkit.sandbox.userstream import UserEventBus
 
 from . import wire
+from .errors import USDM_TOO_MANY_REQUESTS
 from .exchange import FuturesExchange, OrderRequest
 from .markets import DEFAULT_FUTURES_MARKETS, FuturesMarket
 from .private import PrivateStreams
@@ -103,7 +104,10 @@ class FuturesProduct:
         self.started_ms = ctx.clock.now_ms()
         cfg = ctx.config
         self.limiter = RateLimiter(
-            FUTURES_RATE_LIMITS, ban_after_violations=cfg.rate_limit_ban_after, ban_ms=cfg.rate_limit_ban_ms
+            FUTURES_RATE_LIMITS,
+            ban_after_violations=cfg.rate_limit_ban_after,
+            ban_ms=cfg.rate_limit_ban_ms,
+            too_many_requests=USDM_TOO_MANY_REQUESTS,
         )
         self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
         self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s)
