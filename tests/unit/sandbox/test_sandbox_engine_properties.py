@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
-from connectorkit.sandbox.engine import ZERO
+from connectorkit.sandbox.engine import ZERO, Order, OrderStatus, Side, SymbolBook, TimeInForce
 from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.markets import Market
 from connectorkit.sandbox.spot.exchange import SpotExchange
@@ -119,3 +119,44 @@ def test_random_flows_keep_invariants(ops: list[dict]) -> None:
         assert {leg.is_maker for leg in legs} == {True, False}
         assert {leg.is_buyer for leg in legs} == {True, False}
         assert legs[0].qty == legs[1].qty and legs[0].price == legs[1].price
+
+
+maker_st = st.tuples(
+    st.integers(95, 100),  # ask price
+    st.integers(1, 5).map(D),  # qty
+    st.one_of(st.none(), st.integers(0, 5).map(D)),  # cap (None: uncapped)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(maker_st, min_size=1, max_size=12), st.integers(1, 30).map(D), st.integers(95, 101))
+def test_capped_sweep_matches_its_preview_and_keeps_the_book_consistent(
+    makers: list[tuple[int, D, D | None]], want: D, limit_price: int
+) -> None:
+    book = SymbolBook("BTCUSDT", D(1))
+    caps: dict[int, D | None] = {}
+    resting: list[Order] = []
+    for n, (price, qty, cap) in enumerate(makers, start=1):
+        order = Order(n, "BTCUSDT", 2, f"m{n}", Side.SELL, "LIMIT", TimeInForce.GTC, D(price), qty, 0)
+        book.submit(order, 0)
+        caps[n] = cap
+        resting.append(order)
+
+    def limit(taker: Order, maker: Order, earlier: object) -> D | None:
+        return caps[maker.order_id]
+
+    taker = Order(99, "BTCUSDT", 1, "t", Side.BUY, "LIMIT", TimeInForce.IOC, D(limit_price), want, 1)
+    previewed = book.preview(taker, limit)
+    sweep = book.sweep(taker, 1, limit)
+    assert previewed == (taker.executed_qty, taker.cum_quote_qty)
+    assert sum((f.qty for f in sweep.fills), ZERO) == taker.executed_qty <= want
+    book.assert_consistent()
+    knocked = {o.order_id for _, o in sweep.knocked_out}
+    for order in resting:
+        cap = caps[order.order_id]
+        if order.order_id in knocked:
+            assert cap is not None and cap < order.orig_qty and order.executed_qty <= cap
+            assert order.status is OrderStatus.EXPIRED and book.get(order.order_id) is None
+        else:
+            assert order.status is not OrderStatus.EXPIRED
+            assert (book.get(order.order_id) is None) == (order.status is OrderStatus.FILLED)
