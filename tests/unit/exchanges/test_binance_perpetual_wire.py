@@ -66,6 +66,31 @@ def test_account_trade_list_fee_is_the_commission_magnitude() -> None:
     assert isinstance(closing.fee, DeductedFromReturnsTradeFee)
 
 
+def test_a_negative_maker_commission_is_a_rebate_never_a_charge() -> None:
+    """A maker fill with a negative commission received a rebate: no fee is booked (a TradeFeeBase
+    cannot be negative), on both the REST and the stream path. A taker always pays: the docs'
+    taker example "-0.07819010" stays a charge of that magnitude (test above)."""
+    row = fixture_json("usdm__trade__account_trade_list__response.json")[0]
+    row |= {"maker": True, "commission": "-0.00156380"}
+    (rebated,) = wire.decode_user_trades(json.dumps([row]))
+    update = wire.trade_update_from_user_trade(rebated, "BTC-USDT", DEFAULT_FEES, PositionAction.OPEN)
+    assert not update.is_taker
+    assert update.fee.flat_fees == () and update.fee.percent == 0
+
+    body = fixture_json(ORDER_EVENT)
+    body["o"] |= {"x": "TRADE", "X": "FILLED", "l": "0.001", "z": "0.001", "L": "7100.5",
+                  "n": "-0.00071005", "t": 12346, "m": True}
+    event = wire.decode_user_event(json.dumps(body))
+    assert isinstance(event, wire.OrderTradeUpdate)
+    trade = wire.trade_update_from_event(event, "BTC-USDT", DEFAULT_FEES)
+    assert trade is not None and trade.fee.flat_fees == () and trade.fee.percent == 0
+    body["o"] |= {"m": False, "n": "-0.00355025"}  # a taker's signed commission is a charge
+    event = wire.decode_user_event(json.dumps(body))
+    assert isinstance(event, wire.OrderTradeUpdate)
+    taker = wire.trade_update_from_event(event, "BTC-USDT", DEFAULT_FEES)
+    assert taker is not None and taker.fee.flat_fees == (TokenAmount("USDT", Decimal("0.00355025")),)
+
+
 def test_balances_and_positions() -> None:
     rows = wire.decode_balances(fixture_bytes("usdm__account__futures_account_balance_v2__response.json"))
     snapshot = wire.balances_from_rows(rows)

@@ -22,15 +22,15 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 )
 
 
-
 class BinancePerpetualSettings(ConnectorSettings):
     """Settings of ``binance_perpetual``.
 
     ``rest_url`` is the base of the ``/fapi/...`` paths and ``ws_url`` the base of the stream
     paths. ``ws_routed_paths`` (default True, as fstream.binance.com since 2026) puts depth under
     ``/public``, mark price and trades under ``/market`` and the user stream under ``/private``;
-    set it False for servers with the single unrouted layout (``/stream?streams=...`` and
-    ``/ws/<listenKey>``), such as the futures testnet and the local sandbox.
+    the local sandbox serves these routed paths too, so the default fits it. Set it False only for
+    a server with the single unrouted layout alone (``/stream?streams=...`` and
+    ``/ws/<listenKey>``).
     """
 
     rest_url: str = CONSTANTS.DEFAULT_REST_URL

@@ -145,9 +145,23 @@ def position_action_of(side: str, position_side: str, reduce_only: bool) -> Posi
 
 
 def _fee(
-    schema: TradeFeeSchema, action: PositionAction, asset: str | None, amount: Decimal
+    schema: TradeFeeSchema, action: PositionAction, asset: str | None, amount: Decimal, *, is_maker: bool
 ) -> TradeFeeBase:
-    # Binance's own docs show some commissions with a sign; the charge is its magnitude.
+    """The fee of one fill from its commission (``n`` of ORDER_TRADE_UPDATE, ``commission`` of
+    "Trade > Account Trade List").
+
+    The USD-M docs give the commission no sign convention: ORDER_TRADE_UPDATE's example has
+    ``"n": "0"`` and the Account Trade List example shows a *taker* fill (``"maker": false``)
+    charged ``"-0.07819010"``, while real answers (and the sandbox) give charges as positive
+    numbers. A taker fill always pays, so a taker's commission is charged at its magnitude. A
+    negative commission on a *maker* fill is a rebate (negative maker fee tiers): money received.
+    Limitation: a TradeFeeBase cannot hold a negative fee (every core fee amount is >= 0), so such
+    a fill is recorded with no fee at all -- never as a charge, never with the sign flipped. The
+    rebate itself is exact in the wallet balance (ACCOUNT_UPDATE ``wb``, REST balance) and in the
+    income history (a COMMISSION row with positive income).
+    """
+    if amount < 0 and is_maker:
+        return TradeFeeBase.new_perpetual_fee(schema, action)
     amount = abs(amount)
     flat = [TokenAmount(asset, amount)] if asset and amount > 0 else []
     return TradeFeeBase.new_perpetual_fee(schema, action, flat_fees=flat)
@@ -199,7 +213,7 @@ def trade_update_from_user_trade(
         fill_price=trade.price,
         fill_base_amount=trade.qty,
         fill_quote_amount=trade.quote_qty,
-        fee=_fee(fee_schema, position_action, trade.commission_asset, trade.commission),
+        fee=_fee(fee_schema, position_action, trade.commission_asset, trade.commission, is_maker=trade.maker),
         is_taker=not trade.maker,
     )
 
@@ -552,7 +566,7 @@ def trade_update_from_event(
         fill_price=data.last_price,
         fill_base_amount=data.last_qty,
         fill_quote_amount=data.last_price * data.last_qty,
-        fee=_fee(fee_schema, action, data.commission_asset, data.commission),
+        fee=_fee(fee_schema, action, data.commission_asset, data.commission, is_maker=data.is_maker),
         is_taker=not data.is_maker,
     )
 
