@@ -371,24 +371,28 @@ async def test_cancel_and_cancel_all(connector: FakeExchange, server: FakeExchan
 # polling, reconnect, reconcile
 # ---------------------------------------------------------------------------------------------------
 async def test_reconnect_reconciles_what_the_stream_missed(
-    connector: FakeExchange, server: FakeExchangeServer, caplog: pytest.LogCaptureFixture
+    server: FakeExchangeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    events = Recorder(connector)
-    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
-    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
-    # While the stream is down, the order fills and the balance changes: no event reaches us.
-    server.user_stream_muted = True
-    await server.fill(order_id, "0.5", "100")
-    server.balances["BTC"] = (Decimal("1.5"), Decimal("1.5"))
-    await server.drop_user_streams()
-    server.user_stream_muted = False
-    with caplog.at_level(logging.INFO):
-        await server.wait_for_user_connections(2)
-        completed = await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
-    assert completed[0].base_asset_amount == Decimal("0.5")
-    assert len(events.of(MarketEvent.OrderFilled, order_id)) == 1
-    await until(lambda: connector.get_balance("BTC") == Decimal("1.5"), "balance reconciled")
-    assert "reconnected" in caplog.text
+    # Polling off (60 s, also while the stream is down): only the reconcile the reconnection
+    # triggers can reveal what the stream missed, and it logs "reconnected" before it polls. (With
+    # fast polling during the outage, a poll could report the fill before the client even finished
+    # reconnecting, and the log assertion then raced the client's reconnect step.)
+    async with running(server, short_poll_interval=60.0) as conn:
+        events, order_id = await open_buy(conn)
+        # While the stream is down, the order fills and the balance changes: no event reaches us.
+        server.user_stream_muted = True
+        await server.fill(order_id, "0.5", "100")
+        server.balances["BTC"] = (Decimal("1.5"), Decimal("1.5"))
+        with caplog.at_level(logging.INFO):
+            await server.drop_user_streams()
+            server.user_stream_muted = False
+            completed = await events.wait_for(MarketEvent.BuyOrderCompleted, order_id)
+        assert "reconnected" in caplog.text
+        assert conn.user_stream_tracker is not None
+        assert conn.user_stream_tracker.data_source.connection_count == 2
+        assert completed[0].base_asset_amount == Decimal("0.5")
+        assert len(events.of(MarketEvent.OrderFilled, order_id)) == 1
+        await until(lambda: conn.get_balance("BTC") == Decimal("1.5"), "balance reconciled")
 
 
 async def test_fill_between_a_polls_requests_is_never_applied_without_its_trades(
