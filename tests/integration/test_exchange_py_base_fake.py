@@ -92,6 +92,19 @@ async def test_readiness_and_owned_tasks(server: FakeExchangeServer) -> None:
     assert not conn.user_stream_tracker.is_running  # type: ignore[union-attr]
 
 
+async def test_price_queries_read_the_live_books_without_copying(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    books = connector.order_books
+    assert connector.order_books is books  # one read-only live view, not a new dict per query
+    with pytest.raises(TypeError):
+        books[PAIR] = books[PAIR]  # type: ignore[index]
+    assert connector.get_order_book(PAIR) is connector.order_book_tracker.order_books[PAIR]
+    await server.push_depth_diff("BTCUSDT", bids=[], asks=[["100.25", "1"]])
+    await until(lambda: books[PAIR].get_price(True) == Decimal("100.25"), "diff seen through the old view")
+    assert connector.get_price(PAIR, True) == Decimal("100.25")
+
+
 def test_trading_without_keys_is_a_clear_error_at_construction() -> None:
     with pytest.raises(ValueError, match="fake_exchange: trading_required=True needs api_key and api_secret"):
         FakeExchange(FakeSettings(trading_pairs=[PAIR], rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9"))

@@ -37,7 +37,8 @@ class ExchangeBase(ConnectorBase):
     @property
     @abstractmethod
     def order_books(self) -> Mapping[str, OrderBook]:
-        """The live order books by trading pair."""
+        """The live order books by trading pair: a read-only view, not a copy, since every price
+        query below looks its book up through it (ExchangePyBase returns the tracker's view)."""
 
     # ---- order book queries -----------------------------------------------------------------------
     def get_order_book(self, trading_pair: str) -> OrderBook:
