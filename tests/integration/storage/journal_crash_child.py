@@ -1,14 +1,18 @@
 """Child process of the journal crash test: trade against the sandbox with a journal, then wait to be killed.
 
-Reads the sandbox URLs, the account's credentials and the journal path from the environment; prints
-``CREATED <client order id>`` once the resting sell is journaled as created and ``FILLED`` once its
-first fill is journaled, then sleeps until the parent kills it with SIGKILL.
+Reads the sandbox URLs, the account's credentials and the journal path from the environment. In the
+default mode it prints ``CREATED <client order id>`` once the resting sell is journaled as created
+and ``FILLED`` once its first fill is journaled, then sleeps until the parent kills it with SIGKILL.
+With ``CK_MODE=placing`` it journals the order right after ``sell`` (before any answer), prints
+``TRACKED <client order id>`` once that write is acknowledged and kills itself with SIGKILL at once:
+the placement request may or may not have reached the exchange.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from decimal import Decimal
 
 from connectorkit.connector.settings import create_connector
@@ -47,6 +51,10 @@ async def main() -> None:
     else:
         raise SystemExit("connector never became ready")
     order_id = connector.sell(PAIR, Decimal("0.3"), OrderType.LIMIT, Decimal("30015"))
+    if env.get("CK_MODE") == "placing":
+        await asyncio.wrap_future(journal.record_order(connector.in_flight_orders[order_id]))
+        print("TRACKED", order_id, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
     await created.wait()
     await journal.flush()
     print("CREATED", order_id, flush=True)

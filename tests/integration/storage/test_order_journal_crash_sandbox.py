@@ -112,5 +112,57 @@ async def test_a_killed_connector_is_restored_from_the_journal_and_catches_up(tm
         assert key.encode() not in data and secret.encode() not in data, name
 
 
+async def test_a_connector_killed_while_placing_resolves_the_order_after_restore(tmp_path: Path) -> None:
+    """Killed right after the order was journaled, before the exchange answered: after restore the
+    order ends as the exchange knows it (live, with its exchange id) or, if the request never
+    arrived, failed as lost -- never left pending."""
+    db = tmp_path / "journal.sqlite"
+    async with Sandbox(seed=12, markets=[MARKET], futures_markets=[], simulate=False) as sb:
+        key, secret = sb.create_account({"BTC": Decimal("1"), "USDT": Decimal("1000")})
+        account = sb.accounts.by_id(sb.account_id(key))
+        env = {**os.environ, "CK_KEY": key, "CK_SECRET": secret, "CK_REST": sb.rest_url, "CK_WS": sb.ws_url,
+               "CK_WS_API": sb.ws_api_url, "CK_JOURNAL": str(db), "CK_MODE": "placing"}
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, str(CHILD), env=env, stdout=asyncio.subprocess.PIPE)
+        try:
+            assert child.stdout is not None
+            order_id = (await _read_line(child.stdout, "TRACKED")).split()[1]
+        finally:
+            assert await child.wait() == -9  # it killed itself
+        await asyncio.sleep(0.2)  # let a request already in the sandbox finish
+
+        journal = OrderJournal(db, connector_name="binance")
+        await journal.open()
+        states = await journal.load_tracking_states()
+        assert list(states) == [order_id]
+        # PENDING_CREATE, or OPEN if the answer came and was journaled before the kill.
+        assert states[order_id]["current_state"] in (OrderState.PENDING_CREATE, OrderState.OPEN)
+        us = spot_connector(sb, key, secret)
+        log = EventLog(us)
+        assert us.restore_tracking_states(states) == 1
+        journal.attach(us)
+        await us.start_network()
+        try:
+            true_order = sb.spot.exchange.find_order(account, "BTCUSDT", None, order_id)
+            if true_order is not None:  # the request arrived: the order is live on the exchange
+                order = us.in_flight_orders[order_id]
+                await wait_until(lambda: order.current_state is OrderState.OPEN, what="order open")
+                # "Created" is emitted once overall: now if the journal had it PENDING_CREATE.
+                created_before = states[order_id]["current_state"] == OrderState.OPEN
+                assert len(log.of(MarketEvent.SellOrderCreated, order_id)) == (0 if created_before else 1)
+                assert order.exchange_order_id == str(true_order.order_id)
+                assert true_order.status == "NEW"
+            else:  # it never arrived: the exchange keeps answering "not found", the order is lost
+                await wait_until(lambda: log.of(MarketEvent.OrderFailure, order_id), what="failed as lost")
+                assert order_id in us.order_tracker.lost_orders
+            await journal.flush()
+            stored = (await journal.orders())[order_id]
+            assert stored.current_state is not OrderState.PENDING_CREATE
+            assert stored.exchange_order_id == (None if true_order is None else str(true_order.order_id))
+        finally:
+            await us.stop_network()
+            await journal.close()
+
+
 def _files(directory: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in directory.iterdir()}
