@@ -6,7 +6,7 @@ from connectorkit.storage.errors import (
     JournalError,
     JournalVersionError,
 )
-from connectorkit.storage.order_journal import JournalEntry, JournalStats, OrderJournal
+from connectorkit.storage.order_journal import JournalEntry, OrderJournal
 from connectorkit.storage.schema import SCHEMA_VERSION
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "JournalCorruptedError",
     "JournalEntry",
     "JournalError",
-    "JournalStats",
     "JournalVersionError",
     "OrderJournal",
 ]

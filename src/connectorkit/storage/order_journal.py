@@ -95,14 +95,6 @@ class JournalEntry:
     payload: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class JournalStats:
-    write_error_count: int
-    stale_snapshot_count: int
-    duplicate_fill_count: int
-    malformed_row_count: int
-
-
 _Fingerprint = tuple[int, bool, Decimal, str | None, int]
 
 
@@ -136,7 +128,8 @@ class OrderJournal:
         self._listeners: list[tuple[MarketEvent, Callable[[Any], object]]] = []
         self._poll_task: asyncio.Task[None] | None = None
         self._fingerprints: dict[str, _Fingerprint] = {}
-        # Counters are only incremented on the journal's thread (one writer each), read anywhere.
+        # Each counter has one writer: the journal's thread for the first three, the event loop for the
+        # last. They are read anywhere.
         self.write_error_count = 0
         self.stale_snapshot_count = 0
         self.duplicate_fill_count = 0
@@ -156,11 +149,6 @@ class OrderJournal:
     @property
     def is_attached(self) -> bool:
         return self._connector is not None
-
-    @property
-    def stats(self) -> JournalStats:
-        return JournalStats(self.write_error_count, self.stale_snapshot_count, self.duplicate_fill_count,
-                            self.malformed_row_count)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

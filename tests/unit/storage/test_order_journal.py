@@ -62,6 +62,7 @@ async def test_lifecycle_is_journaled_and_active_orders_are_restorable(db: Path)
     journal = OrderJournal(db, connector_name="binance", poll_interval=0.01)
     await journal.open()
     journal.attach(connector)
+    assert journal.is_attached and journal.connector_name == "binance"
     try:
         assert "OrderJournal:binance:poll" in {t.get_name() for t in asyncio.all_tasks()}
         connector.place("A")  # tracked, no event yet: the poll journals it
@@ -87,6 +88,7 @@ async def test_lifecycle_is_journaled_and_active_orders_are_restorable(db: Path)
     finally:
         await journal.close()
     assert "OrderJournal:binance:poll" not in {t.get_name() for t in asyncio.all_tasks()}
+    assert not journal.is_attached and not journal.is_open
 
     # A new process: the tracker restored from the journal holds exactly order A.
     restored = TrackerConnector()
@@ -320,3 +322,19 @@ async def test_a_failing_write_is_rolled_back_alone_and_counted(db: Path) -> Non
         await journal.flush()
         assert journal.write_error_count == 1
         assert (await journal.load_tracking_states())["A"]["executed_amount_base"] == "0.5"
+
+
+async def test_after_detach_nothing_more_is_journaled(db: Path) -> None:
+    connector = TrackerConnector()
+    async with OrderJournal(db, connector_name="binance", poll_interval=0.01) as journal:
+        journal.attach(connector)
+        connector.place("A")
+        await journal.detach()  # journals A's last state, removes the listeners, stops the poll
+        assert list(await journal.orders()) == ["A"]
+        connector.status("A", OrderState.OPEN)
+        connector.place("B")
+        await asyncio.sleep(0.05)
+        await journal.flush()
+        assert await journal.events() == []
+        assert list(await journal.orders()) == ["A"]
+        assert (await journal.orders())["A"].current_state is OrderState.PENDING_CREATE
