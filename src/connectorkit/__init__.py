@@ -106,6 +106,14 @@ from connectorkit.net.ws_request import WSJSONRequest
 from connectorkit.sandbox import FaultRecord, Sandbox, SandboxConfig
 from connectorkit.sandbox import Market as SandboxMarket
 from connectorkit.sandbox.futures import FuturesMarket
+from connectorkit.storage import (
+    JournalClosedError,
+    JournalCorruptedError,
+    JournalEntry,
+    JournalError,
+    JournalVersionError,
+    OrderJournal,
+)
 
 __version__ = "0.1.0"
 
@@ -142,6 +150,11 @@ __all__ = [
     "FuturesMarket",
     "InFlightOrder",
     "InvalidFieldError",
+    "JournalClosedError",
+    "JournalCorruptedError",
+    "JournalEntry",
+    "JournalError",
+    "JournalVersionError",
     "LinkedLimitWeightPair",
     "MarketEvent",
     "OrderBook",
@@ -159,6 +172,7 @@ __all__ = [
     "OrderExpiredEvent",
     "OrderFailureEvent",
     "OrderFilledEvent",
+    "OrderJournal",
     "OrderState",
     "OrderType",
     "OrderUpdate",
