@@ -9,7 +9,7 @@ from connectorkit.connector.exchange_base import ExchangeBase, UnknownTradingPai
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker import OrderBookTracker
 from connectorkit.connector.order_book_tracker_data_source import ContinuityRule, OrderBookTrackerDataSource
-from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.perpetual_derivative_py_base import FundingPayment, PerpetualDerivativePyBase
 from connectorkit.connector.perpetual_trading import PerpetualTrading
 from connectorkit.connector.settings import (
     ConnectorSettings,
@@ -146,6 +146,7 @@ __all__ = [
     "FundingInfo",
     "FundingInfoEvent",
     "FundingInfoUpdate",
+    "FundingPayment",
     "FundingPaymentCompletedEvent",
     "FuturesMarket",
     "InFlightOrder",
