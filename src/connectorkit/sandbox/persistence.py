@@ -1,7 +1,8 @@
 """State file: one SQLite database (stdlib sqlite3), accessed in a thread so the event loop never blocks.
 
 The sandbox writes the whole state on a clean stop and reads it on start; a ``key`` per part
-(``accounts``, ``spot``, ``futures``) holding JSON.
+(``accounts``, ``spot``, ``futures``) holding JSON. The JSON form of an engine order, which both
+products store, is defined here too (decimals as strings, enums by value).
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from connectorkit.sandbox.engine import Order, OrderStatus, Side, TimeInForce
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS sandbox_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
@@ -46,3 +50,54 @@ async def save_state(path: Path, parts: dict[str, Any]) -> None:
 
 async def load_state(path: Path) -> dict[str, Any]:
     return await asyncio.get_running_loop().run_in_executor(None, _read, path)
+
+
+def _dec_or_none(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def order_to_json(o: Order) -> dict[str, Any]:
+    """The fields of ``o`` a product needs to rebuild it; ``extra`` is the product's to store."""
+    return {
+        "order_id": o.order_id,
+        "symbol": o.symbol,
+        "account_id": o.account_id,
+        "client_order_id": o.client_order_id,
+        "side": o.side.value,
+        "type": o.type,
+        "tif": o.time_in_force.value if o.time_in_force else None,
+        "price": None if o.price is None else str(o.price),
+        "orig_qty": str(o.orig_qty),
+        "orig_quote_qty": None if o.orig_quote_qty is None else str(o.orig_quote_qty),
+        "executed_qty": str(o.executed_qty),
+        "cum_quote_qty": str(o.cum_quote_qty),
+        "status": o.status.value,
+        "time": o.time,
+        "update_time": o.update_time,
+        "working_time": o.working_time,
+    }
+
+
+def order_from_json(r: dict[str, Any], extra: dict[str, Any] | None = None) -> Order:
+    """The order :func:`order_to_json` stored. ``orig_quote_qty`` and ``working_time`` may be absent
+    (state files written before they were stored) and then take the engine's defaults."""
+    working_time = r.get("working_time")
+    return Order(
+        order_id=int(r["order_id"]),
+        symbol=r["symbol"],
+        account_id=int(r["account_id"]),
+        client_order_id=r["client_order_id"],
+        side=Side(r["side"]),
+        type=r["type"],
+        time_in_force=TimeInForce(r["tif"]) if r["tif"] else None,
+        price=_dec_or_none(r["price"]),
+        orig_qty=Decimal(r["orig_qty"]),
+        orig_quote_qty=_dec_or_none(r.get("orig_quote_qty")),
+        executed_qty=Decimal(r["executed_qty"]),
+        cum_quote_qty=Decimal(r["cum_quote_qty"]),
+        status=OrderStatus(r["status"]),
+        time=int(r["time"]),
+        update_time=int(r["update_time"]),
+        working_time=-1 if working_time is None else int(working_time),
+        extra={} if extra is None else extra,
+    )

@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from connectorkit.core.enums import PositionSide
-from connectorkit.sandbox.engine import Order, OrderStatus, Side, TimeInForce
+from connectorkit.sandbox.engine import Order, Side
+from connectorkit.sandbox.persistence import order_from_json, order_to_json
 
 from .account import IncomeRecord, Position
 from .ledger import LegRecord, order_position_side, trade_type
@@ -24,47 +25,19 @@ STATE_VERSION = 1
 
 def _order_out(o: Order) -> dict[str, Any]:
     return {
-        "order_id": o.order_id,
-        "symbol": o.symbol,
-        "account_id": o.account_id,
-        "client_order_id": o.client_order_id,
-        "side": o.side.value,
-        "type": o.type,
-        "tif": o.time_in_force.value if o.time_in_force else None,
-        "price": None if o.price is None else str(o.price),
-        "orig_qty": str(o.orig_qty),
-        "executed_qty": str(o.executed_qty),
-        "cum_quote_qty": str(o.cum_quote_qty),
-        "status": o.status.value,
-        "time": o.time,
-        "update_time": o.update_time,
+        **order_to_json(o),
         "position_side": order_position_side(o).value,
         "reduce_only": bool(o.extra.get("reduceOnly", False)),
     }
 
 
 def _order_in(r: dict[str, Any]) -> Order:
-    return Order(
-        order_id=int(r["order_id"]),
-        symbol=r["symbol"],
-        account_id=int(r["account_id"]),
-        client_order_id=r["client_order_id"],
-        side=Side(r["side"]),
-        type=r["type"],
-        time_in_force=TimeInForce(r["tif"]) if r["tif"] else None,
-        price=None if r["price"] is None else Decimal(r["price"]),
-        orig_qty=Decimal(r["orig_qty"]),
-        time=int(r["time"]),
-        executed_qty=Decimal(r["executed_qty"]),
-        cum_quote_qty=Decimal(r["cum_quote_qty"]),
-        status=OrderStatus(r["status"]),
-        update_time=int(r["update_time"]),
-        extra={
-            "positionSide": PositionSide(r["position_side"]),
-            "reduceOnly": bool(r["reduce_only"]),
-            "origType": r["type"],
-        },
-    )
+    extra = {
+        "positionSide": PositionSide(r["position_side"]),
+        "reduceOnly": bool(r["reduce_only"]),
+        "origType": r["type"],
+    }
+    return order_from_json(r, extra)
 
 
 def dump_exchange(ex: FuturesExchange) -> dict[str, Any]:

@@ -23,13 +23,13 @@ from connectorkit.sandbox.engine import (
     Fill,
     MatchingEngine,
     Order,
-    OrderStatus,
     Side,
     TimeInForce,
     UnknownOrder,
     WouldTake,
 )
 from connectorkit.sandbox.markets import Market
+from connectorkit.sandbox.persistence import order_from_json, order_to_json
 from connectorkit.sandbox.spot import events, filters
 from connectorkit.sandbox.spot.ledger import SpotLedger
 from connectorkit.sandbox.venue import Execution, PlaceResult, Venue
@@ -345,7 +345,7 @@ class SpotExchange:
     def dump(self) -> dict[str, Any]:
         return {
             "ledger": self.ledger.dump(),
-            "orders": [_order_to_json(o) for o in self.orders.values()],
+            "orders": [order_to_json(o) for o in self.orders.values()],
             "open": {s: [o.order_id for o in b.open_orders()] for s, b in self.engine.books.items()},
             "trade_ids": {s: b.next_trade_id for s, b in self.engine.books.items()},
             "update_ids": {s: b.update_id for s, b in self.engine.books.items()},
@@ -355,7 +355,7 @@ class SpotExchange:
 
     def load(self, state: dict[str, Any]) -> None:
         self.ledger.load(state["ledger"])
-        self.orders = {o.order_id: o for o in (_order_from_json(r) for r in state["orders"])}
+        self.orders = {o.order_id: o for o in (order_from_json(r) for r in state["orders"])}
         self._client_ids = {
             (o.account_id, o.symbol, o.client_order_id): o.order_id for o in self.orders.values()
         }
@@ -372,48 +372,6 @@ class SpotExchange:
         self.trades = defaultdict(list)
         for acct, rows in state["trades"].items():
             self.trades[int(acct)] = [_trade_from_json(r) for r in rows]
-
-
-def _order_to_json(o: Order) -> dict[str, Any]:
-    return {
-        "order_id": o.order_id,
-        "symbol": o.symbol,
-        "account_id": o.account_id,
-        "client_order_id": o.client_order_id,
-        "side": o.side.value,
-        "type": o.type,
-        "tif": o.time_in_force.value if o.time_in_force else None,
-        "price": str(o.price) if o.price is not None else None,
-        "orig_qty": str(o.orig_qty),
-        "orig_quote_qty": str(o.orig_quote_qty) if o.orig_quote_qty is not None else None,
-        "executed_qty": str(o.executed_qty),
-        "cum_quote_qty": str(o.cum_quote_qty),
-        "status": o.status.value,
-        "time": o.time,
-        "update_time": o.update_time,
-        "working_time": o.working_time,
-    }
-
-
-def _order_from_json(r: dict[str, Any]) -> Order:
-    return Order(
-        order_id=int(r["order_id"]),
-        symbol=r["symbol"],
-        account_id=int(r["account_id"]),
-        client_order_id=r["client_order_id"],
-        side=Side(r["side"]),
-        type=r["type"],
-        time_in_force=TimeInForce(r["tif"]) if r["tif"] else None,
-        price=Decimal(r["price"]) if r["price"] is not None else None,
-        orig_qty=Decimal(r["orig_qty"]),
-        orig_quote_qty=Decimal(r["orig_quote_qty"]) if r["orig_quote_qty"] is not None else None,
-        executed_qty=Decimal(r["executed_qty"]),
-        cum_quote_qty=Decimal(r["cum_quote_qty"]),
-        status=OrderStatus(r["status"]),
-        time=int(r["time"]),
-        update_time=int(r["update_time"]),
-        working_time=int(r["working_time"]),
-    )
 
 
 def _trade_to_json(t: TradeRecord) -> list[Any]:
