@@ -9,9 +9,6 @@ connection subscribed to ``stream``. Each connection has one owned writer task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,23 +16,13 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from connectorkit.sandbox.faults import FaultInjector
-
-log = logging.getLogger(__name__)
-
-_conn_ids = itertools.count(1)
+from connectorkit.sandbox.wsconn import QueuedSocket, abort_all
 
 
-class _Conn:
-    __slots__ = ("combined", "conn_id", "queue", "streams", "transport", "writer", "ws")
-
+class _Conn(QueuedSocket):
     def __init__(self, ws: web.WebSocketResponse, combined: bool, transport: asyncio.BaseTransport | None):
-        self.conn_id = next(_conn_ids)
-        self.transport = transport
-        self.ws = ws
-        self.combined = combined
+        super().__init__(ws, combined, transport)
         self.streams: list[str] = []
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.writer: asyncio.Task[None] | None = None
 
 
 class StreamHub:
@@ -77,7 +64,7 @@ class StreamHub:
         combined: str | None = None
         for conn_id in list(ids):
             conn = self._conns.get(conn_id)
-            if conn is None:
+            if conn is None or conn.dead:
                 continue
             if conn.combined:
                 if combined is None:
@@ -119,9 +106,7 @@ class StreamHub:
         await ws.prepare(request)
         conn = _Conn(ws, combined, request.transport)
         self._conns[conn.conn_id] = conn
-        conn.writer = asyncio.create_task(
-            self._writer(conn), name=f"sandbox-{self.name}-ws-writer-{conn.conn_id}"
-        )
+        conn.start_writer(f"sandbox-{self.name}-ws-writer-{conn.conn_id}", self._sent)
         for stream in streams:
             self._subscribe(conn, stream)
         try:
@@ -136,40 +121,20 @@ class StreamHub:
             await self._close(conn)
         return ws
 
-    async def _writer(self, conn: _Conn) -> None:
-        try:
-            while True:
-                frame = await conn.queue.get()
-                if frame is None or conn.ws.closed:
-                    return
-                await conn.ws.send_str(frame)
-                self.messages_sent += 1
-                self.faults.on_ws_message_sent()
-        except (ConnectionResetError, RuntimeError):
-            return
-        except Exception:
-            log.exception("stream writer %s died", conn.conn_id)
-            raise
+    def _sent(self) -> None:
+        self.messages_sent += 1
+        self.faults.on_ws_message_sent()
 
     async def _close(self, conn: _Conn) -> None:
         if self._conns.pop(conn.conn_id, None) is None:
             return
         for stream in list(conn.streams):
             self._unsubscribe(conn, stream)
-        if conn.writer is not None:
-            conn.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await conn.writer
-        if not conn.ws.closed:
-            await conn.ws.close()
+        await conn.stop()
 
     def drop_all(self) -> int:
         """Abort every connection (the drop fault): clients see the socket die without a close frame."""
-        conns = list(self._conns.values())
-        for conn in conns:
-            if conn.transport is not None and isinstance(conn.transport, asyncio.Transport):
-                conn.transport.abort()
-        return len(conns)
+        return abort_all(self._conns.values())
 
     async def close(self) -> None:
         for conn in list(self._conns.values()):

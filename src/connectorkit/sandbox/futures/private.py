@@ -15,8 +15,6 @@ drop-websockets fault closes these sockets too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import logging
 from typing import Any
 
@@ -26,28 +24,23 @@ from aiohttp import WSMsgType, web
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.listenkeys import ListenKey, ListenKeyRegistry
 from connectorkit.sandbox.userstream import UserEventBus
+from connectorkit.sandbox.wsconn import QueuedSocket, abort_all
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
-_conn_ids = itertools.count(1)
 #: Frames a connection may have waiting for its socket. A client that stops reading is cut off when
 #: this fills (like an exchange dropping a slow consumer) instead of the sandbox queueing forever.
 MAX_QUEUED_FRAMES = 10_000
 
 
-class _Conn:
+class _Conn(QueuedSocket):
     def __init__(
         self, ws: web.WebSocketResponse, combined: bool, transport: asyncio.BaseTransport | None
     ) -> None:
-        self.conn_id = next(_conn_ids)
-        self.ws = ws
-        self.combined = combined
-        self.transport = transport
+        super().__init__(ws, combined, transport)
         self.filters: dict[str, frozenset[str] | None] = {}  # listen key -> allowed event types
         self.sinks: list[int] = []
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.dead = False  # nothing more is queued once the writer stopped or the client fell behind
 
 
 def parse_subscriptions(query: list[tuple[str, str]]) -> dict[str, frozenset[str] | None]:
@@ -79,7 +72,6 @@ class PrivateStreams:
         self._bus = bus
         self._keys = listen_keys
         self._conns: dict[int, _Conn] = {}
-        self._tasks: dict[int, asyncio.Task[None]] = {}
         listen_keys.on_expired.append(self._on_expired)
         faults.register_ws_dropper(self.drop_all)
 
@@ -110,9 +102,7 @@ class PrivateStreams:
         await ws.prepare(request)
         conn = _Conn(ws, combined, request.transport)
         self._conns[conn.conn_id] = conn
-        self._tasks[conn.conn_id] = asyncio.create_task(
-            self._writer(conn), name=f"sandbox-futures-private-writer-{conn.conn_id}"
-        )
+        conn.start_writer(f"sandbox-futures-private-writer-{conn.conn_id}", self._faults.on_ws_message_sent)
         for key, events in subs.items():
             lk = self._keys.get(key)
             if lk is None:
@@ -147,8 +137,7 @@ class PrivateStreams:
             self.slow_consumers_dropped += 1
             log.warning("private stream %s: client fell %d frames behind; dropping it", conn.conn_id,
                         self.max_queued)
-            if isinstance(conn.transport, asyncio.Transport):
-                conn.transport.abort()
+            conn.abort()
             return
         payload = {"stream": key, "data": event} if conn.combined else event
         conn.queue.put_nowait(msgspec.json.encode(payload).decode())
@@ -161,45 +150,16 @@ class PrivateStreams:
                 self._send(conn, lk.key, event)
                 del conn.filters[lk.key]
 
-    async def _writer(self, conn: _Conn) -> None:
-        try:
-            while True:
-                frame = await conn.queue.get()
-                if frame is None or conn.ws.closed:
-                    return
-                await conn.ws.send_str(frame)
-                self._faults.on_ws_message_sent()
-        except (ConnectionResetError, RuntimeError):
-            return
-        except Exception:
-            log.exception("private stream writer %s died", conn.conn_id)
-            raise
-        finally:
-            # No writer, no reader of the queue: stop filling it.
-            conn.dead = True
-            while not conn.queue.empty():
-                conn.queue.get_nowait()
-
     async def _close(self, conn: _Conn) -> None:
         if self._conns.pop(conn.conn_id, None) is None:
             return
         for token in conn.sinks:
             self._bus.remove_sink(token)
-        task = self._tasks.pop(conn.conn_id, None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if not conn.ws.closed:
-            await conn.ws.close()
+        await conn.stop()
 
     def drop_all(self) -> int:
         """The drop-websockets fault: abort every private socket without a close frame."""
-        conns = list(self._conns.values())
-        for conn in conns:
-            if isinstance(conn.transport, asyncio.Transport):
-                conn.transport.abort()
-        return len(conns)
+        return abort_all(self._conns.values())
 
     async def close(self) -> None:
         for conn in list(self._conns.values()):
