@@ -45,6 +45,17 @@ def test_order_answers() -> None:
     assert update.new_state is OrderState.CANCELED and update.misc_updates == {"expired": True}
 
 
+def test_order_status_uses_the_futures_table() -> None:
+    rejected = json.loads(fixture_bytes("usdm__trade__query_order__response.json")) | {"status": "REJECTED"}
+    update = wire.order_update_from_order(wire.decode_order(json.dumps(rejected)), "BTC-USDT", 0.0)
+    assert update.new_state is OrderState.FAILED
+    assert update.misc_updates == {
+        "error_type": "REJECTED", "error_message": "order rejected by the exchange"}
+    # PENDING_NEW is a Spot status (order lists), not one of "Common Definition > Order status".
+    with pytest.raises(wire.WireFormatError, match="PENDING_NEW"):
+        wire.order_state("PENDING_NEW")
+
+
 @pytest.mark.parametrize(
     ("side", "position_side", "reduce_only", "action"),
     [("BUY", "BOTH", False, PositionAction.OPEN), ("SELL", "BOTH", True, PositionAction.CLOSE),

@@ -11,6 +11,7 @@ Market-data payloads (depth, trades) live in ``binance_market_wire``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, TypeVar
@@ -226,14 +227,17 @@ def decode_orders(data: bytes | str) -> list[OrderResponse]:
     return decode_with(_orders_decoder, data, "orders")
 
 
-def order_state(status: str) -> OrderState:
+def order_state(status: str, table: Mapping[str, OrderState] = CONSTANTS.ORDER_STATE) -> OrderState:
+    """Our state for a Binance order ``status``; ``table`` is the product's (Spot's by default)."""
     try:
-        return CONSTANTS.ORDER_STATE[status]
+        return table[status]
     except KeyError:
         raise WireFormatError(f"unknown order status {status!r}") from None
 
 
-def _expiry_misc(status: str, reason: str | None = None) -> dict[str, object] | None:
+def misc_updates(status: str, reason: str | None = None) -> dict[str, object] | None:
+    """``OrderUpdate.misc_updates`` of a final status both products share: EXPIRED and
+    EXPIRED_IN_MATCH mark the order expired, REJECTED carries the error (``reason`` if given)."""
     if status in ("EXPIRED", "EXPIRED_IN_MATCH"):
         return {"expired": True}
     if status == "REJECTED":
@@ -253,7 +257,7 @@ def order_update_from_response(
         new_state=order_state(status),
         client_order_id=response.own_client_order_id,
         exchange_order_id=str(response.order_id),
-        misc_updates=_expiry_misc(status),
+        misc_updates=misc_updates(status),
     )
 
 
@@ -559,7 +563,7 @@ def order_update_from_execution_report(report: ExecutionReport, trading_pair: st
         new_state=order_state(report.order_status),
         client_order_id=report.own_client_order_id,
         exchange_order_id=str(report.order_id),
-        misc_updates=_expiry_misc(report.order_status, report.reject_reason),
+        misc_updates=misc_updates(report.order_status, report.reject_reason),
     )
 
 

@@ -105,18 +105,7 @@ def decode_orders(data: bytes | str) -> list[FuturesOrder]:
 
 
 def order_state(status: str) -> OrderState:
-    try:
-        return CONSTANTS.ORDER_STATE[status]
-    except KeyError:
-        raise WireFormatError(f"unknown order status {status!r}") from None
-
-
-def _misc(status: str) -> dict[str, object] | None:
-    if status in ("EXPIRED", "EXPIRED_IN_MATCH"):
-        return {"expired": True}
-    if status == "REJECTED":
-        return {"error_type": "REJECTED", "error_message": "order rejected by the exchange"}
-    return None
+    return spot_wire.order_state(status, CONSTANTS.ORDER_STATE)
 
 
 def order_update_from_order(order: FuturesOrder, trading_pair: str, fallback_timestamp: float) -> OrderUpdate:
@@ -127,7 +116,7 @@ def order_update_from_order(order: FuturesOrder, trading_pair: str, fallback_tim
         new_state=order_state(order.status),
         client_order_id=order.client_order_id,
         exchange_order_id=str(order.order_id),
-        misc_updates=_misc(order.status),
+        misc_updates=spot_wire.misc_updates(order.status),
     )
 
 
@@ -545,7 +534,7 @@ def order_update_from_event(event: OrderTradeUpdate, trading_pair: str) -> Order
         new_state=order_state(data.order_status),
         client_order_id=data.client_order_id,
         exchange_order_id=str(data.order_id),
-        misc_updates=_misc(data.order_status),
+        misc_updates=spot_wire.misc_updates(data.order_status),
     )
 
 
