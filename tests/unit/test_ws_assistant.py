@@ -204,24 +204,15 @@ async def test_server_close_codes_become_typed_errors(
         await ws.send_json("late")
 
 
-async def test_dropped_connection_is_abnormal_closure(
-    server: TestServer, factory: WebAssistantsFactory
+@pytest.mark.parametrize("how", ["drop", "eof"])
+async def test_connection_lost_without_a_close_frame_is_abnormal_closure(
+    server: TestServer, factory: WebAssistantsFactory, how: str
 ) -> None:
+    # RFC 6455 section 7.1.5: no Close frame received -> the close code is 1006. "drop" aborts the
+    # server's transport, "eof" closes the TCP stream cleanly; neither sends a Close frame.
     ws = await factory.get_ws_assistant()
     await ws.connect(ws_url(server, "/ws"))
-    await ws.send_json("drop")
-    with pytest.raises(WSClosedError) as info:
-        await ws.receive()
-    assert info.value.code == 1006
-
-
-async def test_tcp_close_without_a_close_frame_is_abnormal_closure(
-    server: TestServer, factory: WebAssistantsFactory
-) -> None:
-    # RFC 6455 section 7.1.5: no Close frame received -> the close code is 1006.
-    ws = await factory.get_ws_assistant()
-    await ws.connect(ws_url(server, "/ws"))
-    await ws.send_json("eof")
+    await ws.send_json(how)
     with pytest.raises(WSClosedError) as info:
         await ws.receive()
     assert info.value.code == 1006
