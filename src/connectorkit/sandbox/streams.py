@@ -16,7 +16,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.wsconn import QueuedSocket, abort_all
+from connectorkit.sandbox.wsconn import QueuedSocket, SocketSet
 
 
 class _Conn(QueuedSocket):
@@ -25,7 +25,7 @@ class _Conn(QueuedSocket):
         self.streams: list[str] = []
 
 
-class StreamHub:
+class StreamHub(SocketSet[_Conn]):
     """Stream endpoints of one product. ``on_subscribe(stream)`` lets the product start producing."""
 
     def __init__(
@@ -39,11 +39,9 @@ class StreamHub:
         self.name = name
         self.faults = faults
         self._on_subscribe = on_subscribe
-        self._heartbeat = heartbeat
-        self._conns: dict[int, _Conn] = {}
         self._by_stream: dict[str, set[int]] = {}
         self.messages_sent = 0
-        faults.register_ws_dropper(self.drop_all)
+        super().__init__(faults, heartbeat)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/ws", self._handle_raw)
@@ -102,11 +100,11 @@ class StreamHub:
                 del self._by_stream[stream]
 
     async def _serve(self, request: web.Request, streams: list[str], *, combined: bool) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=self._heartbeat)
-        await ws.prepare(request)
-        conn = _Conn(ws, combined, request.transport)
-        self._conns[conn.conn_id] = conn
-        conn.start_writer(f"sandbox-{self.name}-ws-writer-{conn.conn_id}", self._sent)
+        conn = await self._accept(
+            request, lambda ws, transport: _Conn(ws, combined, transport),
+            f"sandbox-{self.name}-ws-writer", self._sent,
+        )
+        ws = conn.ws
         for stream in streams:
             self._subscribe(conn, stream)
         try:
@@ -125,20 +123,9 @@ class StreamHub:
         self.messages_sent += 1
         self.faults.on_ws_message_sent()
 
-    async def _close(self, conn: _Conn) -> None:
-        if self._conns.pop(conn.conn_id, None) is None:
-            return
+    def _release(self, conn: _Conn) -> None:
         for stream in list(conn.streams):
             self._unsubscribe(conn, stream)
-        await conn.stop()
-
-    def drop_all(self) -> int:
-        """Abort every connection (the drop fault): clients see the socket die without a close frame."""
-        return abort_all(self._conns.values())
-
-    async def close(self) -> None:
-        for conn in list(self._conns.values()):
-            await self._close(conn)
 
     # ---- control messages ------------------------------------------------------------------------
     def _control(self, conn: _Conn, text: str) -> dict[str, Any] | None:

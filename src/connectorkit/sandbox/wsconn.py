@@ -12,8 +12,11 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from aiohttp import web
+
+from connectorkit.sandbox.faults import FaultInjector
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +81,52 @@ def abort_all(conns: Iterable[QueuedSocket]) -> int:
     for conn in cut:
         conn.abort()
     return len(cut)
+
+
+ConnT = TypeVar("ConnT", bound=QueuedSocket)
+
+
+class SocketSet(Generic[ConnT]):
+    """The open connections of one WebSocket endpoint; the drop-websockets fault cuts them all.
+
+    A subclass accepts with :meth:`_accept` and frees what it attached to a connection (stream
+    subscriptions, event sinks) in :meth:`_release`.
+    """
+
+    def __init__(self, faults: FaultInjector, heartbeat: float | None) -> None:
+        self._heartbeat = heartbeat
+        self._conns: dict[int, ConnT] = {}
+        faults.register_ws_dropper(self.drop_all)
+
+    async def _accept(
+        self,
+        request: web.Request,
+        make: Callable[[web.WebSocketResponse, asyncio.BaseTransport | None], ConnT],
+        writer_prefix: str,
+        on_sent: Callable[[], None],
+    ) -> ConnT:
+        """Upgrade ``request``, register the connection ``make`` builds and start its writer task
+        (named ``<writer_prefix>-<conn_id>``)."""
+        ws = web.WebSocketResponse(heartbeat=self._heartbeat)
+        await ws.prepare(request)
+        conn = make(ws, request.transport)
+        self._conns[conn.conn_id] = conn
+        conn.start_writer(f"{writer_prefix}-{conn.conn_id}", on_sent)
+        return conn
+
+    def _release(self, conn: ConnT) -> None:
+        """Detach ``conn`` from what feeds it (called once, before its socket is closed)."""
+
+    async def _close(self, conn: ConnT) -> None:
+        if self._conns.pop(conn.conn_id, None) is None:
+            return
+        self._release(conn)
+        await conn.stop()
+
+    def drop_all(self) -> int:
+        """Abort every connection (the drop fault): clients see the socket die without a close frame."""
+        return abort_all(self._conns.values())
+
+    async def close(self) -> None:
+        for conn in list(self._conns.values()):
+            await self._close(conn)

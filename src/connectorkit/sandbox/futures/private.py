@@ -24,7 +24,7 @@ from aiohttp import WSMsgType, web
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.listenkeys import ListenKey, ListenKeyRegistry
 from connectorkit.sandbox.userstream import UserEventBus
-from connectorkit.sandbox.wsconn import QueuedSocket, abort_all
+from connectorkit.sandbox.wsconn import QueuedSocket, SocketSet
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def parse_subscriptions(query: list[tuple[str, str]]) -> dict[str, frozenset[str
     return subs
 
 
-class PrivateStreams:
+class PrivateStreams(SocketSet[_Conn]):
     def __init__(
         self,
         faults: FaultInjector,
@@ -65,15 +65,13 @@ class PrivateStreams:
         heartbeat: float = 20.0,
         max_queued: int = MAX_QUEUED_FRAMES,
     ) -> None:
-        self._heartbeat = heartbeat
         self.max_queued = max_queued
         self.slow_consumers_dropped = 0
         self._faults = faults
         self._bus = bus
         self._keys = listen_keys
-        self._conns: dict[int, _Conn] = {}
         listen_keys.on_expired.append(self._on_expired)
-        faults.register_ws_dropper(self.drop_all)
+        super().__init__(faults, heartbeat)
 
     @property
     def open_connections(self) -> int:
@@ -98,11 +96,11 @@ class PrivateStreams:
     async def _serve(
         self, request: web.Request, subs: dict[str, frozenset[str] | None], *, combined: bool
     ) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=self._heartbeat)
-        await ws.prepare(request)
-        conn = _Conn(ws, combined, request.transport)
-        self._conns[conn.conn_id] = conn
-        conn.start_writer(f"sandbox-futures-private-writer-{conn.conn_id}", self._faults.on_ws_message_sent)
+        conn = await self._accept(
+            request, lambda ws, transport: _Conn(ws, combined, transport),
+            "sandbox-futures-private-writer", self._faults.on_ws_message_sent,
+        )
+        ws = conn.ws
         for key, events in subs.items():
             lk = self._keys.get(key)
             if lk is None:
@@ -150,17 +148,6 @@ class PrivateStreams:
                 self._send(conn, lk.key, event)
                 del conn.filters[lk.key]
 
-    async def _close(self, conn: _Conn) -> None:
-        if self._conns.pop(conn.conn_id, None) is None:
-            return
+    def _release(self, conn: _Conn) -> None:
         for token in conn.sinks:
             self._bus.remove_sink(token)
-        await conn.stop()
-
-    def drop_all(self) -> int:
-        """The drop-websockets fault: abort every private socket without a close frame."""
-        return abort_all(self._conns.values())
-
-    async def close(self) -> None:
-        for conn in list(self._conns.values()):
-            await self._close(conn)
