@@ -86,6 +86,19 @@ def test_best_bid_cache_follows_removal_of_the_top(book: OrderBook) -> None:
     assert book.best_bid == D("0.3513")
 
 
+def test_cached_top_goes_stale_only_when_the_best_level_changes(book: OrderBook) -> None:
+    assert book.best_ask == D("0.3514")
+    book.apply_diffs([], [("0.3514", "7"), ("0.3515", "0")], 11)  # amount of the best, a deeper level
+    assert book.best_ask == D("0.3514") and book.ask_depth == 2
+    book.apply_diffs([], [("0.35139", "1")], 12)  # a new best level
+    assert book.best_ask == D("0.35139")
+    book.apply_diffs([], [("0.35139000", "0"), ("0.3514", "0"), ("0.352", "0")], 13)  # all gone
+    assert book.best_ask.is_nan()
+    book.apply_diffs([], [("0.36", "1")], 14)  # an empty side's first level
+    assert book.best_ask == D("0.36")
+    book.apply_snapshot([("0.3", "1")], [("0.4", "1")], 20)
+    assert book.best_bid == D("0.3") and book.best_ask == D("0.4")
+
 def test_crossing_ask_update_removes_crossed_bids(book: OrderBook) -> None:
     removed = book.apply_diffs([], [("0.35115000", "1")], 11)
     assert removed == 2  # bids 0.3513 and 0.3512 are at or above the new best ask

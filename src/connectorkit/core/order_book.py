@@ -117,10 +117,13 @@ class BookSide:
     - ``ordered`` + ``touched``: the keys in ascending order, brought up to date only when a depth
       query walks the side;
     - ``key_cache``: price string -> key, so a price string is parsed once while it stays near
-      the market (bounded: cleared when it outgrows the book).
+      the market (bounded: cleared when it outgrows the book);
+    - ``top`` / ``top_key``: the exact best price (``NaN`` when empty) and its key, cached for the
+      read a strategy makes after every update; ``top`` is None when stale. Only a new level
+      better than the best, or the best's removal, makes it stale: amount changes never do.
     """
 
-    __slots__ = ("heap", "key_cache", "levels", "names", "ordered", "sign", "touched")
+    __slots__ = ("heap", "key_cache", "levels", "names", "ordered", "sign", "top", "top_key", "touched")
 
     def __init__(self, sign: float, key_cache: dict[str, float] | None = None) -> None:
         self.sign = sign
@@ -130,6 +133,8 @@ class BookSide:
         self.ordered: list[float] = []
         self.touched: set[float] = set()
         self.key_cache: dict[str, float] = {} if key_cache is None else key_cache
+        self.top: Decimal | None = None
+        self.top_key = _INF
 
     def __len__(self) -> int:
         return len(self.levels)
@@ -144,6 +149,18 @@ class BookSide:
             heappop(heap)
         return None
 
+    def refresh_top(self) -> Decimal:
+        """Recompute the cached exact best price (``NaN`` for an empty side) and return it."""
+        key = self.best_key()
+        if key is None:
+            self.top_key = _INF  # any new level is better: it makes the cache stale
+            top = NaN
+        else:
+            self.top_key = key
+            top = exact_decimal(self.names[key])
+        self.top = top
+        return top
+
     def best(self) -> RawLevel | None:
         key = self.best_key()
         return None if key is None else self.levels[self.names[key]]
@@ -154,6 +171,7 @@ class BookSide:
             del self.levels[self.names.pop(key)]
             self.touched.add(key)
             heappop(self.heap)
+            self.top = None
 
     def iter_best_first(self) -> Iterator[RawLevel]:
         levels = self.levels
@@ -167,6 +185,7 @@ class BookSide:
         heapify(self.heap)
         self.ordered = sorted(self.names)
         self.touched.clear()
+        self.top = None
 
     def _sync_ordered(self) -> list[float]:
         touched = self.touched
@@ -228,6 +247,8 @@ class BookSide:
                     if old is None:
                         heappush(self.heap, key)
                         self.touched.add(key)
+                        if key < self.top_key:  # a new best level
+                            self.top = None
                     else:
                         del levels[old]
                     names[key] = price
@@ -248,6 +269,8 @@ class BookSide:
                             key = self._key(price)
                     del names[key]
                     self.touched.add(key)
+                    if key == self.top_key:  # the best level is gone
+                        self.top = None
                     heap = self.heap
                     if len(heap) > 2 * len(names) + 64:  # drop removed levels' heap entries
                         heap[:] = names
@@ -269,10 +292,6 @@ class OrderBook:
     __slots__ = (
         "_asks",
         "_bids",
-        "_cache_ask",
-        "_cache_ask_key",
-        "_cache_bid",
-        "_cache_bid_key",
         "_crossed_count",
         "_last_diff_uid",
         "_last_trade_price",
@@ -286,10 +305,6 @@ class OrderBook:
         self._last_diff_uid = 0
         self._last_trade_price = NaN
         self._crossed_count = 0
-        self._cache_bid_key = _INF  # never a real key: keys are finite
-        self._cache_bid = NaN
-        self._cache_ask_key = _INF
-        self._cache_ask = NaN
 
     # ------------------------------------------------------------------ updates
     def apply_snapshot(self, bids: Sequence[Row], asks: Sequence[Row], update_id: int) -> None:
@@ -374,36 +389,14 @@ class OrderBook:
     @property
     def best_bid(self) -> Decimal:
         """Highest bid price, ``Decimal("NaN")`` if there are no bids."""
-        side = self._bids
-        heap = side.heap
-        if heap:
-            key = heap[0]
-            # The exact best price depends on the key alone (not on the spelling or amount).
-            if key == self._cache_bid_key and key in side.names:
-                return self._cache_bid
-            key = side.best_key()  # type: ignore[assignment]
-            if key is not None:
-                self._cache_bid = exact_decimal(side.names[key])
-                self._cache_bid_key = key
-                return self._cache_bid
-        return NaN
+        top = self._bids.top
+        return self._bids.refresh_top() if top is None else top
 
     @property
     def best_ask(self) -> Decimal:
         """Lowest ask price, ``Decimal("NaN")`` if there are no asks."""
-        side = self._asks
-        heap = side.heap
-        if heap:
-            key = heap[0]
-            # The exact best price depends on the key alone (not on the spelling or amount).
-            if key == self._cache_ask_key and key in side.names:
-                return self._cache_ask
-            key = side.best_key()  # type: ignore[assignment]
-            if key is not None:
-                self._cache_ask = exact_decimal(side.names[key])
-                self._cache_ask_key = key
-                return self._cache_ask
-        return NaN
+        top = self._asks.top
+        return self._asks.refresh_top() if top is None else top
 
     @property
     def mid_price(self) -> Decimal:
