@@ -78,3 +78,22 @@ def true_top(book: Any, depth: int = 20) -> tuple[Levels, Levels]:
 def connector_top(book: Any, depth: int = 20) -> tuple[Levels, Levels]:
     bids, asks = book.snapshot(depth)
     return [(r.price, r.amount) for r in bids], [(r.price, r.amount) for r in asks]
+
+
+async def assert_book_tracks(connector: Any, pair: str, true_book: Any, comparisons: int = 15) -> None:
+    """Sample every 10 ms while the sandbox trades: whenever the connector's book has applied the
+    sandbox's latest change (same event loop, so nothing is in flight), its top 20 levels must equal
+    the true book's. Needs ``comparisons`` distinct update ids compared, with every diff applied and
+    no gap."""
+    book = connector.get_order_book(pair)
+    compared: set[int] = set()
+    for _ in range(1000):
+        await asyncio.sleep(0.01)
+        if book.last_diff_uid == true_book.update_id:
+            assert connector_top(book) == true_top(true_book)
+            compared.add(book.last_diff_uid)
+            if len(compared) >= comparisons:
+                break
+    assert len(compared) >= comparisons
+    metrics = connector.order_book_tracker.metrics(pair)
+    assert metrics.diffs_applied >= comparisons and metrics.gaps == 0

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from binance_e2e_support import EventLog, connector_top, spot_connector, true_top, wait_until
+from binance_e2e_support import (
+    EventLog,
+    assert_book_tracks,
+    connector_top,
+    spot_connector,
+    true_top,
+    wait_until,
+)
 
 from connectorkit.connector.order_book_sync import PairMetrics
 from connectorkit.core.enums import OrderState, OrderType
@@ -31,21 +37,7 @@ async def test_public_book_converges_to_the_true_book_under_simulated_trading() 
         await connector.start_network()
         try:
             await wait_until(lambda: connector.ready, what="connector ready")
-            true_book = sb.spot.engine.book("BTCUSDT")
-            book = connector.get_order_book(PAIR)
-            compared: set[int] = set()  # distinct update ids at which the books were compared
-            for _ in range(1000):  # simulated trading, sampled every 10 ms until enough comparisons
-                await asyncio.sleep(0.01)
-                # Same event loop: when the connector has applied the sandbox's latest change, the
-                # top 20 levels must be identical.
-                if book.last_diff_uid == true_book.update_id:
-                    assert connector_top(book) == true_top(true_book)
-                    compared.add(book.last_diff_uid)
-                    if len(compared) >= 15:
-                        break
-            assert len(compared) >= 15
-            metrics = connector.order_book_tracker.metrics(PAIR)
-            assert metrics.diffs_applied >= 15 and metrics.gaps == 0
+            await assert_book_tracks(connector, PAIR, sb.spot.engine.book("BTCUSDT"))
         finally:
             await connector.stop_network()
 

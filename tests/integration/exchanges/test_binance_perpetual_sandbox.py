@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from binance_e2e_support import EventLog, connector_top, perpetual_connector, true_top, wait_until
+from binance_e2e_support import EventLog, assert_book_tracks, perpetual_connector, wait_until
 
 from connectorkit.core.enums import OrderState, OrderType, PositionAction, PositionMode, PositionSide
 from connectorkit.core.events import MarketEvent
@@ -29,19 +29,7 @@ async def test_public_book_and_funding_info_follow_the_sandbox() -> None:
         await connector.start_network()
         try:
             await wait_until(lambda: connector.ready, what="connector ready")
-            true_book = sb.futures.exchange.engine.book("BTCUSDT")
-            book = connector.get_order_book(PAIR)
-            compared: set[int] = set()  # distinct update ids at which the books were compared
-            for _ in range(1000):  # simulated trading, sampled every 10 ms until enough comparisons
-                await asyncio.sleep(0.01)
-                if book.last_diff_uid == true_book.update_id:
-                    assert connector_top(book) == true_top(true_book)
-                    compared.add(book.last_diff_uid)
-                    if len(compared) >= 15:
-                        break
-            assert len(compared) >= 15
-            metrics = connector.order_book_tracker.metrics(PAIR)
-            assert metrics.diffs_applied >= 15 and metrics.gaps == 0
+            await assert_book_tracks(connector, PAIR, sb.futures.exchange.engine.book("BTCUSDT"))
             # premiumIndex at start, then the markPrice@1s stream keeps it live.
             await wait_until(lambda: len(log.of(MarketEvent.FundingInfo)) >= 2, what="mark price updates")
             mark = sb.futures.exchange.marks["BTCUSDT"]
