@@ -53,6 +53,11 @@ definite rejection fails it (OrderFailure with the exchange's reason); an answer
 outcome unknown (5xx, timeout, lost connection, an undecodable success answer, or what
 ``_is_request_exception_unknown_status`` says) keeps it tracked until status polling finds it or,
 after repeated "not found" answers, the order tracker declares it lost.
+
+Pre-send hooks (:meth:`ExchangePyBase.add_pre_send_hook`) run in the placement task after the order
+is tracked and validated, right before the request: e.g. a journal makes the order durable there.
+A hook that raises or exceeds ``PRE_SEND_HOOK_TIMEOUT`` fails the order (OrderFailure,
+``PreSendHookError``) and nothing is sent -- an order its journal could not record is never placed.
 """
 
 from __future__ import annotations
@@ -112,8 +117,15 @@ checks is dropped from tracking (it stays findable among the recently finished o
 exchange reports live after all is cancelled."""
 
 
+PreSendHook = Callable[[InFlightOrder], Awaitable[None]]
+"""Awaited with the tracked, validated order right before its placement request is sent."""
+
+
 class ExchangePyBase(ExchangeBase):
     """The spot connector template (see the module docstring for what a connector writes)."""
+
+    PRE_SEND_HOOK_TIMEOUT: ClassVar[float] = 5.0
+    """Seconds each pre-send hook may take before the order is failed unsent."""
 
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = ""
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = 36
@@ -156,6 +168,7 @@ class ExchangePyBase(ExchangeBase):
         self._unsent: set[str] = set()  # tracked, placement request not sent (yet)
         self._lost_not_found_counts: dict[str, int] = {}
         self._cancelling_lost: set[str] = set()
+        self._pre_send_hooks: list[PreSendHook] = []
         self._budget_checker = BudgetChecker(self)
         self._poll_now = asyncio.Event()
         self._last_poll_time = 0.0
@@ -402,6 +415,34 @@ class ExchangePyBase(ExchangeBase):
     # ==================================================================================================
     # Order placement.
     # ==================================================================================================
+    def add_pre_send_hook(self, hook: PreSendHook) -> None:
+        """Await ``hook(order)`` before every placement request from now on (in the order added)."""
+        self._pre_send_hooks.append(hook)
+
+    def remove_pre_send_hook(self, hook: PreSendHook) -> bool:
+        """Stop calling ``hook``; False if it was not registered."""
+        try:
+            self._pre_send_hooks.remove(hook)
+        except ValueError:
+            return False
+        return True
+
+    async def _run_pre_send_hooks(self, order: InFlightOrder) -> str | None:
+        """Await every hook; the reason to fail the order unsent if one raised or timed out."""
+        for hook in list(self._pre_send_hooks):
+            try:
+                async with asyncio.timeout(self.PRE_SEND_HOOK_TIMEOUT):
+                    await hook(order)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.exception(
+                    "order %s: pre-send hook %r failed; nothing sent", order.client_order_id, hook
+                )
+                kind = "timed out" if isinstance(exc, TimeoutError) else f"raised {type(exc).__name__}: {exc}"
+                return f"pre-send hook {kind}"
+        return None
+
     def _submit(
         self,
         trade_type: TradeType,
@@ -462,6 +503,11 @@ class ExchangePyBase(ExchangeBase):
                 logger.warning("order %s refused locally, nothing sent: %s", order_id, reason)
                 self._unsent.discard(order_id)
                 self._fail_order(order, error_type, reason)
+                return
+            hook_failure = await self._run_pre_send_hooks(order) if self._pre_send_hooks else None
+            if hook_failure is not None:
+                self._unsent.discard(order_id)
+                self._fail_order(order, "PreSendHookError", hook_failure)
                 return
             self._unsent.discard(order_id)
             try:

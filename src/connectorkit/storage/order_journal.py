@@ -5,16 +5,20 @@ Usage (all I/O runs on the journal's own thread, never on the event loop)::
     journal = OrderJournal("orders.sqlite", connector_name="binance")
     await journal.open()
     connector.restore_tracking_states(await journal.load_tracking_states())
-    journal.attach(connector)           # before start_network, so the first REST poll is journaled
+    journal.attach(connector)           # before start_network, so the first REST poll is journaled;
+                                        # from now on every new order is on disk before it is sent
     await connector.start_network()
     ...
     await connector.stop_network()
     await journal.close()               # detaches, journals the final states, flushes
 
 What is stored: for every order, the latest ``InFlightOrder.to_json()`` (written at each
-transition: on every order event, and by a short-interval poll of the tracked orders that catches
-the moment an order starts being tracked and changes that emit no event); and an append-only event
-log (created, fill, completed, cancelled, expired, failed), where a fill is stored once per trade id.
+transition: by the connector's pre-send hook, which awaits the durable write of a new order before
+its placement request leaves -- if that write fails the order is failed and never sent; on every
+order event; and by a short-interval poll of the tracked orders that catches changes that emit no
+event: an order declared lost, a lost order dropped, orders restored after a crash); and an
+append-only event log (created, fill, completed, cancelled, expired, failed), where a fill is
+stored once per trade id.
 After a crash, :meth:`OrderJournal.load_tracking_states` gives back the orders the connector was
 still tracking; the connector's REST reconcile then catches up with what happened meanwhile and
 emits the events for it (which the journal records in turn).
@@ -30,7 +34,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
@@ -81,6 +85,10 @@ class JournaledConnector(Protocol):
 
     @property
     def order_tracker(self) -> _OrderTrackerView: ...
+
+    def add_pre_send_hook(self, hook: Callable[[InFlightOrder], Awaitable[None]]) -> None: ...
+
+    def remove_pre_send_hook(self, hook: Callable[[InFlightOrder], Awaitable[None]]) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +176,10 @@ class OrderJournal:
         await self.close()
 
     def attach(self, connector: JournaledConnector) -> None:
-        """Journal ``connector``'s orders from now on: its order events, and a poll task (owned,
-        named ``OrderJournal:<name>:poll``) that snapshots orders whose state changed without an
-        event -- above all a new order, tracked before its placement request is sent."""
+        """Journal ``connector``'s orders from now on: a pre-send hook that puts every new order on
+        disk before its placement request is sent, its order events, and a poll task (owned, named
+        ``OrderJournal:<name>:poll``) that snapshots orders whose state changed without an event
+        (declared lost, dropped from tracking, restored)."""
         self._require_worker()
         if self._connector is not None:
             raise JournalError(f"journal {self._name!r} is already attached")
@@ -188,6 +197,7 @@ class OrderJournal:
         for kind, handler in handlers:
             connector.add_listener(kind, handler)
         self._listeners = handlers
+        connector.add_pre_send_hook(self._before_send)
         self.snapshot_changed_orders()
         self._poll_task = asyncio.create_task(self._poll_loop(), name=f"OrderJournal:{self._name}:poll")
         self._poll_task.add_done_callback(self._on_poll_task_done)
@@ -197,6 +207,7 @@ class OrderJournal:
         connector = self._connector
         if connector is None:
             return
+        connector.remove_pre_send_hook(self._before_send)
         task, self._poll_task = self._poll_task, None
         if task is not None:
             task.cancel()
@@ -231,6 +242,11 @@ class OrderJournal:
         self._fingerprints[order.client_order_id] = _fingerprint(order)
         operation = self._snapshot_op(order.client_order_id, order.to_json(), _is_tracked(order))
         return self._submit_write(operation)
+
+    async def _before_send(self, order: InFlightOrder) -> None:
+        """The connector's pre-send hook: returns once the order is committed (raises if it cannot
+        be, and the connector then fails the order without sending it)."""
+        await asyncio.wrap_future(self.record_order(order))
 
     def snapshot_changed_orders(self) -> int:
         """Snapshot every tracked order whose state changed since its last snapshot, and mark orders

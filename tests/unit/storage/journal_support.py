@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ class TrackerConnector:
         self.now = 1000.0
         self._publisher = EventPublisher()
         self.order_tracker = ClientOrderTracker(self, clock=lambda: self.now, fill_grace_period=0.05)
+        self.pre_send_hooks: list[Callable[[InFlightOrder], Awaitable[None]]] = []
 
     def add_listener(self, event: MarketEvent, listener: Listener) -> None:
         self._publisher.add_listener(event, listener)
@@ -30,6 +32,15 @@ class TrackerConnector:
 
     def trigger_event(self, event: MarketEvent, payload: Any) -> None:
         self._publisher.trigger_event(event, payload)
+
+    def add_pre_send_hook(self, hook: Callable[[InFlightOrder], Awaitable[None]]) -> None:
+        self.pre_send_hooks.append(hook)
+
+    def remove_pre_send_hook(self, hook: Callable[[InFlightOrder], Awaitable[None]]) -> bool:
+        if hook not in self.pre_send_hooks:
+            return False
+        self.pre_send_hooks.remove(hook)
+        return True
 
     @property
     def in_flight_orders(self) -> dict[str, InFlightOrder]:

@@ -338,3 +338,37 @@ async def test_after_detach_nothing_more_is_journaled(db: Path) -> None:
         assert await journal.events() == []
         assert list(await journal.orders()) == ["A"]
         assert (await journal.orders())["A"].current_state is OrderState.PENDING_CREATE
+
+
+def _stored_state(db: Path, cid: str) -> int | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT state FROM orders WHERE client_order_id = ?", (cid,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+async def test_the_pre_send_hook_returns_once_the_order_is_on_disk(db: Path) -> None:
+    connector = TrackerConnector()
+    async with OrderJournal(db, connector_name="binance", poll_interval=3600) as journal:  # no poll help
+        journal.attach(connector)
+        assert len(connector.pre_send_hooks) == 1
+        hook = connector.pre_send_hooks[0]
+        order = connector.place("A")
+        assert _stored_state(db, "A") is None
+        await hook(order)
+        assert _stored_state(db, "A") == int(OrderState.PENDING_CREATE)  # read by another connection
+        await journal.detach()
+        assert connector.pre_send_hooks == []
+
+
+async def test_the_pre_send_hook_raises_when_the_order_cannot_be_stored(db: Path) -> None:
+    connector = TrackerConnector()
+    async with OrderJournal(db, connector_name="binance", poll_interval=3600) as journal:
+        journal.attach(connector)
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON orders WHEN NEW.client_order_id = 'X' "
+                         "BEGIN SELECT RAISE(ABORT, 'simulated full disk'); END")
+        order = connector.place("X")
+        with pytest.raises(sqlite3.Error, match="simulated full disk"):
+            await connector.pre_send_hooks[0](order)
+        assert journal.write_error_count == 1
+        assert _stored_state(db, "X") is None
