@@ -38,6 +38,7 @@ from connectorkit.net.rest_request import RESTMethod, RESTRequest, RESTResponse,
 from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_request import WSJSONRequest
+from support.clocks import SkipClock
 
 API_KEY = "kX9mQ2vL7pR4tY8wZ1aB3cD5eF6gH0jK2lM4nP6qR8sT0uV2wX4yZ6aB8cD0eF2g"
 SECRET = "sS3cr3tV4lu3Th4tMustN3v3rL34kAnywh3r3xYz0123456789abcdefABCDEF01"
@@ -65,22 +66,6 @@ class HmacAuth(AuthBase):
 
 def sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-
-class SkipClock:
-    """Sleeping advances time at once, and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

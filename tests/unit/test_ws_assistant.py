@@ -22,6 +22,7 @@ from connectorkit.net.throttler import AsyncThrottler, RateLimit
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_assistant import WSAssistant, reconnect_delay, run_with_reconnect
 from connectorkit.net.ws_request import WSJSONRequest
+from support.clocks import SkipClock
 
 LISTEN_KEY = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
 API_KEY = "wsApiKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
@@ -303,20 +304,6 @@ def test_reconnect_delay_is_exponential_capped_and_jittered() -> None:
     assert delays == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
     assert reconnect_delay(3, min_delay=1.0, max_delay=10.0, rand=0.999999) == pytest.approx(4.0)
     assert reconnect_delay(10_000, min_delay=1.0, max_delay=30.0, rand=0.5) == 22.5
-
-
-class SkipClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 async def test_run_with_reconnect_reconnects_with_backoff(
