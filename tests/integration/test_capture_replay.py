@@ -1,4 +1,4 @@
-"""Real Binance traffic (``../shared/data/captures``) replayed through the wire parsers and tracker logic.
+"""Real Binance traffic (``tests/data/captures``) replayed through the wire parsers and tracker logic.
 
 Spot (Binance US, consecutive ``U == last + 1`` rule) and COIN-M futures (chained ``pu`` rule):
 after every message the book must equal an independent reference built from the same frames,

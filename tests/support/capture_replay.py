@@ -1,4 +1,4 @@
-"""Replay harness for the recorded Binance sessions in ``../shared/data/captures``.
+"""Replay harness for the recorded Binance sessions in ``tests/data/captures``.
 
 - :func:`load_capture` reads a capture (time-ordered records) and the symbol -> pair map;
 - :class:`ReferenceBook` is an independent book built straight from the JSON with ``json`` and
@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -27,8 +26,9 @@ from connectorkit.connector.capture_reader import CaptureRecord, read_capture
 from connectorkit.connector.order_book_tracker_data_source import ContinuityRule, OrderBookTrackerDataSource
 from connectorkit.core.order_book_message import OrderBookMessage
 from connectorkit.exchanges.binance import binance_market_wire as wire
+from support.paths import CAPTURES
 
-CAPTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "captures"
+CAPTURES = CAPTURES
 
 
 @dataclass

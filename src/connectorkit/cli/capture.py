@@ -1,6 +1,6 @@
 """Writing captures: raw REST answers and WebSocket frames as JSON lines.
 
-The format is the one of the public recordings in ``shared/data/captures`` (see their README and
+The format is the one of the public recordings in ``tests/data/captures`` (see their README and
 :mod:`connectorkit.connector.capture_reader`, which reads both):
 
 - ``{"t": "header", "exchange": ..., "config": {...}, "recorded": <unix s>}`` first; our recordings

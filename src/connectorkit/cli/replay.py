@@ -56,7 +56,7 @@ DESCRIPTION = """\
 Rebuild order books offline from a capture file through the connector's own data source and
 order book tracker (no network), and report per pair: ready or not, best bid and ask, levels,
 diffs applied, stale diffs dropped, gaps, resyncs, trades and errors. Reads the files
-`connectorkit record` writes and the public captures in shared/data/captures. Recorded
+`connectorkit record` writes and the public captures in tests/data/captures. Recorded
 bookTicker frames, when present, check the rebuilt top of book.
 Exit code: 0 every book ready with no error and no top-of-book difference, 1 otherwise,
 2 the file cannot be read."""
@@ -415,7 +415,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file",
-                        help="capture file (JSON lines, from `connectorkit record` or shared/data/captures)")
+                        help="capture file (JSON lines, from `connectorkit record` or tests/data/captures)")
     parser.add_argument("--connector", default=None,
                         help="connector whose data source parses the frames (default: from the header)")
     return parser

@@ -1,6 +1,6 @@
 """Reader for recorded exchange sessions (JSON lines), for replaying real traffic.
 
-Format (one JSON object a line; see ``shared/data/captures/README.md``):
+Format (one JSON object a line; see ``tests/data/captures/README.md``):
 
 - ``{"t": "header", "exchange": ..., "config": {...}, "recorded": <unix s>}``, first;
 - ``{"t": "http", "conn", "ts", "url", "data"}``: a REST answer (``data`` is the body);

@@ -14,8 +14,9 @@ from pathlib import Path
 from connectorkit.cli import book, record, replay
 from connectorkit.connector.capture_reader import read_capture
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
+from support.paths import CAPTURES
 
-CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+CAPTURES = CAPTURES
 D = Decimal
 
 

@@ -1,7 +1,7 @@
 """Real recorded Binance traffic replayed through the connectors' order book data sources.
 
 A small replay server on 127.0.0.1 answers the depth snapshots and streams the recorded frames
-(``../shared/data/captures``, read at test time, never copied). The data source fetches the
+(``tests/data/captures``, copied into the repository with their licence). The data source fetches the
 snapshots, connects, parses and routes; its diffs go through the tracker's synchroniser. After
 every diff the connector's book must equal an independent reference book built here from the
 same messages with Binance's documented procedure (the whole book, every level, after every
@@ -16,7 +16,6 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
@@ -35,9 +34,10 @@ from connectorkit.exchanges.binance_perpetual.binance_perpetual_api_order_book_d
 )
 from connectorkit.net.throttler import AsyncThrottler, RateLimit
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
+from support.paths import CAPTURES
 
 Levels = list[tuple[Decimal, Decimal]]
-CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+CAPTURES = CAPTURES
 
 
 @dataclass

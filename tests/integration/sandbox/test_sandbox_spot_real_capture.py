@@ -1,6 +1,6 @@
 """Sandbox stream and snapshot payloads have the shape of real recorded Binance traffic.
 
-Reads the shared capture (``shared/data/captures/binance_us_spot.jsonl``, beside the repository):
+Reads the real capture (``tests/data/captures/binance_us_spot.jsonl``):
 real depth snapshots and combined-stream frames (depthUpdate, aggTrade, bookTicker).
 """
 
@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sandbox_spot_support import assert_same_shape, running, seed_book
 from test_sandbox_spot_streams import place, recv_until
 
+from support.paths import CAPTURES
+
 CAPTURE = (
-    Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures" / "binance_us_spot.jsonl"
+    CAPTURES / "binance_us_spot.jsonl"
 )
 
 

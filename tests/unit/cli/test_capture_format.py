@@ -16,8 +16,9 @@ from connectorkit.cli.transport import (
 )
 from connectorkit.connector.capture_reader import read_capture
 from connectorkit.net.throttler import AsyncThrottler
+from support.paths import CAPTURES
 
-CAPTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+CAPTURES = CAPTURES
 
 
 async def test_records_wait_for_the_header_and_read_back_in_time_order(tmp_path: Path) -> None:

@@ -8,12 +8,12 @@ import io
 import re
 import socket
 import sys
-from pathlib import Path
 
 import pytest
 
 from connectorkit.cli import book, record
 from connectorkit.cli.main import EXIT_BROKEN_PIPE, build_parser, main
+from support.paths import CAPTURES
 
 COMMANDS = {
     "demo": ["--duration", "--seed"],
@@ -110,7 +110,7 @@ class _ClosedPipe(io.StringIO):
 
 def test_a_closed_stdout_ends_a_command_quietly_with_141(monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    captures = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "captures"
+    captures = CAPTURES
     capture = captures / "binance_us_spot.jsonl"
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())  # `connectorkit replay FILE | head -0`
     assert main(["replay", str(capture)]) == EXIT_BROKEN_PIPE == 141

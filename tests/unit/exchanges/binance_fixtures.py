@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from support.paths import CAPTURES
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "binance_connector"
-CAPTURES = REPO_ROOT / ".." / "shared" / "data" / "captures"
+CAPTURES = CAPTURES
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -1,0 +1,10 @@
+"""Where the tests find their data: everything lives inside the repository (no ``../shared``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_DATA = REPO_ROOT / "tests" / "data"
+#: Real recorded exchange traffic (cryptofeed sample data; see ``README.md`` and ``LICENSE`` there).
+CAPTURES = TEST_DATA / "captures"
