@@ -129,6 +129,7 @@ _book_decoder: Final = msgspec.json.Decoder(_BookData)
 _trades_decoder: Final = msgspec.json.Decoder(list[_Trade])
 _ticker_decoder: Final = msgspec.json.Decoder(_Ticker)
 _NUMBER: Final = re.compile(r"\d+(?:\.\d+)?")  # a non-negative plain decimal ("NaN", "-1", "1e5" fail)
+_SIGNED_NUMBER: Final = re.compile(r"-?\d+(?:\.\d+)?")
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 _DIFF = OrderBookMessageType.DIFF
 _OPS: Final = {"subscribe": ControlKind.SUBSCRIBE, "unsubscribe": ControlKind.UNSUBSCRIBE,
@@ -237,12 +238,13 @@ def _trades(frame: BybitFrame, symbol_map: Mapping[str, str], received_at: float
     return messages
 
 
-def _decimal(value: str | None, field: str) -> Decimal | None:
-    """A field a ticker delta may omit (None) or leave empty ("" on contracts without it)."""
+def decimal_or_none(value: str | None, field: str) -> Decimal | None:
+    """A decimal-string field; absent (None, e.g. in a ticker delta) or empty ("" where a product
+    has no such value) gives None; anything but a plain decimal is a :class:`BybitWireError`."""
     if not value:
         return None
-    if re.fullmatch(r"-?\d+(?:\.\d+)?", value) is None:
-        raise BybitWireError(f"tickers: {field} is not a decimal: {value!r}")
+    if _SIGNED_NUMBER.fullmatch(value) is None:
+        raise BybitWireError(f"{field} is not a decimal: {value!r}")
     return Decimal(value)
 
 
@@ -255,10 +257,10 @@ def _funding(frame: BybitFrame, symbol_map: Mapping[str, str]) -> FundingInfoUpd
         raise BybitWireError(f"tickers: nextFundingTime is not a timestamp: {next_ms!r}")
     update = FundingInfoUpdate(
         trading_pair=_pair(ticker.symbol, symbol_map),
-        index_price=_decimal(ticker.indexPrice, "indexPrice"),
-        mark_price=_decimal(ticker.markPrice, "markPrice"),
+        index_price=decimal_or_none(ticker.indexPrice, "indexPrice"),
+        mark_price=decimal_or_none(ticker.markPrice, "markPrice"),
         next_funding_utc_timestamp=int(next_ms) // 1000 if next_ms else None,
-        rate=_decimal(ticker.fundingRate, "fundingRate"),
+        rate=decimal_or_none(ticker.fundingRate, "fundingRate"),
     )
     if (update.index_price, update.mark_price, update.next_funding_utc_timestamp, update.rate) == (None,) * 4:
         return None

@@ -11,12 +11,11 @@ converted where used. Unknown fields are ignored, so additive API changes never 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 import msgspec
 
@@ -30,13 +29,14 @@ from connectorkit.exchanges.bybit.bybit_market_wire import (
     BybitWireError,
     ControlAnswer,
     control_answer,
+    decimal_or_none,
     decode_frame,
 )
 from connectorkit.exchanges.bybit.bybit_utils import is_valid_client_order_id, trading_pair
 
 T = TypeVar("T")
+R = TypeVar("R")
 _ZERO: Final = Decimal(0)
-_SIGNED_NUMBER: Final = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class BybitErrorKind(Enum):
@@ -91,6 +91,14 @@ class _Envelope(msgspec.Struct):
 _envelope_decoder: Final = msgspec.json.Decoder(_Envelope)
 
 
+class Page(msgspec.Struct, Generic[R], frozen=True):
+    """A list answer ``{"category", "list": [...], "nextPageCursor"}``."""
+
+    rows: list[R] = msgspec.field(name="list")
+    nextPageCursor: str = ""
+    category: str = ""
+
+
 def decode_result(decoder: msgspec.json.Decoder[T], data: bytes | str, what: str) -> T:
     """``result`` of a successful answer decoded by ``decoder``; a non-zero retCode raises
     :class:`BybitAPIError`, anything not matching the schema :class:`BybitWireError`."""
@@ -104,13 +112,10 @@ def decode_result(decoder: msgspec.json.Decoder[T], data: bytes | str, what: str
 
 
 def _decimal(value: str, field: str) -> Decimal:
-    if _SIGNED_NUMBER.fullmatch(value) is None:
-        raise BybitWireError(f"{field} is not a decimal: {value!r}")
-    return Decimal(value)
-
-
-def _optional_decimal(value: str, field: str) -> Decimal | None:
-    return None if value == "" else _decimal(value, field)
+    result = decimal_or_none(value, field)
+    if result is None:
+        raise BybitWireError(f"{field} is empty")
+    return result
 
 
 def _ms(value: str, field: str) -> int:
@@ -173,16 +178,10 @@ class Instrument(msgspec.Struct, frozen=True):
     settleCoin: str | None = None
 
 
-class InstrumentsPage(msgspec.Struct, frozen=True):
-    category: str
-    rows: list[Instrument] = msgspec.field(name="list")
-    nextPageCursor: str = ""
+_instruments_decoder: Final = msgspec.json.Decoder(Page[Instrument])
 
 
-_instruments_decoder: Final = msgspec.json.Decoder(InstrumentsPage)
-
-
-def decode_instruments(data: bytes | str) -> InstrumentsPage:
+def decode_instruments(data: bytes | str) -> Page[Instrument]:
     return decode_result(_instruments_decoder, data, "instruments-info")
 
 
@@ -274,21 +273,15 @@ class BybitOrder(msgspec.Struct, frozen=True):
     category: str = ""
 
 
-class OrderPage(msgspec.Struct, frozen=True):
-    rows: list[BybitOrder] = msgspec.field(name="list")
-    nextPageCursor: str = ""
-    category: str = ""
-
-
 _ack_decoder: Final = msgspec.json.Decoder(OrderAck)
-_orders_decoder: Final = msgspec.json.Decoder(OrderPage)
+_orders_decoder: Final = msgspec.json.Decoder(Page[BybitOrder])
 
 
 def decode_order_ack(data: bytes | str, what: str = "order") -> OrderAck:
     return decode_result(_ack_decoder, data, what)
 
 
-def decode_orders(data: bytes | str) -> OrderPage:
+def decode_orders(data: bytes | str) -> Page[BybitOrder]:
     return decode_result(_orders_decoder, data, "orders")
 
 
@@ -304,7 +297,7 @@ def order_update(order: BybitOrder, trading_pair: str) -> OrderUpdate:
     rejectReason ``EC_PostOnlyWillTakeLiquidity``: it never rested, so it is a failed placement."""
     state = order_state(order.orderStatus)
     misc: dict[str, object] | None = None
-    if order.rejectReason == CONSTANTS.REJECT_POST_ONLY_WOULD_TAKE and not _optional_decimal(
+    if order.rejectReason == CONSTANTS.REJECT_POST_ONLY_WOULD_TAKE and not decimal_or_none(
         order.cumExecQty, "cumExecQty"
     ):
         state = OrderState.FAILED
@@ -349,15 +342,10 @@ class BybitExecution(msgspec.Struct, frozen=True):
     category: str = ""
 
 
-class ExecutionPage(msgspec.Struct, frozen=True):
-    rows: list[BybitExecution] = msgspec.field(name="list")
-    nextPageCursor: str = ""
+_executions_decoder: Final = msgspec.json.Decoder(Page[BybitExecution])
 
 
-_executions_decoder: Final = msgspec.json.Decoder(ExecutionPage)
-
-
-def decode_executions(data: bytes | str) -> ExecutionPage:
+def decode_executions(data: bytes | str) -> Page[BybitExecution]:
     return decode_result(_executions_decoder, data, "executions")
 
 
@@ -368,7 +356,7 @@ def _fee(
     settle coin). A negative fee on a maker fill is a rebate: money received, which a TradeFeeBase
     cannot hold, so the fill carries no fee (as binance_perpetual books rebates); the rebate is
     exact in the wallet balance. A taker always pays: its fee is charged at its magnitude."""
-    amount = _optional_decimal(ex.execFee, "execFee") or _ZERO
+    amount = decimal_or_none(ex.execFee, "execFee") or _ZERO
     flat: list[TokenAmount] = []
     if not (amount < 0 and ex.isMaker) and amount != 0:
         flat = [TokenAmount(ex.feeCurrency or fee_asset, abs(amount))]
@@ -400,7 +388,7 @@ def trade_update(
         fill_timestamp=_ms(ex.execTime, "execTime") / 1000.0,
         fill_price=price,
         fill_base_amount=qty,
-        fill_quote_amount=_optional_decimal(ex.execValue, "execValue") or price * qty,
+        fill_quote_amount=decimal_or_none(ex.execValue, "execValue") or price * qty,
         fee=_fee(fee_schema, ex, fee_asset, position_action),
         is_taker=not ex.isMaker,
     )
@@ -422,14 +410,10 @@ class WalletAccount(msgspec.Struct, frozen=True):
     coin: list[WalletCoin] = []
 
 
-class WalletPage(msgspec.Struct, frozen=True):
-    rows: list[WalletAccount] = msgspec.field(name="list")
+_wallet_decoder: Final = msgspec.json.Decoder(Page[WalletAccount])
 
 
-_wallet_decoder: Final = msgspec.json.Decoder(WalletPage)
-
-
-def decode_wallet(data: bytes | str) -> WalletPage:
+def decode_wallet(data: bytes | str) -> Page[WalletAccount]:
     return decode_result(_wallet_decoder, data, "wallet-balance")
 
 
@@ -449,9 +433,9 @@ def balances(accounts: list[WalletAccount]) -> Balances:
     available: dict[str, Decimal] = {}
     for account in accounts:
         for row in account.coin:
-            wallet = _optional_decimal(row.walletBalance, "walletBalance") or _ZERO
+            wallet = decimal_or_none(row.walletBalance, "walletBalance") or _ZERO
             held = sum(
-                (_optional_decimal(v, f) or _ZERO for v, f in ((row.locked, "locked"),
+                (decimal_or_none(v, f) or _ZERO for v, f in ((row.locked, "locked"),
                  (row.totalOrderIM, "totalOrderIM"), (row.totalPositionIM, "totalPositionIM"))),
                 _ZERO,
             )
@@ -475,18 +459,13 @@ class BybitPosition(msgspec.Struct, frozen=True):
     updatedTime: str = ""
 
 
-class PositionPage(msgspec.Struct, frozen=True):
-    rows: list[BybitPosition] = msgspec.field(name="list")
-    nextPageCursor: str = ""
-
-
-_positions_decoder: Final = msgspec.json.Decoder(PositionPage)
+_positions_decoder: Final = msgspec.json.Decoder(Page[BybitPosition])
 _POSITION_SIDES: Final = {CONSTANTS.POSITION_IDX_ONE_WAY: PositionSide.BOTH,
                           CONSTANTS.POSITION_IDX_HEDGE_BUY: PositionSide.LONG,
                           CONSTANTS.POSITION_IDX_HEDGE_SELL: PositionSide.SHORT}
 
 
-def decode_positions(data: bytes | str) -> PositionPage:
+def decode_positions(data: bytes | str) -> Page[BybitPosition]:
     return decode_result(_positions_decoder, data, "positions")
 
 
@@ -503,10 +482,10 @@ def position(row: BybitPosition, trading_pair: str, default_leverage: Decimal) -
     return Position(
         trading_pair=trading_pair,
         position_side=side,
-        unrealized_pnl=_optional_decimal(row.unrealisedPnl, "unrealisedPnl") or _ZERO,
+        unrealized_pnl=decimal_or_none(row.unrealisedPnl, "unrealisedPnl") or _ZERO,
         entry_price=_decimal(entry, "avgPrice"),
         amount=sign * size,
-        leverage=_optional_decimal(row.leverage, "leverage") or default_leverage,
+        leverage=decimal_or_none(row.leverage, "leverage") or default_leverage,
     )
 
 
@@ -522,15 +501,10 @@ class TransactionLogRow(msgspec.Struct, frozen=True):
     funding: str = ""  # "Positive value means receiving funding fee"
 
 
-class TransactionLogPage(msgspec.Struct, frozen=True):
-    rows: list[TransactionLogRow] = msgspec.field(name="list")
-    nextPageCursor: str = ""
+_transaction_log_decoder: Final = msgspec.json.Decoder(Page[TransactionLogRow])
 
 
-_transaction_log_decoder: Final = msgspec.json.Decoder(TransactionLogPage)
-
-
-def decode_transaction_log(data: bytes | str) -> TransactionLogPage:
+def decode_transaction_log(data: bytes | str) -> Page[TransactionLogRow]:
     return decode_result(_transaction_log_decoder, data, "transaction-log")
 
 

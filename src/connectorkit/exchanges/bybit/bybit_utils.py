@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Final
+from typing import ClassVar, Final
 
 from pydantic import Field, field_validator
 
@@ -27,7 +27,10 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 class BybitSettingsBase(ConnectorSettings):
     """Endpoints of a Bybit connector. ``rest_url``/``ws_url`` are bases (``scheme://host[:port]``);
     the connector appends ``/v5/...``. Left unset they are Bybit's mainnet hosts, or its testnet
-    hosts when ``testnet`` is true; an explicit URL (a sandbox) always wins."""
+    hosts when ``testnet`` is true; an explicit URL (a sandbox) always wins. ``orderbook_depth``
+    must be one of the category's documented depths (``ORDERBOOK_DEPTHS``)."""
+
+    ORDERBOOK_DEPTHS: ClassVar[tuple[int, ...]] = CONSTANTS.SPOT_ORDERBOOK_DEPTHS
 
     rest_url: str | None = None
     ws_url: str | None = None
@@ -44,6 +47,13 @@ class BybitSettingsBase(ConnectorSettings):
             raise ValueError("an endpoint override must be scheme://host[:port]")
         return None if url is None else url.rstrip("/")
 
+    @field_validator("orderbook_depth")
+    @classmethod
+    def _documented_depth(cls, depth: int) -> int:
+        if depth not in cls.ORDERBOOK_DEPTHS:
+            raise ValueError(f"orderbook depth must be one of {cls.ORDERBOOK_DEPTHS}")
+        return depth
+
     @property
     def rest_base(self) -> str:
         if self.rest_url is not None:
@@ -58,14 +68,7 @@ class BybitSettingsBase(ConnectorSettings):
 
 
 class BybitSettings(BybitSettingsBase):
-    """Settings of ``bybit`` (spot): the order book depth is one of the spot topic's depths."""
-
-    @field_validator("orderbook_depth")
-    @classmethod
-    def _spot_depth(cls, depth: int) -> int:
-        if depth not in CONSTANTS.SPOT_ORDERBOOK_DEPTHS:
-            raise ValueError(f"spot orderbook depth must be one of {CONSTANTS.SPOT_ORDERBOOK_DEPTHS}")
-        return depth
+    """Settings of ``bybit`` (spot)."""
 
 
 def trading_pair(base: str, quote: str) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final
-
-from pydantic import field_validator
+from typing import ClassVar, Final
 
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.bybit.bybit_utils import BybitSettingsBase
@@ -22,11 +20,6 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 
 
 class BybitPerpetualSettings(BybitSettingsBase):
-    """Settings of ``bybit_perpetual``: the order book depth is one of the linear topic's depths."""
+    """Settings of ``bybit_perpetual`` (linear order book depths)."""
 
-    @field_validator("orderbook_depth")
-    @classmethod
-    def _linear_depth(cls, depth: int) -> int:
-        if depth not in CONSTANTS.ORDERBOOK_DEPTHS:
-            raise ValueError(f"linear orderbook depth must be one of {CONSTANTS.ORDERBOOK_DEPTHS}")
-        return depth
+    ORDERBOOK_DEPTHS: ClassVar[tuple[int, ...]] = CONSTANTS.ORDERBOOK_DEPTHS

@@ -6,6 +6,7 @@ import pytest
 
 from connectorkit.exchanges.bybit.bybit_auth import BybitAuth
 from connectorkit.exchanges.bybit.bybit_trading_wire import json_body
+from connectorkit.net.redaction import redact
 from connectorkit.net.rest_request import RESTMethod, RESTRequest, encode_query
 from connectorkit.net.ws_request import WSJSONRequest
 
@@ -103,3 +104,11 @@ def test_bad_credentials_or_window_are_rejected_without_echoing(key: str, secret
     with pytest.raises(ValueError) as info:
         BybitAuth(key, secret, FixedClock(0), recv_window_ms=window)
     assert "key-x" not in str(info.value) and "secret-x" not in str(info.value)
+
+
+def test_the_signed_ws_login_never_shows_the_secret_once_redacted_by_value() -> None:
+    # WSJSONRequest's repr masks secret-*named* keys; Bybit's login carries the key positionally in
+    # "args", so the web layer's by-value redaction (the auth's secret_values) is what hides it.
+    auth = BybitAuth("the-api-key", "the-secret", FixedClock(0))
+    text = redact(repr(WSJSONRequest(auth.ws_auth_payload())), auth.secret_values())
+    assert "the-api-key" not in text and "the-secret" not in text and "GET/realtime" not in text
