@@ -333,7 +333,9 @@ def subscribe_payloads(
     size = max_args or len(topics) or 1
     chunks: list[list[str]] = []
     for topic in topics:
-        if not chunks or len(chunks[-1]) >= size or len(str(chunks[-1] + [topic])) > CONSTANTS.MAX_ARGS_CHARS:
+        if not chunks or len(chunks[-1]) >= size or (
+            len(msgspec.json.encode([*chunks[-1], topic])) > CONSTANTS.MAX_ARGS_CHARS
+        ):
             chunks.append([])
         chunks[-1].append(topic)
     return [

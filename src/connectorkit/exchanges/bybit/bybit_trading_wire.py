@@ -81,6 +81,31 @@ class BybitAPIError(Exception):
         self.kind = classify_ret_code(code)
 
 
+def error_kind(exc: BaseException) -> BybitErrorKind | None:
+    """The classification of a Bybit answer error, None for anything else (e.g. a predicate for
+    ``call_with_time_resync``: ``error_kind(e) is BybitErrorKind.TIMESTAMP``)."""
+    return exc.kind if isinstance(exc, BybitAPIError) else None
+
+
+class RateLimitStatus(NamedTuple):
+    """The per-UID limit state Bybit reports on every answer (docs: v5/rate-limit)."""
+
+    limit: int
+    remaining: int
+    reset_ms: int
+
+
+def rate_limit_status(headers: Mapping[str, str]) -> RateLimitStatus | None:
+    """``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` and ``X-Bapi-Limit-Reset-Timestamp`` (matched
+    case-insensitively), or None when an answer lacks any of them or one is not an integer."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    values = [lowered.get(name.lower(), "") for name in (
+        CONSTANTS.LIMIT_HEADER, CONSTANTS.LIMIT_STATUS_HEADER, CONSTANTS.LIMIT_RESET_HEADER)]
+    if not all(value.isdigit() for value in values):
+        return None
+    return RateLimitStatus(*(int(value) for value in values))
+
+
 class _Envelope(msgspec.Struct):
     retCode: int
     retMsg: str = ""

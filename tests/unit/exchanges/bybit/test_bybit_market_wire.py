@@ -1,3 +1,4 @@
+import json
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -239,3 +240,10 @@ def test_unsubscribe_ping_and_topic_builders() -> None:
     assert wire.ticker_topic("BTCUSDT") == "tickers.BTCUSDT"
     with pytest.raises(ValueError, match="at least one topic"):
         wire.unsubscribe_payload([])
+
+
+def test_one_subscribe_request_stays_under_the_documented_args_length() -> None:
+    topics = [wire.orderbook_topic(1000, "S" * 40 + str(n)) for n in range(600)]
+    payloads = wire.subscribe_payloads(topics)
+    assert len(payloads) > 1 and [t for p in payloads for t in p["args"]] == topics
+    assert all(len(json.dumps(p["args"], separators=(",", ":"))) <= 21_000 for p in payloads)

@@ -342,3 +342,15 @@ def test_cancel_query_leverage_and_mode_bodies() -> None:
         "category": "linear", "symbol": "BTCUSDT", "buyLeverage": "5", "sellLeverage": "5"}
     assert wire.switch_mode_params("BTCUSDT", hedge=True)["mode"] == 3
     assert wire.switch_mode_params("BTCUSDT", hedge=False)["mode"] == 0
+
+
+def test_rate_limit_headers_and_error_kind() -> None:
+    # docs: v5/rate-limit "Http Response Header Example"
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Bapi-Limit": "100",
+               "X-Bapi-Limit-Status": "99", "X-Bapi-Limit-Reset-Timestamp": "1672738134824"}
+    assert wire.rate_limit_status(headers) == wire.RateLimitStatus(100, 99, 1672738134824)
+    assert wire.rate_limit_status({k.lower(): v for k, v in headers.items()}) == (100, 99, 1672738134824)
+    assert wire.rate_limit_status({"X-Bapi-Limit": "100"}) is None
+    assert wire.rate_limit_status({**headers, "X-Bapi-Limit-Status": "-1"}) is None
+    assert wire.error_kind(BybitAPIError("create", 10002, "window")) is BybitErrorKind.TIMESTAMP
+    assert wire.error_kind(ValueError("x")) is None
