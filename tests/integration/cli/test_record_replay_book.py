@@ -112,7 +112,7 @@ async def test_book_command_shows_the_sandbox_book() -> None:
             _place(sb, sb.account_id(key), side, price, qty)
         lines: list[str] = []
         args = argparse.Namespace(connector="binance", pair="BTC-USDT", depth=5, duration=1.2, plain=True,
-                                  rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
+                                  json=False, rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
         assert await book.run(args, out=lines.append, interactive=False) == 0
     assert lines[0].startswith("BTC-USDT bid 29990 ask 30010")
     table = lines[-1]
