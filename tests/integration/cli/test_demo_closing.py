@@ -3,7 +3,6 @@ what is left until flat, or fails saying why (issue 17, item 14)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,18 +17,10 @@ from connectorkit.core.events import MarketEvent, OrderExpiredEvent
 from connectorkit.sandbox import Sandbox
 from connectorkit.sandbox.futures.exchange import OrderRequest
 from connectorkit.sandbox.futures.markets import FuturesMarket
+from support.recorder import until
 
 D = Decimal
 FAST = {"short_poll_interval": 0.5, "long_poll_interval": 5.0, "request_timeout": 5.0}
-
-
-async def _until(predicate: Any, what: str, seconds: float = 10.0) -> None:
-    try:
-        async with asyncio.timeout(seconds):
-            while not predicate():  # noqa: ASYNC110 - connector state has no event to wait on
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 @dataclass
@@ -64,10 +55,10 @@ async def long_on_a_thin_book() -> AsyncIterator[Thin]:
         thin = Thin(sb, perp, sb.account_id(maker_key), key)
         await perp.start_network()
         try:
-            await _until(lambda: perp.ready, "the connector ready")
+            await until(lambda: perp.ready, "the connector ready")
             thin.quote("SELL", "30010", "0.03")
             perp.buy("BTC-USDT", D("0.03"), OrderType.MARKET, position_action=PositionAction.OPEN)
-            await _until(lambda: (p := perp.get_position("BTC-USDT")) is not None and p.amount == D("0.03"),
+            await until(lambda: (p := perp.get_position("BTC-USDT")) is not None and p.amount == D("0.03"),
                          "the long position")
             thin.quote("BUY", "29990", "0.01")
             yield thin
