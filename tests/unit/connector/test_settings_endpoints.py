@@ -89,7 +89,7 @@ def test_pairs_that_differ_only_in_case_are_duplicates() -> None:
 def test_a_single_string_as_trading_pairs_is_a_type_error() -> None:
     # Before: read letter by letter, "expected 'BASE-QUOTE', got 'B'".
     with pytest.raises(TypeError, match="not a single string"):
-        create_connector("binance", "BTC-USDT", trading_required=False)  # type: ignore[arg-type]
+        create_connector("binance", "BTC-USDT", trading_required=False)
 
 
 def test_a_pair_that_is_not_base_quote_is_named() -> None:
