@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.connector.settings import HTTP_SCHEMES, WS_SCHEMES, ConnectorSettings, Endpoint
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.bybit import bybit_constants as CONSTANTS
 
@@ -25,27 +25,33 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 
 
 class BybitSettingsBase(ConnectorSettings):
-    """Endpoints of a Bybit connector. ``rest_url``/``ws_url`` are bases (``scheme://host[:port]``);
-    the connector appends ``/v5/...``. Left unset they are Bybit's mainnet hosts, or its testnet
-    hosts when ``testnet`` is true; an explicit URL (a sandbox) always wins. ``orderbook_depth``
-    must be one of the category's documented depths (``ORDERBOOK_DEPTHS``)."""
+    """Endpoints of a Bybit connector. ``rest_url``/``ws_url`` are bases (``scheme://host[:port]``)
+    under which the connector appends ``/v5/...`` (REST), ``/v5/public/<category>`` and
+    ``/v5/private`` (WebSocket). They default to Bybit's mainnet hosts; ``testnet=True`` with no
+    endpoint given selects its testnet hosts. Override both or neither (``ENDPOINTS``).
+    ``orderbook_depth`` must be one of the category's documented depths (``ORDERBOOK_DEPTHS``)."""
 
+    ENDPOINTS: ClassVar[Mapping[str, Endpoint]] = {
+        "rest_url": Endpoint(HTTP_SCHEMES),
+        "ws_url": Endpoint(WS_SCHEMES),
+    }
     ORDERBOOK_DEPTHS: ClassVar[tuple[int, ...]] = CONSTANTS.SPOT_ORDERBOOK_DEPTHS
 
-    rest_url: str | None = None
-    ws_url: str | None = None
+    rest_url: str = CONSTANTS.MAINNET_REST_URL
+    ws_url: str = CONSTANTS.MAINNET_WS_URL
     testnet: bool = False
     recv_window_ms: int = Field(
         default=CONSTANTS.DEFAULT_RECV_WINDOW_MS, gt=0, le=CONSTANTS.MAX_RECV_WINDOW_MS
     )
     orderbook_depth: int = CONSTANTS.DEFAULT_ORDERBOOK_DEPTH
 
-    @field_validator("rest_url", "ws_url")
+    @model_validator(mode="before")
     @classmethod
-    def _is_base_url(cls, url: str | None) -> str | None:
-        if url is not None and "://" not in url:
-            raise ValueError("an endpoint override must be scheme://host[:port]")
-        return None if url is None else url.rstrip("/")
+    def _testnet_hosts(cls, data: Any) -> Any:
+        given = isinstance(data, Mapping) and any(name in data for name in cls.ENDPOINTS)
+        if isinstance(data, Mapping) and data.get("testnet") and not given:
+            return {**data, "rest_url": CONSTANTS.TESTNET_REST_URL, "ws_url": CONSTANTS.TESTNET_WS_URL}
+        return data
 
     @field_validator("orderbook_depth")
     @classmethod
@@ -53,18 +59,6 @@ class BybitSettingsBase(ConnectorSettings):
         if depth not in cls.ORDERBOOK_DEPTHS:
             raise ValueError(f"orderbook depth must be one of {cls.ORDERBOOK_DEPTHS}")
         return depth
-
-    @property
-    def rest_base(self) -> str:
-        if self.rest_url is not None:
-            return self.rest_url
-        return CONSTANTS.TESTNET_REST_URL if self.testnet else CONSTANTS.MAINNET_REST_URL
-
-    @property
-    def ws_base(self) -> str:
-        if self.ws_url is not None:
-            return self.ws_url
-        return CONSTANTS.TESTNET_WS_URL if self.testnet else CONSTANTS.MAINNET_WS_URL
 
 
 class BybitSettings(BybitSettingsBase):

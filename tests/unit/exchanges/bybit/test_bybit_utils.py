@@ -27,15 +27,18 @@ def test_default_fees_are_the_regular_rates() -> None:
     assert not PERP_FEES.buy_percent_fee_deducted_from_returns
 
 
-def test_testnet_selects_the_testnet_hosts_unless_an_endpoint_is_given() -> None:
+def test_testnet_selects_the_testnet_hosts_unless_the_endpoints_are_given() -> None:
     main = BybitSettings()
-    assert (main.rest_base, main.ws_base) == ("https://api.bybit.com", "wss://stream.bybit.com")
+    assert (main.rest_url, main.ws_url) == ("https://api.bybit.com", "wss://stream.bybit.com")
     test = BybitPerpetualSettings(testnet=True)
-    assert (test.rest_base, test.ws_base) == ("https://api-testnet.bybit.com", "wss://stream-testnet.bybit.com")
-    local = BybitSettings(testnet=True, rest_url="http://127.0.0.1:8080/", ws_url="ws://127.0.0.1:8081")
-    assert (local.rest_base, local.ws_base) == ("http://127.0.0.1:8080", "ws://127.0.0.1:8081")
-    with pytest.raises(ValidationError):
-        BybitSettings(rest_url="api.bybit.com")
+    assert (test.rest_url, test.ws_url) == ("https://api-testnet.bybit.com", "wss://stream-testnet.bybit.com")
+    local = BybitSettings(testnet=True, rest_url="http://127.0.0.1:8080", ws_url="ws://127.0.0.1:8081")
+    assert (local.rest_url, local.ws_url) == ("http://127.0.0.1:8080", "ws://127.0.0.1:8081")
+    for bad in ({"rest_url": "api.bybit.com", "ws_url": "wss://x"},  # not a URL
+                {"rest_url": "http://127.0.0.1:8080"},  # one endpoint overridden, not the other
+                {"testnet": True, "ws_url": "ws://127.0.0.1:8081"}):
+        with pytest.raises(ValidationError):
+            BybitSettings(**bad)  # type: ignore[arg-type]
 
 
 def test_orderbook_depth_is_one_the_category_documents() -> None:
