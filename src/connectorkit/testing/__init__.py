@@ -14,7 +14,8 @@ themselves (:mod:`connectorkit.testing.checks`) are plain coroutines that raise
 """
 
 from connectorkit.testing.harness import ConformanceError, EventLog, SecretWatch, Session, wait_until
-from connectorkit.testing.suite import PerpetualConformance, SpotConformance
+from connectorkit.testing.registry import conformance_target, register_conformance_target
+from connectorkit.testing.suite import PerpetualConformance, SpotConformance, suite_for
 from connectorkit.testing.target import (
     ConformanceTarget,
     Credentials,
@@ -39,5 +40,8 @@ __all__ = [
     "TrueBook",
     "TrueFunding",
     "TrueOrder",
+    "conformance_target",
+    "register_conformance_target",
+    "suite_for",
     "wait_until",
 ]

@@ -136,10 +136,10 @@ class SecretWatch(logging.Handler):
             return f"{record.msg!r} % {record.args!r}"
 
     def _check(self, where: str, text: str) -> None:
-        for secret in self._secrets:
-            if secret in text:
-                self.leaks.append(f"{where}: {text[:300]!r}")
-                return
+        if any(secret in text for secret in self._secrets):
+            for secret in self._secrets:  # the report itself must not spread what it found
+                text = text.replace(secret, "<LEAKED>")
+            self.leaks.append(f"{where}: {text[:300]!r}")
 
     def scan(self, where: str, text: str) -> None:
         self._check(where, text)

@@ -16,6 +16,13 @@ from connectorkit.testing import checks
 from connectorkit.testing.target import ConformanceTarget, PerpetualConformanceTarget
 
 
+def suite_for(target: ConformanceTarget) -> type[SpotConformance]:
+    """A test class (named ``Test<Connector>Conformance``) running the right suite for ``target``."""
+    base = PerpetualConformance if isinstance(target, PerpetualConformanceTarget) else SpotConformance
+    title = "".join(part.capitalize() for part in target.connector_name.split("_"))
+    return type(f"Test{title}Conformance", (base,), {"target": target, "__module__": base.__module__})
+
+
 class SpotConformance:
     """Every connector's conformance tests (see :mod:`connectorkit.testing.checks` for each rule)."""
 

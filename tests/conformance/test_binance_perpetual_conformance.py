@@ -1,8 +1,0 @@
-"""The Binance USD-M connector against the sandbox's Binance skin: the whole conformance suite."""
-
-from connectorkit.testing import PerpetualConformance
-from connectorkit.testing.binance import BinancePerpetualTarget
-
-
-class TestBinancePerpetualConformance(PerpetualConformance):
-    target = BinancePerpetualTarget()
