@@ -3,7 +3,8 @@
 ``SpotConformance`` holds the checks every connector must pass; ``PerpetualConformance`` adds the
 perpetual ones. The classes are not named ``Test*``, so pytest collects only the subclass a connector
 author writes (which must be). Each test is one check of :mod:`connectorkit.testing.checks`; the
-class carries the asyncio marker, so the tests run in pytest-asyncio's strict mode too.
+class carries the asyncio marker, so the tests run in pytest-asyncio's strict mode too. No test needs
+its own timeout: every wait inside a check has a deadline and fails with a ConformanceError.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def suite_for(target: ConformanceTarget) -> type[SpotConformance]:
 class SpotConformance:
     """Every connector's conformance tests (see :mod:`connectorkit.testing.checks` for each rule)."""
 
-    pytestmark: ClassVar[list[pytest.MarkDecorator]] = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+    pytestmark: ClassVar[list[pytest.MarkDecorator]] = [pytest.mark.asyncio]
     target: ClassVar[ConformanceTarget]
 
     async def test_books_equal_the_true_book_while_the_market_trades(self) -> None:
