@@ -36,6 +36,8 @@ from connectorkit.testing.target import (
 )
 
 SYMBOL = "BTCUSDT"
+# The sandbox's order status in connectorkit's terms, written here rather than taken from the
+# connectors' own ORDER_STATE maps: the suite's truth must not share a mistake with the code checked.
 _STATES = {
     "NEW": OrderState.OPEN,
     "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED,

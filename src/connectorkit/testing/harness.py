@@ -316,13 +316,17 @@ class Session:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        stopped = await asyncio.gather(*(t.connector.stop_network() for t in self.traders),
+                                       return_exceptions=True)
         try:
-            await asyncio.gather(*(t.connector.stop_network() for t in self.traders))
             if self._sandbox_cm is not None:
                 await self._sandbox_cm.__aexit__(exc_type, exc, tb)
         finally:
             self.watch.uninstall()
         if exc is None:
+            failed = [result for result in stopped if isinstance(result, BaseException)]
+            if failed:
+                raise ConformanceError(f"stop_network raised {failed[0]!r}") from failed[0]
             self._scan_objects()
             self.watch.assert_clean()
 

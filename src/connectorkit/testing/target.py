@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from connectorkit.core.decimal_utils import split_trading_pair
 from connectorkit.core.enums import OrderState, PositionAction, PositionMode, PositionSide
 
 if TYPE_CHECKING:
@@ -115,11 +116,11 @@ class ConformanceTarget(ABC):
 
     @property
     def base_asset(self) -> str:
-        return self.trading_pair.split("-", 1)[0]
+        return split_trading_pair(self.trading_pair)[0]
 
     @property
     def quote_asset(self) -> str:
-        return self.trading_pair.split("-", 1)[1]
+        return split_trading_pair(self.trading_pair)[1]
 
     @abstractmethod
     def open_sandbox(self, spec: SandboxSpec) -> AbstractAsyncContextManager[Any]:
