@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         create_connector,
         register_connector,
         registered_connectors,
+        unregister_connector,
     )
     from connectorkit.connector.user_stream_tracker import UserStreamTracker
     from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
@@ -157,6 +158,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "create_connector": ("connectorkit.connector.settings", "create_connector"),
     "register_connector": ("connectorkit.connector.settings", "register_connector"),
     "registered_connectors": ("connectorkit.connector.settings", "registered_connectors"),
+    "unregister_connector": ("connectorkit.connector.settings", "unregister_connector"),
     "UserStreamTracker": ("connectorkit.connector.user_stream_tracker", "UserStreamTracker"),
     "UserStreamTrackerDataSource": (
         "connectorkit.connector.user_stream_tracker_data_source",
@@ -385,6 +387,7 @@ __all__ = [
     "register_connector",
     "registered_connectors",
     "run_with_reconnect",
+    "unregister_connector",
 ]
 
 
