@@ -35,7 +35,7 @@ class TemplateMethod:
     """The parameter list as source text, without parentheses (``self, order: InFlightOrder``)."""
     returns: str | None
     summary: str
-    """The first line of the template's docstring, or ""."""
+    """The first paragraph of the template's docstring on one line, or ""."""
     imports: tuple[str, ...]
     """Import lines the annotations need."""
 
@@ -76,7 +76,7 @@ def _describe(template: type, name: str) -> tuple[tuple[int, int], TemplateMetho
         is_property=is_property,
         parameters=parameters,
         returns=returns,
-        summary=doc.splitlines()[0] if doc else "",
+        summary=" ".join(doc.split("\n\n", 1)[0].split()) if doc else "",
         imports=tuple(sorted(_imports_for(annotations, module))),
     )
     depth = len(template.__mro__) - template.__mro__.index(owner)  # bases first
