@@ -157,7 +157,9 @@ def test_recomputed_entries_that_no_longer_fit_give_zero_order() -> None:
     exchange = PriceMoves({QUOTE: D(100), "BNB": D("0.1")}, schema=schema)
     result = BudgetChecker(exchange).adjust_candidate(buy(), all_or_none=False)
     # first pass: a 0.2 BNB fee is halved to fit (amount 5); at the new price it is 0.2 BNB again
-    assert exchange.quantize_calls == [(PAIR, D(5))]
+    # (the amount nudged up, then the plain one, both floor to 5.00: recomputed once)
+    assert [amount.quantize(STEP) for _, amount in exchange.quantize_calls] == [D(5), D(5)]
+    assert exchange.rates == []
     assert result.is_zero_order and result.collateral_dict == {}
 
 
