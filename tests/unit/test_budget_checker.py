@@ -44,6 +44,9 @@ class FakeExchange:
         self.step = step
         self.quantize_calls: list[tuple[str, Decimal]] = []
 
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema:
+        return self.trade_fee_schema
+
     def get_available_balance(self, token: str) -> Decimal:
         return self.available.get(token, D(0))
 

@@ -33,6 +33,9 @@ class Exchange:
         self.trade_fee_schema = schema
         self.prices = prices or {}
 
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema:
+        return self.trade_fee_schema
+
     def get_available_balance(self, token: str) -> Decimal:
         return D(0)
 

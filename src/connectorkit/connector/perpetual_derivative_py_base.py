@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from connectorkit.connector.connector_base import fee_pair
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.perpetual_trading import PerpetualTrading
 from connectorkit.connector.settings import ConnectorSettings
@@ -214,8 +215,9 @@ class PerpetualDerivativePyBase(ExchangePyBase):
         is_maker: bool | None = None,
         position_action: PositionAction = PositionAction.OPEN,
     ) -> TradeFeeBase:
+        schema = self.trade_fee_schema_for(fee_pair(base_currency, quote_currency))
         maker = order_type is OrderType.LIMIT_MAKER if is_maker is None else is_maker
-        return build_perpetual_trade_fee(self._trade_fee_schema, maker, position_action)
+        return build_perpetual_trade_fee(schema, maker, position_action)
 
     # ==================================================================================================
     # Orders: position action required, leverage recorded.

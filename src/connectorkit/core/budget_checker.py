@@ -32,7 +32,7 @@ class BudgetExchange(Protocol):
     """What a budget checker needs from a (spot) exchange connector.
 
     * ``name``: the connector's name (used in log lines);
-    * ``trade_fee_schema``: the fees the account pays on this exchange;
+    * ``trade_fee_schema_for(trading_pair)``: the fees the account pays on that pair;
     * ``get_available_balance(token)``: free balance, not held by open orders;
     * ``get_balance(token)``: total balance (used for candidates with ``from_total_balances``);
     * ``get_price(trading_pair, is_buy)``: the price to buy (``is_buy=True``) or sell one unit of
@@ -44,8 +44,7 @@ class BudgetExchange(Protocol):
     @property
     def name(self) -> str: ...
 
-    @property
-    def trade_fee_schema(self) -> TradeFeeSchema: ...
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema: ...
 
     def get_available_balance(self, token: str) -> Decimal: ...
 

@@ -144,7 +144,8 @@ class OrderCandidate:
             self.percent_fee_value = cost_impact
 
     def _build_fee(self, exchange: BudgetExchange) -> TradeFeeBase:
-        return build_trade_fee(exchange.trade_fee_schema, self.is_maker, self.order_side)
+        schema = exchange.trade_fee_schema_for(self.trading_pair)
+        return build_trade_fee(schema, self.is_maker, self.order_side)
 
     def _compute_order_collateral(self, exchange: BudgetExchange) -> TokenAmount | None:
         if self.order_side is TradeType.BUY:
@@ -281,7 +282,9 @@ class PerpetualOrderCandidate(OrderCandidate):
         return PositionAction.CLOSE if self.position_close else PositionAction.OPEN
 
     def _build_fee(self, exchange: BudgetExchange) -> TradeFeeBase:
-        return build_perpetual_trade_fee(exchange.trade_fee_schema, self.is_maker, self.position_action)
+        return build_perpetual_trade_fee(
+            exchange.trade_fee_schema_for(self.trading_pair), self.is_maker, self.position_action
+        )
 
     def _collateral_token(self, exchange: BudgetExchange) -> str:
         """The margin token of the side that opens the position (the opposite side when closing)."""

@@ -117,7 +117,8 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
             CONSTANTS.ORDER_PATH, wire.OrderResponse, method=RESTMethod.POST, params=params, signed=True
         )
         # Fills first, then the status they led to: the tracker emits fill events before completion.
-        for trade in wire.trade_updates_from_response(answer, order.trading_pair, self._trade_fee_schema):
+        fees = self.trade_fee_schema_for(order.trading_pair)
+        for trade in wire.trade_updates_from_response(answer, order.trading_pair, fees):
             self._order_tracker.process_trade_update(trade)
         update = wire.order_update_from_response(answer, order.trading_pair, self.current_timestamp)
         self._order_tracker.process_order_update(update)
@@ -151,10 +152,9 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
             CONSTANTS.MY_TRADES_PATH, list[wire.AccountTrade],
             params={"symbol": symbol, "orderId": order.exchange_order_id}, signed=True,
         )
+        fees = self.trade_fee_schema_for(order.trading_pair)
         return [
-            wire.trade_update_from_account_trade(
-                trade, order.trading_pair, self._trade_fee_schema, order.client_order_id
-            )
+            wire.trade_update_from_account_trade(trade, order.trading_pair, fees, order.client_order_id)
             for trade in trades
             if str(trade.order_id) == order.exchange_order_id
         ]
@@ -170,7 +170,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
     async def _process_user_stream_event(self, event: Any) -> None:
         if isinstance(event, wire.ExecutionReport):
             pair = await self.trading_pair_associated_to_exchange_symbol(event.symbol)
-            trade = wire.trade_update_from_execution_report(event, pair, self._trade_fee_schema)
+            trade = wire.trade_update_from_execution_report(event, pair, self.trade_fee_schema_for(pair))
             if trade is not None:
                 self._order_tracker.process_trade_update(trade)
             self._order_tracker.process_order_update(wire.order_update_from_execution_report(event, pair))

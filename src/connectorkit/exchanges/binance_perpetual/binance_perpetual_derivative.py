@@ -208,10 +208,9 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
             params={"symbol": symbol, "orderId": exchange_order_id}, signed=True,
         )
         action = order.position if order.position is not PositionAction.NIL else PositionAction.OPEN
+        fees = self.trade_fee_schema_for(order.trading_pair)
         return [
-            wire.trade_update_from_user_trade(
-                trade, order.trading_pair, self._trade_fee_schema, action, order.client_order_id
-            )
+            wire.trade_update_from_user_trade(trade, order.trading_pair, fees, action, order.client_order_id)
             for trade in trades
             if str(trade.order_id) == exchange_order_id
         ]
@@ -333,7 +332,7 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
     async def _process_user_stream_event(self, event: Any) -> None:
         if isinstance(event, wire.OrderTradeUpdate):
             pair = await self.trading_pair_associated_to_exchange_symbol(event.order.symbol)
-            trade = wire.trade_update_from_event(event, pair, self._trade_fee_schema)
+            trade = wire.trade_update_from_event(event, pair, self.trade_fee_schema_for(pair))
             if trade is not None:
                 self._order_tracker.process_trade_update(trade)
             self._order_tracker.process_order_update(wire.order_update_from_event(event, pair))
