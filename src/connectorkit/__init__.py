@@ -9,6 +9,7 @@ from connectorkit.connector.exchange_base import ExchangeBase, UnknownTradingPai
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker import OrderBookTracker
 from connectorkit.connector.order_book_tracker_data_source import ContinuityRule, OrderBookTrackerDataSource
+from connectorkit.connector.order_options import OrderOptions, UnsupportedOrderOptionError
 from connectorkit.connector.perpetual_derivative_py_base import FundingPayment, PerpetualDerivativePyBase
 from connectorkit.connector.perpetual_trading import PerpetualTrading
 from connectorkit.connector.settings import (
@@ -35,6 +36,7 @@ from connectorkit.core.enums import (
     PositionMode,
     PositionSide,
     PriceType,
+    TimeInForce,
     TradeType,
 )
 from connectorkit.core.events import (
@@ -174,6 +176,7 @@ __all__ = [
     "OrderFailureEvent",
     "OrderFilledEvent",
     "OrderJournal",
+    "OrderOptions",
     "OrderState",
     "OrderType",
     "OrderUpdate",
@@ -207,6 +210,7 @@ __all__ = [
     "SandboxMarket",
     "SellOrderCompletedEvent",
     "SellOrderCreatedEvent",
+    "TimeInForce",
     "TimeSynchronizer",
     "TokenAmount",
     "TradeFeeBase",
@@ -217,6 +221,7 @@ __all__ = [
     "UnknownConnectorError",
     "UnknownRateLimitIdError",
     "UnknownTradingPairError",
+    "UnsupportedOrderOptionError",
     "UserStreamTracker",
     "UserStreamTrackerDataSource",
     "WSAssistant",

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
-from connectorkit.core.enums import OrderState, OrderType, TradeType
+from connectorkit.connector.order_options import UnsupportedOrderOptionError
+from connectorkit.core.enums import OrderState, OrderType, PositionAction, TimeInForce, TradeType
 from connectorkit.core.events import MarketEvent
 from connectorkit.core.order_candidate import OrderCandidate
 from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings, FakeUserStreamDataSource
@@ -606,3 +607,72 @@ async def test_not_ready_while_the_user_stream_is_down(
         await until(lambda: conn.ready, "ready again after reconnecting")
     finally:
         await conn.stop_network()
+
+
+# ---------------------------------------------------------------------------------------------------
+# order options (issue 17 item 7): explicit, checked before anything is tracked or sent
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"time_in_force": TimeInForce.IOC}, UnsupportedOrderOptionError, "time_in_force=IOC"),
+        ({"time_in_force": "FOK"}, UnsupportedOrderOptionError, "supported: GTC"),
+        ({"reduce_only": True}, UnsupportedOrderOptionError, "reduce_only"),
+        ({"position_action": PositionAction.CLOSE}, UnsupportedOrderOptionError, "no positions"),
+        ({"time_in_force": "DAY"}, ValueError, "one of GTC, IOC, FOK"),
+        ({"time_in_force": 1}, TypeError, "TimeInForce"),
+        ({"reduce_only": 1}, TypeError, "bool"),
+        ({"client_order_id": "has space"}, ValueError, "does not accept"),
+        ({"client_order_id": "x" * 33}, ValueError, "1 to 32 characters"),
+        ({"client_order_id": ""}, ValueError, "1 to 32 characters"),
+        ({"client_order_id": 7}, TypeError, "str"),
+    ],
+)
+async def test_an_order_option_the_connector_does_not_support_is_refused_before_sending(
+    connector: FakeExchange, server: FakeExchangeServer, options: dict[str, Any], error: type[Exception],
+    match: str,
+) -> None:
+    """The issue's case: ``reduce_only=True, time_in_force="IOC"`` was silently dropped and the order
+    rested OPEN. Now the call raises and nothing is tracked or sent."""
+    with pytest.raises(error, match=match):
+        connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), **options)
+    assert connector.in_flight_orders == {} and connector._placing == set()
+    assert not any("place-" in name for name in connector.background_task_names)
+    assert placed(server) == []
+
+
+async def test_a_misspelt_order_option_is_a_type_error(connector: FakeExchange) -> None:
+    with pytest.raises(TypeError, match="time_in_forc"):
+        connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), time_in_forc="IOC")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        connector.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), TimeInForce.GTC)  # type: ignore[misc]
+    assert connector.in_flight_orders == {}
+
+
+@pytest.mark.parametrize(
+    ("order_type", "price", "time_in_force", "match"),
+    [
+        (OrderType.MARKET, "NaN", TimeInForce.GTC, "MARKET"),
+        (OrderType.LIMIT_MAKER, "100", TimeInForce.IOC, "post-only"),
+    ],
+)
+async def test_a_time_in_force_that_contradicts_the_order_type_is_refused(
+    connector: FakeExchange, order_type: OrderType, price: str, time_in_force: TimeInForce, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        connector.buy(PAIR, Decimal("0.5"), order_type, Decimal(price), time_in_force=time_in_force)
+    assert connector.in_flight_orders == {}
+
+
+async def test_supported_options_are_accepted_and_a_callers_client_order_id_is_used(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), time_in_force="GTC",
+                             client_order_id="my-order_1", position_action=PositionAction.NIL)
+    assert order_id == "my-order_1"
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    assert placed(server)[-1]["newClientOrderId"] == "my-order_1"
+    with pytest.raises(ValueError, match="already used"):
+        connector.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(200), client_order_id="my-order_1")
+    assert len(placed(server)) == 1

@@ -1,6 +1,7 @@
 """BinanceExchange: the Binance Spot connector on the ``ExchangePyBase`` template.
 
-Orders: LIMIT (GTC), LIMIT_MAKER (Binance's post-only type) and MARKET (by base quantity), sent
+Orders: LIMIT (GTC, or IOC / FOK as the caller asks), LIMIT_MAKER (Binance's post-only type) and
+MARKET (by base quantity), sent
 to ``POST /api/v3/order`` with our client order id and ``newOrderRespType=FULL`` so immediate
 fills (with their commissions) are known from the answer. Amounts and prices are quantized to the
 exchangeInfo filters and validated (LOT_SIZE, MARKET_LOT_SIZE, PRICE_FILTER, NOTIONAL) before
@@ -15,6 +16,7 @@ resynchronised and the call signed anew).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -22,8 +24,9 @@ from typing import Any, ClassVar
 
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.connector.order_options import OrderOptions
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
-from connectorkit.core.enums import OrderType, TradeType
+from connectorkit.core.enums import OrderType, TimeInForce, TradeType
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_trading_wire as wire
@@ -47,6 +50,8 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
     SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
+    CLIENT_ORDER_ID_PATTERN: ClassVar[re.Pattern[str]] = re.compile(CONSTANTS.CLIENT_ORDER_ID_PATTERN)
+    SUPPORTED_TIME_IN_FORCE: ClassVar[frozenset[TimeInForce]] = frozenset(CONSTANTS.TIME_IN_FORCE)
 
     _ORDER_TYPE: ClassVar[dict[OrderType, str]] = {
         OrderType.LIMIT: "LIMIT",
@@ -99,7 +104,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         return wire.symbol_rules(symbol)
 
     # ---- orders ---------------------------------------------------------------------------------
-    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
+    async def _place_order(self, order: InFlightOrder, *, options: OrderOptions) -> tuple[str, float]:
         symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
         params: dict[str, Any] = {
             "symbol": symbol,
@@ -112,7 +117,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         if order.order_type.is_limit_type():
             params["price"] = order.price
         if order.order_type is OrderType.LIMIT:
-            params["timeInForce"] = CONSTANTS.TIME_IN_FORCE_GTC
+            params["timeInForce"] = CONSTANTS.TIME_IN_FORCE[options.time_in_force or TimeInForce.GTC]
         answer = await self._typed_request(
             CONSTANTS.ORDER_PATH, wire.OrderResponse, method=RESTMethod.POST, params=params, signed=True
         )
