@@ -100,7 +100,13 @@ from connectorkit.net.errors import (
 )
 from connectorkit.net.rest_assistant import RESTAssistant, RESTPostProcessorBase, RESTPreProcessorBase
 from connectorkit.net.rest_request import RESTMethod, RESTRequest, RESTResponse
-from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit
+from connectorkit.net.throttler import (
+    AsyncThrottler,
+    LinkedLimitWeightPair,
+    RateLimit,
+    RequestPriority,
+    request_priority,
+)
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_assistant import WSAssistant, run_with_reconnect
@@ -203,6 +209,7 @@ __all__ = [
     "RateLimitedError",
     "RateSource",
     "ReceivedAssetEvent",
+    "RequestPriority",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "Sandbox",
@@ -238,5 +245,6 @@ __all__ = [
     "create_connector",
     "register_connector",
     "registered_connectors",
+    "request_priority",
     "run_with_reconnect",
 ]

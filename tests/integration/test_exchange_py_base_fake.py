@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,15 @@ from connectorkit.connector.order_options import UnsupportedOrderOptionError
 from connectorkit.core.enums import OrderState, OrderType, PositionAction, TimeInForce, TradeType
 from connectorkit.core.events import MarketEvent
 from connectorkit.core.order_candidate import OrderCandidate
-from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings, FakeUserStreamDataSource
+from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
+from support.fake_exchange import (
+    API_KEY,
+    API_SECRET,
+    PATHS,
+    FakeExchange,
+    FakeSettings,
+    FakeUserStreamDataSource,
+)
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
 from support.recorder import Recorder, until
 
@@ -34,7 +43,9 @@ async def server() -> AsyncIterator[FakeExchangeServer]:
     await srv.stop()
 
 
-def make_connector(server: FakeExchangeServer, **overrides: Any) -> FakeExchange:
+def make_connector(
+    server: FakeExchangeServer, cls: type[FakeExchange] = FakeExchange, **overrides: Any
+) -> FakeExchange:
     settings: dict[str, Any] = {
         "trading_pairs": [PAIR, "ETH-USDT"],
         "api_key": API_KEY,
@@ -47,7 +58,7 @@ def make_connector(server: FakeExchangeServer, **overrides: Any) -> FakeExchange
         "trading_rules_refresh_interval": 60.0,
         **overrides,
     }
-    return FakeExchange(FakeSettings(**settings))
+    return cls(FakeSettings(**settings))
 
 
 @pytest.fixture
@@ -676,3 +687,44 @@ async def test_supported_options_are_accepted_and_a_callers_client_order_id_is_u
     with pytest.raises(ValueError, match="already used"):
         connector.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(200), client_order_id="my-order_1")
     assert len(placed(server)) == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# throttler priority (issue 17 item 10): placement and cancellation go before queued polling
+# ---------------------------------------------------------------------------------------------------
+class _TightBudget(FakeExchange):
+    """Four requests per second for everything together: a handful of polls saturate it."""
+
+    def _rate_limits(self) -> Sequence[RateLimit]:
+        return [
+            RateLimit("ALL", limit=4, time_interval=1.0),
+            *(RateLimit(path, 1000, 1, linked_limits=[LinkedLimitWeightPair("ALL")]) for path in PATHS),
+        ]
+
+
+async def test_placement_and_cancellation_overtake_queued_background_requests(
+    server: FakeExchangeServer,
+) -> None:
+    conn = make_connector(server, _TightBudget, short_poll_interval=60.0)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "connector ready")
+        events = Recorder(conn)
+        polls = [
+            asyncio.create_task(conn._api_get(conn.rest_url("/api/account"), is_auth_required=True))
+            for _ in range(10)
+        ]
+        await until(lambda: conn.throttler.is_saturated("ALL"), "the polls saturate the budget")
+        order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+        conn.cancel(PAIR, order_id)
+        await events.wait_for(MarketEvent.OrderCancelled, order_id)
+        await asyncio.gather(*polls)
+    finally:
+        await conn.stop_network()
+    sequence = [(method, path) for method, path, _ in server.requests]
+    post = sequence.index(("POST", "/api/order"))
+    delete = sequence.index(("DELETE", "/api/order"))
+    polls_after = [i for i, call in enumerate(sequence) if call == ("GET", "/api/account") and i > delete]
+    # At most one window's worth (4) of the 10 polls went out before the order; the rest waited for it.
+    assert post < delete and len(polls_after) >= 6

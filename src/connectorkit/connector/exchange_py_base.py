@@ -57,6 +57,10 @@ outcome unknown (5xx, timeout, lost connection, an undecodable success answer, o
 ``_is_request_exception_unknown_status`` says) keeps it tracked until status polling finds it or,
 after repeated "not found" answers, the order tracker declares it lost.
 
+Placement and cancellation requests (everything ``_place_order`` and ``_place_cancel`` send) have
+HIGH priority in the throttler: they pass ahead of queued background requests (polling, snapshots),
+so a poll-saturated budget never delays an order behind a heavy poll.
+
 Pre-send hooks (:meth:`ExchangePyBase.add_pre_send_hook`) run in the placement task after the order
 is tracked and validated, right before the request: e.g. a journal makes the order durable there.
 A hook that raises or exceeds ``PRE_SEND_HOOK_TIMEOUT`` fails the order (OrderFailure,
@@ -109,7 +113,7 @@ from connectorkit.net.errors import (
     ResponseDecodeError,
 )
 from connectorkit.net.rest_request import RESTMethod
-from connectorkit.net.throttler import AsyncThrottler, RateLimit
+from connectorkit.net.throttler import AsyncThrottler, RateLimit, RequestPriority, request_priority
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 
@@ -159,7 +163,7 @@ class ExchangePyBase(ExchangeBase):
             raise ValueError("client order ids need room for at least 16 random characters")
         self._time_synchronizer = TimeSynchronizer()
         self._throttler = AsyncThrottler(
-            self._rate_limits(), limits_share_percentage=settings.rate_limits_share_pct
+            self._rate_limits(), limits_share_percentage=settings.rate_limits_share_pct, name=self.name
         )
         self._auth = self._create_auth()
         if self._trading_required and self._auth is None:
@@ -585,7 +589,8 @@ class ExchangePyBase(ExchangeBase):
                 return
             self._unsent.discard(order_id)
             try:
-                exchange_order_id, timestamp = await self._place_order(order, options=options)
+                with request_priority(RequestPriority.HIGH):  # ahead of any background request
+                    exchange_order_id, timestamp = await self._place_order(order, options=options)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -750,7 +755,8 @@ class ExchangePyBase(ExchangeBase):
             except TimeoutError:
                 logger.info("cancel %s: placement still unanswered; cancelling by client id", client_order_id)
         try:
-            cancelled = await self._place_cancel(order)
+            with request_priority(RequestPriority.HIGH):  # ahead of any background request
+                cancelled = await self._place_cancel(order)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -1,5 +1,6 @@
 """Order options (time in force, reduce-only, the caller's client order id) on both Binance
-connectors, end to end against the in-process sandbox (issue 17 item 7).
+connectors, and the rate limits exchangeInfo advertises, end to end against the in-process sandbox
+(issue 17 items 7 and 10).
 
 The issue's case: ``buy(..., reduce_only=True, time_in_force="IOC")`` returned an order that rested
 OPEN, both options silently dropped. Each option is now either sent as Binance's own parameter
@@ -17,8 +18,9 @@ from binance_e2e_support import EventLog, perpetual_connector, spot_connector, w
 from connectorkit.connector.order_options import UnsupportedOrderOptionError
 from connectorkit.core.enums import OrderState, OrderType, PositionAction, TimeInForce
 from connectorkit.core.events import MarketEvent
-from connectorkit.sandbox import Market, Sandbox
+from connectorkit.sandbox import Market, Sandbox, SandboxConfig
 from connectorkit.sandbox.futures.markets import FuturesMarket
+from connectorkit.sandbox.ratelimit import RateLimitRule
 
 PAIR = "BTC-USDT"
 OPEN = PositionAction.OPEN
@@ -148,3 +150,28 @@ async def test_perpetual_reduce_only_time_in_force_and_client_order_id() -> None
 async def _failures(log: EventLog, order_id: str) -> list[Any]:
     await wait_until(lambda: log.of(MarketEvent.OrderFailure, order_id), what=f"{order_id} failed")
     return log.of(MarketEvent.OrderFailure, order_id)
+
+
+async def test_spot_enforces_the_lower_limits_the_exchange_advertises() -> None:
+    """Issue 17 item 10: exchangeInfo.rateLimits replace the built-in limits when lower."""
+    rules = (
+        RateLimitRule("REQUEST_WEIGHT", "MINUTE", 1, 1200),
+        RateLimitRule("ORDERS", "SECOND", 10, 50),
+        RateLimitRule("ORDERS", "DAY", 1, 200_000),
+        RateLimitRule("RAW_REQUESTS", "MINUTE", 5, 61_000),
+        RateLimitRule("ORDERS", "SECOND", 1, 5),  # a limit the connector has no pool for
+    )
+    async with Sandbox(seed=33, markets=[Market("BTCUSDT", "BTC", "USDT")], futures_markets=[],
+                       simulate=False, config=SandboxConfig(spot_rate_limits=rules)) as sb:
+        connector = spot_connector(sb)
+        await connector.start_network()
+        try:
+            await wait_until(lambda: connector.ready, what="connector ready")
+            throttler = connector.throttler
+            weight = (throttler.limit("REQUEST_WEIGHT"), throttler.usable_limit("REQUEST_WEIGHT"))
+            assert weight == (1200, 1140)
+            assert (throttler.limit("ORDERS_10S"), throttler.usable_limit("ORDERS_10S")) == (50, 47)
+            assert throttler.limit("ORDERS_1D") == 200_000 and throttler.limit("RAW_REQUESTS") == 61_000
+            assert connector._unpooled_rate_limits == {("ORDERS", "SECOND", 1)}
+        finally:
+            await connector.stop_network()

@@ -18,6 +18,7 @@ from connectorkit.core.order_candidate import OrderCandidate, PerpetualOrderCand
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import BinanceExchange
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
+from connectorkit.exchanges.binance.binance_trading_wire import RateLimitInfo
 from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as perp_constants
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
@@ -245,3 +246,20 @@ async def test_perpetual_account_update_derives_available_from_cw_and_never_abov
         assert refreshes  # the REST refresh that brings the exact availableBalance was scheduled
     finally:
         await perp.stop_network()
+
+
+def test_perpetual_maps_advertised_rate_limits_to_its_pools(caplog: pytest.LogCaptureFixture) -> None:
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], trading_required=False)
+    advertised = [
+        RateLimitInfo("REQUEST_WEIGHT", "MINUTE", 1, 1000),  # lower than the documented 2400: enforced
+        RateLimitInfo("ORDERS", "MINUTE", 1, 5000),  # higher than 1200: the built-in limit stays
+        RateLimitInfo("ORDERS", "SECOND", 10, 100),
+        RateLimitInfo("ORDERS", "SECOND", 1, 20),  # no such pool here: warned about once
+    ]
+    perp._apply_advertised_rate_limits(advertised)
+    perp._apply_advertised_rate_limits(advertised)  # the periodic exchangeInfo refresh
+    throttler = perp.throttler
+    pools = ("REQUEST_WEIGHT", "ORDERS_1MIN", "ORDERS_10S")
+    assert [throttler.limit(pool) for pool in pools] == [1000, 1200, 100]
+    assert throttler.usable_limit("REQUEST_WEIGHT") == 950
+    assert sum("has no pool for" in r.message for r in caplog.records) == 1

@@ -123,6 +123,17 @@ POOL_LIMITS: Final[tuple[LimitSpec, ...]] = (
 )
 
 
+# GET /api/v3/exchangeInfo "rateLimits" entries (rateLimitType, window in seconds) -> our pool.
+# Windows: "ENUM Definitions > Rate limit intervals (interval)" SECOND, MINUTE, DAY times intervalNum.
+RATE_LIMIT_INTERVAL_S: Final[dict[str, int]] = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86_400}
+ADVERTISED_LIMIT_POOLS: Final[dict[tuple[str, int], str]] = {
+    ("REQUEST_WEIGHT", 60): REQUEST_WEIGHT,
+    ("ORDERS", 10): ORDERS_10S,
+    ("ORDERS", 86_400): ORDERS_1D,
+    ("RAW_REQUESTS", 300): RAW_REQUESTS,
+}
+
+
 def _ip(limit_id: str, weight: int) -> LimitSpec:
     """An endpoint that only draws request weight (and one raw request)."""
     return LimitSpec(limit_id, 6000, 60.0, 1, ((REQUEST_WEIGHT, weight), (RAW_REQUESTS, 1)))

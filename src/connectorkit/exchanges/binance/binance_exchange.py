@@ -48,6 +48,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
 
     DEFAULT_FEES = utils.DEFAULT_FEES
     SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
+    ADVERTISED_LIMIT_POOLS: ClassVar[Mapping[tuple[str, int], str]] = CONSTANTS.ADVERTISED_LIMIT_POOLS
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
     CLIENT_ORDER_ID_PATTERN: ClassVar[re.Pattern[str]] = re.compile(CONSTANTS.CLIENT_ORDER_ID_PATTERN)
@@ -63,6 +64,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         self._binance_settings = settings
         self._rest_url = settings.rest_url
         self._symbol_rules: dict[str, wire.SymbolRules] = {}
+        self._unpooled_rate_limits: set[tuple[str, str, int]] = set()
         super().__init__(settings, time_provider=time_provider)
 
     @property
@@ -95,7 +97,9 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
 
     # ---- instruments ----------------------------------------------------------------------------
     async def _request_exchange_info(self) -> wire.ExchangeInfo:
-        return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        info = await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        self._apply_advertised_rate_limits(info.rateLimits)
+        return info
 
     def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
         return wire.is_spot_symbol_tradable(symbol)

@@ -117,6 +117,15 @@ POOL_LIMITS: Final[tuple[LimitSpec, ...]] = (
 )
 
 
+# GET /fapi/v1/exchangeInfo "rateLimits" entries (rateLimitType, window in seconds) -> our pool
+# ("Common Definition > Rate limiters / Rate limit intervals": SECOND, MINUTE, DAY x intervalNum).
+ADVERTISED_LIMIT_POOLS: Final[dict[tuple[str, int], str]] = {
+    ("REQUEST_WEIGHT", 60): REQUEST_WEIGHT,
+    ("ORDERS", 60): ORDERS_1MIN,
+    ("ORDERS", 10): ORDERS_10S,
+}
+
+
 def _ip(limit_id: str, weight: int) -> LimitSpec:
     return LimitSpec(limit_id, 2400, 60.0, 1, ((REQUEST_WEIGHT, weight),))
 

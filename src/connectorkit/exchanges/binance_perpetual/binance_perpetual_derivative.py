@@ -69,6 +69,7 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
 
     DEFAULT_FEES = utils.DEFAULT_FEES
     SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
+    ADVERTISED_LIMIT_POOLS: ClassVar[Mapping[tuple[str, int], str]] = CONSTANTS.ADVERTISED_LIMIT_POOLS
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
     SUPPORTED_POSITION_MODES: ClassVar[tuple[PositionMode, ...]] = (PositionMode.ONEWAY, PositionMode.HEDGE)
@@ -82,6 +83,7 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
         self._perp_settings = settings
         self._rest_url = settings.rest_url
         self._symbol_rules: dict[str, wire.SymbolRules] = {}
+        self._unpooled_rate_limits: set[tuple[str, str, int]] = set()
         self._position_mode_known = False
         self._balance_refresh_pending = False
         #: asset -> ``cw`` of the last ACCOUNT_UPDATE since the last REST balance refresh
@@ -127,7 +129,9 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
 
     # ---- instruments ----------------------------------------------------------------------------
     async def _request_exchange_info(self) -> wire.ExchangeInfo:
-        return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        info = await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        self._apply_advertised_rate_limits(info.rateLimits)
+        return info
 
     def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
         return wire.is_perpetual_symbol_tradable(symbol)
