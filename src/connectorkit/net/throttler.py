@@ -72,7 +72,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from enum import IntEnum
@@ -118,6 +118,19 @@ def request_priority(priority: RequestPriority) -> Iterator[None]:
         yield
     finally:
         _PRIORITY.reset(token)
+
+
+def current_request_priority() -> RequestPriority:
+    """The priority requests made here get (NORMAL outside any :func:`request_priority` block)."""
+    return _PRIORITY.get()
+
+
+def normal_priority_context() -> Context:
+    """A copy of the current context with NORMAL request priority, to start a background task in:
+    a task spawned while a placement runs (say, by an event listener) is not placement itself."""
+    context = copy_context()
+    context.run(_PRIORITY.set, RequestPriority.NORMAL)
+    return context
 
 
 @dataclass(frozen=True, slots=True)
