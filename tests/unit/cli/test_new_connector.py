@@ -160,3 +160,14 @@ def test_the_generated_settings_declare_their_endpoints(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", probe], env=_env(tmp_path), capture_output=True, text=True,
                          check=True).stdout.splitlines()
     assert out == ["['rest_url', 'ws_url']", "refused"]
+
+
+def test_signatures_keep_their_positional_and_keyword_only_markers() -> None:
+    import inspect
+
+    from connectorkit.scaffold.template_methods import _render_parameters
+
+    def sample(a: int, /, b: str, *, c: float = 1.0, **rest: object) -> None: ...
+
+    rendered = _render_parameters(inspect.signature(sample))
+    assert rendered == "a: int, /, b: str, *, c: float = 1.0, **rest: object"
