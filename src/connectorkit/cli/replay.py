@@ -385,6 +385,8 @@ async def replay_capture(path: str | Path, connector_name: str | None = None, *,
         books = tracker.order_books
         messages: dict[str, int] = dict.fromkeys(pairs, 0)
         for record, frame in timeline:
+            if frame is not None and frame.role is FrameRole.ANSWER:
+                continue  # the client's own requests were answered when it sent them
             if frame is None:
                 symbol = transport.snapshot_symbol(record)
                 if symbol in pairs:

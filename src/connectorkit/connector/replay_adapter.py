@@ -41,8 +41,11 @@ class FrameRole(enum.Enum):
     TRADE = "trade"
     TOP_OF_BOOK = "top_of_book"
     """A best bid/ask ticker the connector does not subscribe to: the independent check."""
+    ANSWER = "answer"
+    """The venue's answer to a client frame (a subscription acknowledgement). Not replayed: the
+    replayed client's own frames get their answers from :meth:`ReplayAdapter.acknowledgement`."""
     OTHER = "other"
-    """Anything else (acknowledgements, candles, funding...)."""
+    """Anything else (candles, funding...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,9 @@ class ReplayAdapter(ABC):
 
     def acknowledgement(self, frame: str) -> str | None:
         """The frame the venue answers a client frame with, delivered back to the client during a
-        replay (a subscription's acknowledgement); None: no answer."""
+        replay (a subscription's acknowledgement, with the client's own request id); None: no
+        answer. Recorded answers (:attr:`FrameRole.ANSWER`) are not replayed, so that the client
+        gets each answer once, to the request it made."""
         return None
 
     def stream_substitutes(self, recorded_streams: Iterable[str]) -> dict[str, str]:

@@ -48,6 +48,12 @@ class _StreamName(msgspec.Struct):
     stream: str | None = None
 
 
+class _Answer(msgspec.Struct):
+    """``{"result": ..., "id": N}``: the answer to a live request (a raw payload has no ``id``)."""
+
+    id: int | str | None = None
+
+
 class _DepthIds(msgspec.Struct):
     s: str
     U: int
@@ -89,6 +95,7 @@ class _ExchangeInfo(msgspec.Struct):
 
 
 _stream_decoder = msgspec.json.Decoder(_StreamName)
+_answer_decoder = msgspec.json.Decoder(_Answer)
 _depth_decoder = msgspec.json.Decoder(_DepthFrame)
 _ticker_decoder = msgspec.json.Decoder(_TickerFrame)
 _request_decoder = msgspec.json.Decoder(_LiveRequest)
@@ -149,7 +156,7 @@ class BinanceReplayAdapter(ReplayAdapter):
     def describe_frame(self, frame: str) -> RecordedFrame:
         stream = stream_of(frame)
         if stream is None:
-            return RecordedFrame(None)
+            return RecordedFrame(None, FrameRole.ANSWER if self._is_answer(frame) else FrameRole.OTHER)
         symbol = stream.partition("@")[0].upper()
         kind = self.stream_kind(stream)
         try:
@@ -164,6 +171,13 @@ class BinanceReplayAdapter(ReplayAdapter):
             return RecordedFrame(stream, FrameRole.OTHER, symbol)
         role = FrameRole.TRADE if kind in TRADE_STREAM_KINDS else FrameRole.OTHER
         return RecordedFrame(stream, role, symbol)
+
+    @staticmethod
+    def _is_answer(frame: str) -> bool:
+        try:
+            return _answer_decoder.decode(frame).id is not None
+        except msgspec.DecodeError:
+            return False
 
     def snapshot_symbol(self, url: str, params: Mapping[str, object]) -> str | None:
         symbol = params.get("symbol")
