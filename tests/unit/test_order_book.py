@@ -245,9 +245,26 @@ def test_many_removals_away_from_the_top_keep_the_book_consistent() -> None:
     assert len(book._bids.heap) <= 2 * 50 + 64
 
 
-def test_a_malformed_amount_is_a_typed_error_when_read() -> None:
-    """Amounts are not parsed on the hot path; the first query that reads one checks it."""
-    book = book_with([("1", "1"), ("0.5", "abc")], [])
-    assert book.best_bid == D("1")
+BAD_NUMBERS = ["NaN", "sNaN", "Infinity", "-5", "-0.001", "-0", "abc", "", "1.2.3", "."]
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+@pytest.mark.parametrize("where", ["bid amount", "ask amount", "bid price", "ask price"])
+def test_an_update_with_any_bad_number_is_rejected_whole(book: OrderBook, bad: str, where: str) -> None:
+    """Issue 17.3: the bad level never reaches the book, nor do the good levels of its update."""
+    before = levels(book)
+    bid = [(bad, "1") if where == "bid price" else ("0.35130000", bad if where == "bid amount" else "7")]
+    ask = [(bad, "1") if where == "ask price" else ("0.35140000", bad if where == "ask amount" else "8")]
+    good_bid = [("0.35110000", "9")]  # a valid new level ahead of the bad one in the same update
     with pytest.raises(OrderBookDataError):
-        book.snapshot()
+        book.apply_diffs(good_bid + bid, ask, 11)
+    assert levels(book) == before and book.last_diff_uid == 10
+    assert book.get_vwap_for_volume(True, D(1)).result_price == D("0.3514")
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+def test_a_snapshot_with_a_bad_amount_is_rejected(book: OrderBook, bad: str) -> None:
+    before = levels(book)
+    with pytest.raises(OrderBookDataError):
+        book.apply_snapshot([("1", "1"), ("0.5", bad)], [("2", "1")], 99)
+    assert levels(book) == before and book.snapshot_uid == 10

@@ -182,6 +182,25 @@ def test_malformed_diff_is_counted_and_resyncs() -> None:
     assert sync.metrics.malformed == 1 and not sync.ready and sync.buffered == 0
 
 
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-5", "-0.001", "abc", ""])
+def test_a_diff_with_a_bad_amount_is_malformed_never_applied_and_logged_once(
+    amount: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 17.3: counted, logged once, never applied; the book resyncs and the skipped diff's
+    ids are then a gap for the buffered diffs that follow, bridged by the next snapshot."""
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    sync.on_snapshot(snap(10))
+    before = book_levels(sync)
+    with caplog.at_level("WARNING", logger="connectorkit.connector.order_book_sync"):
+        assert sync.on_diff(diff(11, 11, bids=[("98", "4"), ("100", amount)], asks=[("101", "3")]))
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and amount.join("''") in caplog.text
+    assert sync.metrics.malformed == 1 and sync.metrics.resyncs == 1 and not sync.ready
+    assert book_levels(sync) == before and sync.buffered == 0
+    assert not sync.on_diff(diff(12, 12, bids=[("100", "6")]))  # buffered for the next snapshot
+    assert not sync.on_snapshot(snap(11))
+    assert sync.ready and book_levels(sync)[0] == [("100", "6"), ("99", "1")]
+
+
 def test_malformed_snapshot_is_skipped() -> None:
     sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
     assert sync.on_snapshot(snap(10, bids=[("x", "1")]))

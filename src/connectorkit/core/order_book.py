@@ -222,65 +222,83 @@ class BookSide:
         key = cache[price] = value * self.sign
         return key
 
-    def update(self, rows: Sequence[RawLevel]) -> None:
-        """Set absolute amounts; amount 0 deletes, deleting a missing level is fine.
+    def validate(self, rows: Sequence[RawLevel]) -> None:
+        """Raise OrderBookDataError unless every row is a valid level; change nothing.
 
-        Raises OrderBookDataError on a level that is not a pair of strings or whose price is not
-        a positive finite number; the levels before it in ``rows`` stay applied. Amounts are
-        taken as the exchange's decimal strings (validating them is the wire schema's job): zero
-        is recognised textually ("0", "0.00000000"), and the text is converted exactly when a
-        query reads it.
+        A valid level is a pair of strings: a positive finite price and an amount that is zero
+        (recognised textually: "0", "0.00000000") or positive and finite. "NaN", "sNaN",
+        "Infinity", "-5", "-0", "abc" and "" are all rejected. The checks are cheap: a price
+        already in the book was checked when it arrived (one dict lookup), a new price is parsed
+        once into its cached key, and a non-zero amount costs one ``float()`` (every string
+        ``float()`` takes as positive and finite, ``Decimal`` takes too).
         """
-        levels = self.levels  # the rest is looked up only on the rarer new/removed-level paths
+        levels = self.levels
         try:
-            for row in rows:
-                price, amount = row
-                if amount[0] != "0" or amount.lstrip("0."):  # not zero ("0", "0.000", ...)
-                    if price in levels:
-                        levels[price] = row
-                        continue
-                    key = self.key_cache.get(price)
-                    if key is None:
-                        key = self._key(price)
-                    names = self.names
-                    old = names.get(key)
-                    if old is None:
-                        heappush(self.heap, key)
-                        self.touched.add(key)
-                        if key < self.top_key:  # a new best level
-                            self.top = None
-                    else:
-                        del levels[old]
-                    names[key] = price
-                    levels[price] = row
-                else:
-                    names = self.names
-                    if levels.pop(price, None) is None:
-                        key = self.key_cache.get(price)
-                        if key is None:
-                            key = self._key(price)
-                        old = names.get(key)
-                        if old is None:
-                            continue  # deleting an absent level is normal
-                        del levels[old]
-                    else:
-                        key = self.key_cache.get(price)
-                        if key is None:
-                            key = self._key(price)
-                    del names[key]
-                    self.touched.add(key)
-                    if key == self.top_key:  # the best level is gone
-                        self.top = None
-                    heap = self.heap
-                    if len(heap) > 2 * len(names) + 64:  # drop removed levels' heap entries
-                        heap[:] = names
-                        heapify(heap)
+            for price, amount in rows:
+                # float() first: a valid non-zero amount (the common case) costs nothing more
+                if not 0.0 < float(amount) < _INF and (amount[0] != "0" or amount.lstrip("0.")):
+                    raise OrderBookDataError(f"invalid amount {amount!r} at price {price!r}")
+                if amount.__class__ is not str:
+                    raise TypeError(f"amount {amount!r} is not a string")
+                if price not in levels:
+                    self._key(price)  # validated and cached for update()
         except (ValueError, TypeError, AttributeError, IndexError) as exc:
             if isinstance(exc, OrderBookDataError):
                 raise
             if rows and not _is_text_row(rows[0]):
                 raise _NotText from None
             raise OrderBookDataError(f"invalid price level in {rows!r}: {exc}") from None
+
+    def update(self, rows: Sequence[RawLevel]) -> None:
+        """Set absolute amounts; amount 0 deletes, deleting a missing level is fine.
+
+        ``rows`` must have passed :meth:`validate` (the caller validates every side of an
+        update before changing any, so a bad update is never partly applied). Zero is
+        recognised textually, and the text is converted exactly when a query reads it.
+        """
+        levels = self.levels  # the rest is looked up only on the rarer new/removed-level paths
+        for row in rows:
+            price, amount = row
+            if amount[0] != "0" or amount.lstrip("0."):  # not zero ("0", "0.000", ...)
+                if price in levels:
+                    levels[price] = row
+                    continue
+                key = self.key_cache.get(price)
+                if key is None:
+                    key = self._key(price)
+                names = self.names
+                old = names.get(key)
+                if old is None:
+                    heappush(self.heap, key)
+                    self.touched.add(key)
+                    if key < self.top_key:  # a new best level
+                        self.top = None
+                else:
+                    del levels[old]
+                names[key] = price
+                levels[price] = row
+            else:
+                names = self.names
+                if levels.pop(price, None) is None:
+                    key = self.key_cache.get(price)
+                    if key is None:
+                        key = self._key(price)
+                    old = names.get(key)
+                    if old is None:
+                        continue  # deleting an absent level is normal
+                    del levels[old]
+                else:
+                    key = self.key_cache.get(price)
+                    if key is None:
+                        key = self._key(price)
+                del names[key]
+                self.touched.add(key)
+                if key == self.top_key:  # the best level is gone
+                    self.top = None
+                heap = self.heap
+                if len(heap) > 2 * len(names) + 64:  # drop removed levels' heap entries
+                    heap[:] = names
+                    heapify(heap)
 
 
 class OrderBook:
@@ -314,8 +332,12 @@ class OrderBook:
         """
         new_bids = BookSide(-1.0, self._bids.key_cache)
         new_asks = BookSide(1.0, self._asks.key_cache)
-        new_bids.update(_as_raw_rows(bids))
-        new_asks.update(_as_raw_rows(asks))
+        bid_rows = _as_raw_rows(bids)
+        ask_rows = _as_raw_rows(asks)
+        new_bids.validate(bid_rows)
+        new_asks.validate(ask_rows)
+        new_bids.update(bid_rows)
+        new_asks.update(ask_rows)
         new_bids.reindex()
         new_asks.reindex()
         self._bids, self._asks = new_bids, new_asks
@@ -326,22 +348,26 @@ class OrderBook:
         """Set levels to the given absolute amounts (0 deletes); return the crossed levels removed.
 
         If afterwards the best bid >= the best ask, the side this update did not touch loses the
-        levels that cross (the newest information wins); see :meth:`_uncross`. A bad level raises
-        :class:`OrderBookDataError` and may leave the update partly applied: the tracker then
-        resyncs the book from a snapshot.
+        levels that cross (the newest information wins); see :meth:`_uncross`. An update with any
+        bad level (see :meth:`BookSide.validate`) raises :class:`OrderBookDataError` and changes
+        nothing: the tracker then resyncs the book from a snapshot.
         """
         bid_side = self._bids
         ask_side = self._asks
         try:
             if bids:
-                bid_side.update(bids)  # type: ignore[arg-type]
+                bid_side.validate(bids)  # type: ignore[arg-type]
             if asks:
-                ask_side.update(asks)  # type: ignore[arg-type]
-        except _NotText:
-            # Decimal/float rows: render them as strings and apply again (absolute amounts make
-            # re-applying the rows that did go through harmless).
-            bid_side.update(_as_raw_rows(bids))
-            ask_side.update(_as_raw_rows(asks))
+                ask_side.validate(asks)  # type: ignore[arg-type]
+        except _NotText:  # Decimal/float rows: render them as strings (the slow path)
+            bids = _as_raw_rows(bids)
+            asks = _as_raw_rows(asks)
+            bid_side.validate(bids)
+            ask_side.validate(asks)
+        if bids:
+            bid_side.update(bids)  # type: ignore[arg-type]
+        if asks:
+            ask_side.update(asks)  # type: ignore[arg-type]
         self._last_diff_uid = update_id
         # bid key is -price, ask key is +price: crossed when best bid >= best ask. The heap tops
         # may be removed levels (lazy deletion), so a hit is confirmed on the exact best keys.
@@ -437,10 +463,7 @@ class OrderBook:
     # ------------------------------------------------------------------ depth
     def _side(self, is_bid: bool) -> Iterator[tuple[Decimal, Decimal]]:
         for row in (self._bids if is_bid else self._asks).iter_best_first():
-            try:
-                yield exact_decimal(row[0]), exact_decimal(row[1])
-            except ArithmeticError:  # amounts are checked here, lazily (see BookSide.update)
-                raise OrderBookDataError(f"invalid amount in level {tuple(row)!r}") from None
+            yield exact_decimal(row[0]), exact_decimal(row[1])  # validated on the way in
 
     def bid_entries(self) -> Iterator[OrderBookRow]:
         """Bids, best (highest) first."""

@@ -11,6 +11,8 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from connectorkit.cli import book, record, replay
 from connectorkit.connector.capture_reader import read_capture
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
@@ -141,8 +143,8 @@ async def test_a_perpetual_recording_spans_its_routed_connections_and_replays(tm
     assert pair.best_bid < pair.best_ask
 
 
-def _depth(first: int, last: int, bid: str) -> str:
-    data = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last, "b": [[bid, "1"]], "a": []}
+def _depth(first: int, last: int, bid: str, amount: str = "1") -> str:
+    data = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last, "b": [[bid, amount]], "a": []}
     return json.dumps({"stream": "btcusdt@depth@100ms", "data": data})
 
 
@@ -166,3 +168,32 @@ async def test_a_gap_without_a_later_snapshot_is_reported_and_fails_the_replay(t
     assert pair.diffs_applied == 1 and pair.gaps + pair.bridge_failures == 1 and not pair.ready
     assert pair.waiting_for_snapshot and not report.healthy
     assert "  BTC-USDT: resync pending, but the recording has no later snapshot" in lines
+
+
+def _one_pair_capture(tmp_path: Path, frames: list[str]) -> Path:
+    snapshot = {"lastUpdateId": 100, "bids": [["99", "2"]], "asks": [["101", "3"]]}
+    records = [
+        {"t": "header", "exchange": "BINANCE", "recorded": 1.0,
+         "config": {"connector": "binance", "pairs": {"BTCUSDT": "BTC-USDT"}}},
+        {"t": "http", "conn": "rest", "ts": 1.0, "url": "http://x/api/v3/depth?symbol=BTCUSDT&limit=5",
+         "data": json.dumps(snapshot)},
+        *({"t": "recv", "conn": "ws.1", "ts": 2.0 + i, "data": frame} for i, frame in enumerate(frames)),
+    ]
+    path = tmp_path / "capture.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-5", "-0.001", "abc", ""])
+async def test_a_frame_with_a_bad_amount_is_reported_malformed_not_a_traceback(
+    tmp_path: Path, amount: str
+) -> None:
+    """Issue 17.3: the replay counts the frame, reports the book not ready, and exits 1."""
+    path = _one_pair_capture(tmp_path, [_depth(101, 102, "99.5"), _depth(103, 103, "99.6", amount)])
+    lines: list[str] = []
+    code = await replay.run(argparse.Namespace(file=str(path), connector=None), out=lines.append)
+    assert code == 1, "\n".join(lines)
+    (pair,) = (await replay.replay_capture(path)).pairs
+    assert pair.errors == 1 and pair.resyncs == 1 and pair.diffs_applied == 1 and not pair.ready
+    assert pair.best_bid == D("99.5")
+
