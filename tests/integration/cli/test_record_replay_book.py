@@ -197,3 +197,13 @@ async def test_a_frame_with_a_bad_amount_is_reported_malformed_not_a_traceback(
     assert pair.errors == 1 and pair.resyncs == 1 and pair.diffs_applied == 1 and not pair.ready
     assert pair.best_bid == D("99.5")
 
+
+async def test_a_frame_with_an_absurd_update_id_does_not_freeze_a_ready_book(tmp_path: Path) -> None:
+    """Issue 17.4: u = 2**70 was applied; every later diff then looked stale, the book "ready"."""
+    frames = [_depth(101, 102, "99.5"), _depth(103, 2**70, "99.6"), _depth(103, 104, "99.7")]
+    path = _one_pair_capture(tmp_path, frames)
+    lines: list[str] = []
+    code = await replay.run(argparse.Namespace(file=str(path), connector=None), out=lines.append)
+    assert code == 1, "\n".join(lines)
+    (pair,) = (await replay.replay_capture(path)).pairs
+    assert pair.errors == 1 and pair.resyncs == 1 and not pair.ready and pair.stale_dropped == 0
