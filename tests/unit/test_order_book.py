@@ -268,3 +268,40 @@ def test_a_snapshot_with_a_bad_amount_is_rejected(book: OrderBook, bad: str) -> 
     with pytest.raises(OrderBookDataError):
         book.apply_snapshot([("1", "1"), ("0.5", bad)], [("2", "1")], 99)
     assert levels(book) == before and book.snapshot_uid == 10
+
+
+QUERIES = [
+    ("get_price_for_volume", "volume"),
+    ("get_vwap_for_volume", "volume"),
+    ("get_volume_for_price", "price"),
+    ("get_quote_volume_for_price", "price"),
+    ("get_price_for_quote_volume", "quote_volume"),
+]
+
+
+@pytest.mark.parametrize(("query", "argument"), QUERIES)
+@pytest.mark.parametrize("is_buy", [True, False])
+def test_queries_take_int_and_str_exactly(book: OrderBook, query: str, argument: str, is_buy: bool) -> None:
+    """Issue 17.6: an int or str gives the same answer as the equal Decimal."""
+    ask = getattr(book, query)
+    assert ask(is_buy, 3) == ask(is_buy, D(3)) and ask(is_buy, "0.3514") == ask(is_buy, D("0.3514"))
+    assert ask(is_buy, " 2.5 ") == ask(is_buy, D("2.5"))
+
+
+@pytest.mark.parametrize(("query", "argument"), QUERIES)
+@pytest.mark.parametrize("bad", [1.5, True, None, [1]])
+def test_queries_reject_a_float_or_non_number_naming_the_argument(
+    book: OrderBook, query: str, argument: str, bad: object
+) -> None:
+    expected = rf"^{argument} must be a Decimal, int or str, not {type(bad).__name__}"
+    with pytest.raises(TypeError, match=expected):
+        getattr(book, query)(True, bad)
+
+
+@pytest.mark.parametrize(("query", "argument"), QUERIES)
+@pytest.mark.parametrize("bad", ["abc", "", "NaN", D("NaN"), D("sNaN")])
+def test_queries_reject_a_value_that_is_not_a_number_naming_the_argument(
+    book: OrderBook, query: str, argument: str, bad: object
+) -> None:
+    with pytest.raises(ValueError, match=rf"^{argument} "):
+        getattr(book, query)(True, bad)

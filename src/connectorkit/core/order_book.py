@@ -74,6 +74,34 @@ def exact_decimal(text: str) -> Decimal:
     return Decimal(text)
 
 
+QueryNumber = Decimal | int | str
+"""What the depth queries accept for a volume or a price: exact values only."""
+
+
+def _query_decimal(value: object, name: str) -> Decimal:
+    """A query argument as an exact Decimal; a float, bool or NaN is the caller's error.
+
+    ``int`` and ``str`` convert exactly. A float is a TypeError rather than converted: the
+    binary value of ``1.1`` is not 1.1, and which decimal the caller meant is theirs to say
+    (``Decimal(str(x))``). Raised here, naming the argument, never from the book's arithmetic.
+    """
+    if value.__class__ is Decimal:
+        result: Decimal = value
+    elif isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        hint = " (pass Decimal(str(x)) for the decimal you mean)" if isinstance(value, float) else ""
+        raise TypeError(f"{name} must be a Decimal, int or str, not {type(value).__name__} {value!r}{hint}")
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except ArithmeticError:
+            raise ValueError(f"{name} is not a decimal number: {value!r}") from None
+    else:
+        result = Decimal(value)
+    if result.is_nan():
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    return result
+
+
 class _NotText(OrderBookDataError):
     """Rows given as numbers, not strings: :meth:`OrderBook.apply_diffs` converts and retries."""
 
@@ -490,12 +518,15 @@ class OrderBook:
         return list(islice(side.iter_best_first(), depth))
 
     # ------------------------------------------------------------------ queries
-    def get_price_for_volume(self, is_buy: bool, volume: Decimal) -> OrderBookQueryResult:
+    def get_price_for_volume(self, is_buy: bool, volume: QueryNumber) -> OrderBookQueryResult:
         """Price of the level at which a market order of ``volume`` base would complete.
 
         ``result_volume`` is the cumulative volume up to and including that level. With
-        ``volume <= 0`` the answer is the best price and volume 0.
+        ``volume <= 0`` the answer is the best price and volume 0. Every query takes its volume
+        or price as a ``Decimal``, ``int`` or ``str`` (exact); a float or NaN raises
+        TypeError / ValueError naming the argument.
         """
+        volume = _query_decimal(volume, "volume")
         cumulative = Decimal(0)
         if volume <= 0:
             return OrderBookQueryResult(NaN, volume, self.get_price(is_buy), cumulative)
@@ -505,13 +536,14 @@ class OrderBook:
                 return OrderBookQueryResult(NaN, volume, price, cumulative)
         return OrderBookQueryResult(NaN, volume, NaN, cumulative)
 
-    def get_vwap_for_volume(self, is_buy: bool, volume: Decimal) -> OrderBookQueryResult:
+    def get_vwap_for_volume(self, is_buy: bool, volume: QueryNumber) -> OrderBookQueryResult:
         """Volume-weighted average price of taking ``volume`` base from the book.
 
         ``result_volume`` is ``volume`` when the book is deep enough; otherwise the price is NaN
         and ``result_volume`` is all the side holds. With ``volume <= 0`` the answer is the best
         price (the limit of the average as the volume shrinks) and volume 0.
         """
+        volume = _query_decimal(volume, "volume")
         if volume <= 0:
             return OrderBookQueryResult(NaN, volume, self.get_price(is_buy), Decimal(0))
         remaining = volume
@@ -534,23 +566,24 @@ class OrderBook:
             last_price = price
         return OrderBookQueryResult(limit, NaN, last_price, total)
 
-    def get_volume_for_price(self, is_buy: bool, price: Decimal) -> OrderBookQueryResult:
+    def get_volume_for_price(self, is_buy: bool, price: QueryNumber) -> OrderBookQueryResult:
         """Base volume available at ``price`` or better (asks <= price for a buy, bids >= for a sell).
 
         ``result_price`` is the worst level included, NaN when no level qualifies.
         """
-        return self._take_to_price(is_buy, price, quote=False)
+        return self._take_to_price(is_buy, _query_decimal(price, "price"), quote=False)
 
-    def get_quote_volume_for_price(self, is_buy: bool, price: Decimal) -> OrderBookQueryResult:
+    def get_quote_volume_for_price(self, is_buy: bool, price: QueryNumber) -> OrderBookQueryResult:
         """Like :meth:`get_volume_for_price`, summing ``price * amount`` (quote volume)."""
-        return self._take_to_price(is_buy, price, quote=True)
+        return self._take_to_price(is_buy, _query_decimal(price, "price"), quote=True)
 
-    def get_price_for_quote_volume(self, is_buy: bool, quote_volume: Decimal) -> OrderBookQueryResult:
+    def get_price_for_quote_volume(self, is_buy: bool, quote_volume: QueryNumber) -> OrderBookQueryResult:
         """Price of the level at which spending/receiving ``quote_volume`` quote completes.
 
         ``result_volume`` is the cumulative quote volume up to and including that level; NaN
         price and the whole side's quote volume when the book is too shallow.
         """
+        quote_volume = _query_decimal(quote_volume, "quote_volume")
         cumulative = Decimal(0)
         if quote_volume <= 0:
             return OrderBookQueryResult(NaN, quote_volume, self.get_price(is_buy), cumulative)
