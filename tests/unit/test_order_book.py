@@ -305,3 +305,34 @@ def test_queries_reject_a_value_that_is_not_a_number_naming_the_argument(
 ) -> None:
     with pytest.raises(ValueError, match=rf"^{argument} "):
         getattr(book, query)(True, bad)
+
+
+def test_walks_past_the_first_block_of_levels_are_exact() -> None:
+    """Issue 15: the walk sums the top levels in blocks; a query deeper than the first block
+    extends it (and a diff after it starts again)."""
+    asks = [(f"{100 + i}.00", f"{i + 1}.000") for i in range(100)]
+    book = book_with([("99.00", "1.000")], asks)
+    volume = D(sum(range(1, 71)))  # exactly the first 70 levels
+    r = book.get_price_for_volume(True, volume)
+    assert (r.result_price, r.result_volume) == (D(169), volume)
+    cost = sum(D(100 + i) * (i + 1) for i in range(70))
+    assert book.get_vwap_for_volume(True, volume).result_price == cost / volume
+    assert book.get_quote_volume_for_price(True, "169").result_volume == cost
+    book.apply_diffs([], [("100.00", "0")], 11)  # the walk lists are stale now
+    assert book.get_volume_for_price(True, 169).result_volume == volume - 1
+
+
+def test_finer_decimals_than_the_snapshot_grow_the_scales_exactly() -> None:
+    """Issue 15: the scales come from the snapshot; a finer price or amount rescales the book
+    (nothing is rounded) and every level keeps the exchange's strings."""
+    book = book_with([("10.5", "2.5")], [("11.0", "1.0")])
+    book.apply_diffs([("10.55", "0.125")], [("11.0", "1.0000001")], 11)
+    assert book.raw_levels(True) == [("10.55", "0.125"), ("10.5", "2.5")]
+    assert book.raw_levels(False) == [("11.0", "1.0000001")]
+    assert book.best_bid == D("10.55")
+    assert book.get_volume_for_price(False, "10.5").result_volume == D("2.625")
+    assert book.get_vwap_for_volume(True, D("1.00000005")).result_price == D(11)  # finer than the lots
+    r = book.get_vwap_for_volume(True, D("1.00000015"))
+    assert r.result_price.is_nan() and r.result_volume == D("1.0000001")
+    r = book.get_vwap_for_volume(False, D("0.12500001"))
+    assert r.result_price == (D("10.55") * D("0.125") + D("10.5") * D("0.00000001")) / D("0.12500001")
