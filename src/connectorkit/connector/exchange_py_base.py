@@ -152,7 +152,7 @@ class ExchangePyBase(ExchangeBase):
                 "(pass trading_required=False for public market data only)"
             )
         self._web_assistants_factory = self._create_web_assistants_factory()
-        self._order_book_data_source = self._create_order_book_data_source()
+        self._order_book_data_source = self._create_market_data_source()
         self._order_book_tracker = OrderBookTracker(
             self._order_book_data_source, self._trading_pairs,
             snapshot_refresh_interval=settings.order_book_snapshot_refresh_interval,
@@ -226,6 +226,18 @@ class ExchangePyBase(ExchangeBase):
 
     @abstractmethod
     def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool: ...
+
+    def _create_market_data_source(self) -> OrderBookTrackerDataSource:
+        """The connector's own data source or, with ``market_data_bus`` set, the bus's (books,
+        trades and funding info from a ``connectorkit gateway``; see :mod:`connectorkit.bus`)."""
+        bus = self._settings.market_data_bus
+        if bus is None:
+            return self._create_order_book_data_source()
+        from connectorkit.bus.consumer import BusOrderBookDataSource
+        from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+
+        return BusOrderBookDataSource(self.name, self._trading_pairs, bus.get_secret_value(),
+                                      perpetual=isinstance(self, PerpetualDerivativePyBase))
 
     # ---- optional overrides -----------------------------------------------------------------------
     async def _request_server_time(self) -> float:

@@ -78,6 +78,14 @@ class ConnectorSettings(BaseModel):
         default=3600.0, gt=0, description="Periodic full snapshot of every book (safety net against drift)."
     )
 
+    # Scale-out over Redis (connectorkit.bus; needs the ``redis`` extra). A SecretStr because the
+    # URL may carry a password: masked in repr and model_dump.
+    market_data_bus: SecretStr | None = Field(
+        default=None,
+        description="redis://[:password@]host:port[/db] or rediss://...: books, trades and funding info "
+        "from a `connectorkit gateway` on that Redis instead of the exchange's sockets.",
+    )
+
     @field_validator("trading_pairs")
     @classmethod
     def _pairs_are_base_quote(cls, pairs: list[str]) -> list[str]:
@@ -86,6 +94,13 @@ class ConnectorSettings(BaseModel):
         if len(set(pairs)) != len(pairs):
             raise ValueError(f"duplicate trading pairs in {pairs}")
         return pairs
+
+    @field_validator("market_data_bus")
+    @classmethod
+    def _bus_is_a_redis_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("redis://", "rediss://")):
+            raise ValueError("market_data_bus must be a redis:// or rediss:// URL")
+        return url
 
     def resolve_trade_fee_schema(self, default_fees: TradeFeeSchema) -> TradeFeeSchema:
         """The fee schema in force: ``default_fees`` with this model's overrides applied."""
