@@ -58,9 +58,10 @@ def free_port() -> int:
 class RedisServer:
     """One server process; ``url`` is valid across :meth:`restart` (same port)."""
 
-    def __init__(self, binary: str, *, password: str | None = None) -> None:
+    def __init__(self, binary: str, *, password: str | None = None, extra_args: tuple[str, ...] = ()) -> None:
         self.binary = binary
         self.password = password
+        self.extra_args = extra_args
         self.port = free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="ck-redis-")
         self.process: subprocess.Popen[bytes] | None = None
@@ -75,6 +76,7 @@ class RedisServer:
                 "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no"]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.extra_args
         log = open(Path(self._dir.name) / "server.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()
