@@ -21,6 +21,8 @@ COMMANDS = {
     "record": ["--out", "--rest-url", "--ws-url"],
     "replay": ["--connector"],
     "sandbox": ["--port", "--seed"],
+    "new-connector": ["--perpetual", "--dir"],
+    "gateway": ["--bus", "--snapshot-interval", "--maxlen"],
 }
 
 
