@@ -70,6 +70,16 @@ async def connect(url: str, *, connect_timeout: float = 5.0) -> aioredis.Redis:
     return client
 
 
+async def unreachable_reason(url: str) -> str | None:
+    """Why the bus at ``url`` cannot be used (a text naming the masked URL), or None if it answers."""
+    try:
+        client = await connect(url)
+    except (BusUrlError, BusUnavailableError) as exc:
+        return str(exc)
+    await client.aclose()
+    return None
+
+
 def describe(exc: BaseException) -> str:
     """An exception as ``Type: message`` for a log line (redis-py's texts never carry passwords)."""
     text = str(exc)

@@ -44,6 +44,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=None, metavar="S",
                         help="stop after S seconds (default: until Ctrl-C)")
     parser.add_argument("--plain", action="store_true", help="print lines even on a terminal")
+    parser.add_argument("--bus", default=None, metavar="URL",
+                        help="read the book from a `connectorkit gateway` on this Redis "
+                        "(redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) instead of the exchange")
     add_connector_options(parser)
     return parser
 
@@ -82,9 +85,18 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
     if args.depth < 1:
         out("book: --depth must be at least 1")
         return 2
+    bus_url = getattr(args, "bus", None)  # callers may build the Namespace without the option
+    bus = {} if bus_url is None else {"market_data_bus": bus_url}
+    if bus_url is not None:
+        from connectorkit.bus.connection import unreachable_reason
+
+        reason = await unreachable_reason(bus_url)
+        if reason is not None:
+            out(f"book: {reason}")
+            return 2
     try:
         connector: Any = create_connector(args.connector, [args.pair], trading_required=False,
-                                          **connector_overrides(args))
+                                          **connector_overrides(args), **bus)
     except (UnknownConnectorError, ValidationError, ValueError) as exc:
         out(f"book: {exc}")
         return 2

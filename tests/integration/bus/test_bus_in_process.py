@@ -174,3 +174,35 @@ async def test_perpetual_books_funding_and_trades_from_the_bus(redis_server: Red
             assert info.next_funding_utc_timestamp > 0
             assert gateway.published_trades >= 1
             assert consumer.order_book_tracker.data_source.malformed_frames == 0
+
+
+def _book_args(*argv: str) -> argparse.Namespace:
+    from connectorkit.cli import book as book_command
+
+    parser = argparse.ArgumentParser()
+    book_command.add_parser(parser.add_subparsers())
+    return parser.parse_args(["book", *argv])
+
+
+async def test_book_command_reads_the_book_from_the_bus(sandbox: Sandbox, redis_server: RedisServer) -> None:
+    from connectorkit.cli import book as book_command
+
+    gateway = MarketDataGateway(spot(sandbox), redis_server.url)
+    await gateway.start()
+    try:
+        await wait_until(lambda: gateway.tracker.is_ready(PAIR), "gateway ready")
+        lines: list[str] = []
+        # The exchange URLs lead nowhere for books: they can only come from the bus.
+        args = _book_args("binance", PAIR, "--bus", redis_server.url, "--duration", "1.5", "--plain",
+                          "--rest-url", sandbox.rest_url, "--ws-url", "ws://127.0.0.1:9")
+        assert await book_command.run(args, out=lines.append, interactive=False) == 0
+        assert lines[0].startswith(f"{PAIR} bid ") and "| ready" in lines[-1]
+    finally:
+        await gateway.stop()
+
+    down = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
+    lines = []
+    args = _book_args("binance", PAIR, "--bus", down, "--rest-url", sandbox.rest_url)
+    assert await book_command.run(args, out=lines.append, interactive=False) == 2
+    assert len(lines) == 1 and PASSWORD not in lines[0]
+    assert lines[0].startswith(f"book: cannot reach Redis at {down.replace(PASSWORD, '***')}: ")
