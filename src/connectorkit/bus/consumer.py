@@ -25,6 +25,7 @@ Malformed or foreign stream entries are counted (:attr:`malformed_frames`) and s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -76,7 +77,10 @@ class _Cursor:
     trades_stream: str
     funding_stream: str
     synced: bool = False
+    catching_up: bool = False
+    """True while :meth:`BusOrderBookDataSource.fetch_snapshot` reads the backlog (the loop waits)."""
     epoch: int = 0
+    snapshot_epoch: int = 0
     generation: int = 0
     run: str = ""
     next_seq: int = 0
@@ -139,33 +143,61 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
 
     # ---- snapshots ------------------------------------------------------------------------------
     async def fetch_snapshot(self, trading_pair: str) -> OrderBookMessage:
-        """The gateway's snapshot of the pair; waits up to :attr:`SNAPSHOT_WAIT` for a ready one."""
+        """The gateway's snapshot of the pair, brought up to the present: the stream entries after
+        it are read and routed (as diffs of the new epoch) before it is returned, so the tracker
+        installs it with them and the book is never ready behind the stream. Waits up to
+        :attr:`SNAPSHOT_WAIT` for a ready snapshot that the stream still continues."""
         cursor = self._cursors[trading_pair]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.SNAPSHOT_WAIT
         while True:
             found = await self._load_snapshot(cursor)
             if found is not None:
-                break
+                entry_id, doc = found
+                self._position_at(cursor, entry_id, doc)
+                await self._catch_up(cursor)
+                if cursor.synced:
+                    break
             if loop.time() >= deadline:
                 raise GatewayUnavailableError(
                     f"no live gateway publishes a ready {self._connector} {trading_pair} book on "
                     f"{connection.mask_url(self._url)}"
                 )
             await asyncio.sleep(self.SNAPSHOT_POLL)
-        entry_id, doc = found
+        with contextlib.suppress(TimeoutError):  # the backlog is in the tracker's buffer then
+            await asyncio.wait_for(self.diff_queue.join(), self.SNAPSHOT_WAIT)
+        position = cursor.snapshot_epoch * EPOCH_SPAN + doc.seq
+        return OrderBookMessage(
+            OrderBookMessageType.SNAPSHOT, None, doc.ts, trading_pair, position, bids=doc.bids, asks=doc.asks
+        )
+
+    def _position_at(self, cursor: _Cursor, entry_id: bytes, doc: wire.BookSnapshot) -> None:
+        """Start a new epoch at the snapshot: everything routed before is stale from now on."""
         cursor.epoch += 1
+        cursor.snapshot_epoch = cursor.epoch
         cursor.generation += 1
         cursor.run = doc.run
         cursor.next_seq = doc.seq + 1
         cursor.uid = doc.uid
         cursor.book_id = entry_id
         cursor.synced = True
-        position = cursor.epoch * EPOCH_SPAN + doc.seq
-        self._remember(trading_pair, position, doc.uid, doc.gt)
-        return OrderBookMessage(
-            OrderBookMessageType.SNAPSHOT, None, doc.ts, trading_pair, position, bids=doc.bids, asks=doc.asks
-        )
+        cursor.catching_up = True
+        self._remember(cursor.pair, cursor.epoch * EPOCH_SPAN + doc.seq, doc.uid, doc.gt)
+
+    async def _catch_up(self, cursor: _Cursor) -> None:
+        """Read and route the entries after the snapshot's; a gap or reset among them breaks the
+        cursor (the snapshot cannot be continued: a newer one is needed)."""
+        try:
+            while cursor.synced:
+                chunk = cast(Entries, await self._client.xrange(
+                    cursor.book_stream, min=b"(" + cursor.book_id, max="+", count=self.READ_COUNT
+                ))
+                if chunk:
+                    self._on_book_entries(cursor, chunk)
+                if len(chunk) < self.READ_COUNT:
+                    return
+        finally:
+            cursor.catching_up = False
 
     async def _load_snapshot(self, cursor: _Cursor) -> tuple[bytes, wire.BookSnapshot] | None:
         heartbeat = await self._heartbeat()
@@ -250,7 +282,7 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
                     cursor.funding_id = await self._last_id(cursor.funding_stream)
                 streams[cursor.funding_stream.encode()] = cursor.funding_id
                 routes[cursor.funding_stream.encode()] = self._funding_handler(cursor)
-            if cursor.synced:
+            if cursor.synced and not cursor.catching_up:
                 streams[cursor.book_stream.encode()] = cursor.book_id
                 routes[cursor.book_stream.encode()] = self._book_handler(cursor, cursor.generation)
         return streams, routes
@@ -299,6 +331,8 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
                 self._break(cursor, "the gateway restarted")
                 return
             if entry.seq != cursor.next_seq:
+                if entry.seq < cursor.next_seq:
+                    continue  # read twice (a catch-up and the loop overlapping): already routed
                 self._break(cursor, f"gateway sequence gap: expected {cursor.next_seq}, got {entry.seq}")
                 return
             cursor.next_seq += 1
