@@ -347,8 +347,9 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
                 self._break(cursor, f"gateway: {entry.reason}")
                 return
             else:  # a checkpoint: the book is unchanged; an empty diff keeps the positions consecutive
-                self._remember(pair, position, cursor.uid, time.time())
-                put(OrderBookMessage(_DIFF, None, entry_time(entry_id), pair, position, position))
+                written = entry_time(entry_id)
+                self._remember(pair, position, cursor.uid, written)
+                put(OrderBookMessage(_DIFF, None, written, pair, position, position))
 
     def _trade_handler(self, cursor: _Cursor) -> Any:
         def handle(entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> None:
