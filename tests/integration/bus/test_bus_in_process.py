@@ -153,6 +153,9 @@ async def test_password_in_the_url_works_and_is_never_logged_or_shown(
                              and consumer.order_book_tracker.data_source.stats.connection_losses >= 1,
                              "both reconnected")
             await wait_until(lambda: in_sync(consumer, gateway), "in sync after the restart")
+            # The gateway kept its book through the outage: no resync, no snapshot from the exchange.
+            metrics = gateway.tracker.metrics(PAIR)
+            assert metrics.resyncs == 0 and metrics.snapshots_applied == 1
             texts = [repr(gateway), repr(gateway.publisher), repr(consumer.order_book_tracker.data_source),
                      repr(consumer.settings), str(consumer.settings.model_dump()), caplog.text]
         wrong = server.url.replace(PASSWORD, "wrong-password")
