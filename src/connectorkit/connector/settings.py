@@ -89,6 +89,11 @@ class ConnectorSettings(BaseModel):
         description="redis://[:password@]host:port[/db] or rediss://...: books, trades and funding info "
         "from a `connectorkit gateway` on that Redis instead of the exchange's sockets.",
     )
+    rate_limit_store: SecretStr | None = Field(
+        default=None,
+        description="redis://... or rediss://...: every process using the same API key shares the "
+        "throttler's windows there (atomic server-side scripts), so together they stay within the limits.",
+    )
 
     @field_validator("trading_pairs")
     @classmethod
@@ -99,11 +104,11 @@ class ConnectorSettings(BaseModel):
             raise ValueError(f"duplicate trading pairs in {pairs}")
         return pairs
 
-    @field_validator("market_data_bus")
+    @field_validator("market_data_bus", "rate_limit_store")
     @classmethod
-    def _bus_is_a_redis_url(cls, url: SecretStr | None) -> SecretStr | None:
+    def _is_a_redis_url(cls, url: SecretStr | None) -> SecretStr | None:
         if url is not None and not url.get_secret_value().startswith(("redis://", "rediss://")):
-            raise ValueError("market_data_bus must be a redis:// or rediss:// URL")
+            raise ValueError("must be a redis:// or rediss:// URL")
         return url
 
     def resolve_trade_fee_schema(self, default_fees: TradeFeeSchema) -> TradeFeeSchema:
