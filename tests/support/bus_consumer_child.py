@@ -21,11 +21,10 @@ def dump(connector: Any) -> dict[str, Any]:
     pairs = {}
     for pair in connector.trading_pairs:
         book = tracker.order_books[pair]
-        info = source.entry_info(pair, book.last_diff_uid)
         metrics = tracker.metrics(pair)
         pairs[pair] = {
             "ready": tracker.is_ready(pair),
-            "uid": None if info is None else info[0],
+            "uid": source.exchange_update_id(pair, book.last_diff_uid),
             "bids": [list(level) for level in book.raw_levels(True)],
             "asks": [list(level) for level in book.raw_levels(False)],
             "resyncs": metrics.resyncs,

@@ -135,6 +135,10 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
         positions = self._positions.get(trading_pair)
         return None if positions is None else positions.get(update_id)
 
+    def exchange_update_id(self, trading_pair: str, update_id: int) -> int | None:
+        info = self.entry_info(trading_pair, update_id)
+        return None if info is None else info[0]
+
     def _remember(self, pair: str, position: int, uid: int, gateway_time: float) -> None:
         positions = self._positions[pair]
         positions[position] = (uid, gateway_time)

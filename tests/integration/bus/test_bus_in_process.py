@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -221,12 +222,21 @@ async def test_book_command_reads_the_book_from_the_bus(sandbox: Sandbox, redis_
                           "--rest-url", sandbox.rest_url, "--ws-url", "ws://127.0.0.1:9")
         assert await book_command.run(args, out=lines.append, interactive=False) == 0
         assert lines[0].startswith(f"{PAIR} bid ") and "| ready" in lines[-1]
+        lines.clear()
+        args = _book_args("binance", PAIR, "--bus", redis_server.url, "--json",
+                          "--rest-url", sandbox.rest_url, "--ws-url", "ws://127.0.0.1:9")
+        assert await book_command.run(args, out=lines.append, interactive=False) == 0
+        shown = json.loads(lines[-1])
+        assert shown["ready"] and shown["bids"] and shown["asks"]
+        # The exchange's update id (not a bus position), one the gateway's book has been at.
+        assert 0 < shown["update_id"] <= gateway.tracker.order_books[PAIR].last_diff_uid
     finally:
         await gateway.stop()
 
     down = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
     lines = []
-    args = _book_args("binance", PAIR, "--bus", down, "--rest-url", sandbox.rest_url)
-    assert await book_command.run(args, out=lines.append, interactive=False) == 2
+    args = _book_args("binance", PAIR, "--bus", down, "--rest-url", sandbox.rest_url,
+                      "--ws-url", sandbox.ws_url)
+    assert await book_command.run(args, out=print, err=lines.append, interactive=False) == 2
     assert len(lines) == 1 and PASSWORD not in lines[0]
     assert lines[0].startswith(f"book: cannot reach Redis at {down.replace(PASSWORD, '***')}: ")
