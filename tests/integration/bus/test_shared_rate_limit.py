@@ -4,6 +4,7 @@ without Redis, and three trading processes on one key under the sandbox's order 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from connectorkit.bus.rate_limit_store import SharedBudgetThrottler, account_namespace
-from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
+from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit, RequestPriority
 from connectorkit.sandbox import Sandbox, SandboxConfig
 from support.paths import REPO_ROOT
 from support.redis_server import RedisServer, free_port
@@ -134,3 +135,38 @@ def _count_order_rejections(sb: Sandbox) -> list[int]:
 
     limiter.charge_order = counting  # type: ignore[method-assign]
     return rejected
+
+
+async def test_a_waiting_order_goes_before_other_processes_background_requests(
+    redis_server: RedisServer,
+) -> None:
+    namespace = account_namespace("test", "key-2")
+    limits = [RateLimit("W", 10, 1.0)]  # usable 9 per second
+    poller = SharedBudgetThrottler(limits, redis_server.url, namespace)
+    trader = SharedBudgetThrottler(limits, redis_server.url, namespace)
+    try:
+        async def poll() -> None:
+            while True:
+                await poller.acquire("W", RequestPriority.NORMAL)
+
+        polling = asyncio.create_task(poll())
+        for _ in range(500):  # until the poller alone keeps the shared window full
+            if poller.shared_denials:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(trader.acquire("W", RequestPriority.HIGH), 10)
+        (granted_at,) = trader.shared_grants
+        for _ in range(500):  # polling goes on once the order is through
+            if poller.shared_grants[-1] > granted_at:
+                break
+            await asyncio.sleep(0.01)
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        asked_at = trader.shared_denials[0]
+        # Between the order finding the window full and its grant, no background request passed.
+        assert [t for t in poller.shared_grants if asked_at < t < granted_at] == []
+        assert poller.shared_grants[-1] > granted_at
+    finally:
+        await poller.close()
+        await trader.close()
