@@ -13,8 +13,9 @@ pool until the room it waits for frees (plus 1 s of slack should it oversleep); 
 stands, background (NORMAL) requests of every process wait, so the order takes the first room.
 
 Each window is a sorted set of grants (score: server time in ms, member: ``<id>:<weight>``) with
-the running weight beside it in a counter; expired grants are removed as they age out, so a check
-costs O(log n) plus the grants that expire. Keys live under ``ck:rl:<connector>:<key hash>``
+the running weight beside it in a counter; expired grants are removed as they age out, so a grant
+costs O(log n) plus the grants that expire (a refused request also reads the live grants, to say
+how long to wait). Keys live under ``ck:rl:<connector>:<key hash>``
 (the API key is never written: a SHA-256 prefix names the account).
 
 If Redis is unreachable, the throttler logs it once and falls back to a conservative local share:

@@ -4,7 +4,6 @@ without Redis, and three trading processes on one key under the sandbox's order 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -141,32 +140,40 @@ async def test_a_waiting_order_goes_before_other_processes_background_requests(
     redis_server: RedisServer,
 ) -> None:
     namespace = account_namespace("test", "key-2")
-    limits = [RateLimit("W", 10, 1.0)]  # usable 9 per second
-    poller = SharedBudgetThrottler(limits, redis_server.url, namespace)
+    limits = [RateLimit("W", 10, 1.0)]  # usable 9 per second, locally and shared
+    # Two background pollers ask twice what the shared window holds: it stays full.
+    pollers = [SharedBudgetThrottler(limits, redis_server.url, namespace) for _ in range(2)]
     trader = SharedBudgetThrottler(limits, redis_server.url, namespace)
     try:
-        async def poll() -> None:
+        async def poll(poller: SharedBudgetThrottler) -> None:
             while True:
                 await poller.acquire("W", RequestPriority.NORMAL)
 
-        polling = asyncio.create_task(poll())
-        for _ in range(500):  # until the poller alone keeps the shared window full
-            if poller.shared_denials:
+        polling = [asyncio.create_task(poll(poller)) for poller in pollers]
+        for _ in range(1000):  # until the shared window has made both pollers wait
+            if all(poller.shared_denials for poller in pollers):
                 break
             await asyncio.sleep(0.01)
-        await asyncio.wait_for(trader.acquire("W", RequestPriority.HIGH), 10)
-        (granted_at,) = trader.shared_grants
-        for _ in range(500):  # polling goes on once the order is through
-            if poller.shared_grants[-1] > granted_at:
+        else:
+            raise AssertionError("the pollers never filled the shared window")
+        for _ in range(5):  # an order that finds the window full (not one that slips into a gap)
+            denied_before = len(trader.shared_denials)
+            await asyncio.wait_for(trader.acquire("W", RequestPriority.HIGH), 10)
+            if len(trader.shared_denials) > denied_before:
+                asked_at, granted_at = trader.shared_denials[denied_before], trader.shared_grants[-1]
+                break
+        else:
+            raise AssertionError("no order found the shared window full")
+        for _ in range(1000):  # polling goes on once the order is through
+            if max(poller.shared_grants[-1] for poller in pollers) > granted_at:
                 break
             await asyncio.sleep(0.01)
-        polling.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await polling
-        asked_at = trader.shared_denials[0]
+        for task in polling:
+            task.cancel()
+        await asyncio.gather(*polling, return_exceptions=True)
         # Between the order finding the window full and its grant, no background request passed.
-        assert [t for t in poller.shared_grants if asked_at < t < granted_at] == []
-        assert poller.shared_grants[-1] > granted_at
+        others = [t for poller in pollers for t in poller.shared_grants]
+        assert [t for t in others if asked_at < t < granted_at] == []
+        assert max(others) > granted_at
     finally:
-        await poller.close()
-        await trader.close()
+        await asyncio.gather(*(throttler.close() for throttler in (*pollers, trader)))
