@@ -79,6 +79,12 @@ class OrderBookTrackerDataSource(ABC):
         else:
             self.snapshot_queue.put_nowait(item)
 
+    def exchange_update_id(self, trading_pair: str, update_id: int) -> int | None:
+        """The exchange's update id of a book whose tracker update id is ``update_id``: the same
+        number for sources fed by the exchange; a source with positions of its own (the
+        market-data bus) maps them back (None when it no longer knows)."""
+        return update_id
+
     def verify_checksum(self, order_book: OrderBook, message: OrderBookMessage) -> bool:
         """Check the book against the checksum the venue sent with ``message``.
 
