@@ -38,7 +38,7 @@ from connectorkit.cli.transport import (
     ReplayTransport,
     ReplayWebAssistantsFactory,
     build_connector,
-    request_params,
+    recorded_snapshot_symbol,
 )
 from connectorkit.connector.capture_reader import CaptureFormatError, CaptureRecord, read_capture_file
 from connectorkit.connector.replay_adapter import (
@@ -110,15 +110,10 @@ class Recording:
         """Exchange symbols with at least one book snapshot, in first-seen order."""
         seen: dict[str, None] = {}
         for record in self.events:
-            if record.kind == "http" and record.url is not None:
-                symbol = adapter.snapshot_symbol(record.url, _query(record))
-                if symbol:
-                    seen.setdefault(symbol, None)
+            symbol = recorded_snapshot_symbol(adapter, record)
+            if symbol:
+                seen.setdefault(symbol, None)
         return list(seen)
-
-
-def _query(record: CaptureRecord) -> dict[str, object]:
-    return request_params(record.url or "")
 
 
 @dataclass

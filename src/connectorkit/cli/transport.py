@@ -146,6 +146,13 @@ def request_params(url: str, params: Mapping[str, Any] | None = None) -> dict[st
     return merged
 
 
+def recorded_snapshot_symbol(adapter: ReplayAdapter, record: CaptureRecord) -> str | None:
+    """The symbol of a recorded REST answer that is a book snapshot (None: any other record)."""
+    if record.kind != "http" or record.url is None:
+        return None
+    return adapter.snapshot_symbol(record.url, request_params(record.url))
+
+
 class ReplayWSAssistant(WSAssistant):
     """A connection fed by :class:`ReplayTransport` instead of a socket. Its subscriptions are
     those of its URL plus those its sent frames add (minus those they remove), as the adapter
@@ -228,9 +235,7 @@ class ReplayTransport:
 
     def snapshot_symbol(self, record: CaptureRecord) -> str | None:
         """The symbol of a recorded REST answer that is a book snapshot (None: any other record)."""
-        if record.kind != "http" or record.url is None:
-            return None
-        return self.adapter.snapshot_symbol(record.url, request_params(record.url))
+        return recorded_snapshot_symbol(self.adapter, record)
 
     async def answer(self, request: RESTRequest) -> RESTResponse:
         symbol = self.adapter.snapshot_symbol(request.url, request_params(request.url, request.params))
