@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from connectorkit.sandbox.engine import Side
+from connectorkit.sandbox.history import MAX_BACKFILL_VOLATILITY, BackfillSpec, backfill
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.product import SandboxContext
@@ -35,6 +37,8 @@ from connectorkit.sandbox.userstream import UserEventBus
 from . import wire
 from .errors import USDM_TOO_MANY_REQUESTS
 from .exchange import FuturesExchange, OrderRequest
+from .funding import FundingRecord, next_funding_time
+from .market_rest import MarginTypes, mount_market_rest
 from .markets import DEFAULT_FUTURES_MARKETS, FuturesMarket
 from .private import PrivateStreams
 from .rest import mount_rest
@@ -126,12 +130,14 @@ class FuturesProduct:
         self._depth_skips = dict.fromkeys(self.exchange.markets, 0)
         self._next_mark_push = dict.fromkeys(MARK_SPEEDS_MS, 0)
         self._next_sweep_ms = 0
+        self.margin_types = MarginTypes()
         self.simulator: MarketSimulator | None = None
         self.tick_errors = 0
 
     # ---- Product protocol ------------------------------------------------------------------------
     def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
         mount_rest(rest_app, self, self.gateway)
+        mount_market_rest(rest_app, self, self.gateway)
         self.hub.mount(stream_app)
         self.private.mount(stream_app)
         for prefix, hub in (("/public", self.public_hub), ("/market", self.market_hub)):
@@ -157,6 +163,7 @@ class FuturesProduct:
     async def start(self) -> None:
         self.ctx.spawn(self._run(), name="sandbox-futures-ticker")
         if self.ctx.simulate and self.exchange.markets:
+            self._backfill_history()
             self.simulator = self._build_simulator()
             interval = self.ctx.config.simulator_interval_s
             self.ctx.spawn(self.simulator.run(interval), "sandbox-futures-simulator")
@@ -176,6 +183,32 @@ class FuturesProduct:
                 self.deposit(account.account_id, asset, _BOT_FUNDS)
         return account.account_id
 
+    def _backfill_history(self) -> None:
+        """Synthetic trades and settled funding periods before start-up (see
+        :mod:`connectorkit.sandbox.history`), for a contract that never traded."""
+        steps_per_minute = 60 / self.ctx.config.simulator_interval_s
+        now = self.ctx.clock.now_ms()
+        rng = self.ctx.rng("futures-history")
+        for m in self.exchange.markets.values():
+            book = self.exchange.engine.book(m.symbol)
+            if book.next_trade_id != 1:
+                continue
+            volatility = min(float(m.volatility) * math.sqrt(steps_per_minute), MAX_BACKFILL_VOLATILITY)
+            spec = BackfillSpec(m.tick_size, m.step_size, m.min_qty, m.min_notional, m.mid, volatility)
+            history = self.exchange.history[m.symbol]
+            next_trade, next_agg = backfill(
+                history, spec, now, rng, first_agg_id=self.exchange.agg_ids[m.symbol] + 1
+            )
+            book.next_trade_id = next_trade
+            self.exchange.agg_ids[m.symbol] = next_agg - 1
+            mark = self.exchange.marks[m.symbol]
+            first = history.trades[0].time if history.trades else now
+            t = next_funding_time(first, m.funding_interval_ms)
+            while t <= now:
+                price = history.window_stats(now - t, now, minute_aligned=False).open
+                self.exchange.funding_history[m.symbol].append(FundingRecord(t, mark.current_rate(), price))
+                t += m.funding_interval_ms
+
     def _build_simulator(self) -> MarketSimulator:
         maker, taker = self._bot(MAKER_LABEL), self._bot(TAKER_LABEL)
         sim_markets = [
@@ -192,11 +225,16 @@ class FuturesProduct:
             await hub.close()
 
     def dump_state(self) -> dict[str, Any]:
-        return {"exchange": dump_exchange(self.exchange), "listen_keys": self.listen_keys.dump()}
+        return {
+            "exchange": dump_exchange(self.exchange),
+            "listen_keys": self.listen_keys.dump(),
+            "margin_types": self.margin_types.dump(),
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         load_exchange(self.exchange, state["exchange"])
         self.listen_keys.load(state.get("listen_keys", []))
+        self.margin_types.load(state.get("margin_types", []))
 
     # ---- background work -------------------------------------------------------------------------
     async def _run(self) -> None:

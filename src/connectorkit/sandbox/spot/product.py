@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.engine import Side
+from connectorkit.sandbox.history import MAX_BACKFILL_VOLATILITY, BackfillSpec, MarketHistory, backfill
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.markets import Market
@@ -17,8 +19,10 @@ from connectorkit.sandbox.product import Repeater, SandboxContext
 from connectorkit.sandbox.ratelimit import SPOT_RATE_LIMITS, RateLimiter
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
 from connectorkit.sandbox.spot.exchange import SpotExchange
+from connectorkit.sandbox.spot.market_rest import SpotMarketRest
 from connectorkit.sandbox.spot.marketdata import SpotMarketData
 from connectorkit.sandbox.spot.rest import SpotRest
+from connectorkit.sandbox.spot.sapi import SpotSapi
 from connectorkit.sandbox.spot.wsapi import SpotWsApi
 from connectorkit.sandbox.streams import StreamHub
 from connectorkit.sandbox.userstream import UserEventBus
@@ -96,8 +100,11 @@ class SpotProduct:
             ctx.faults, self.hub, self.listen_keys, ctx.clock, expired_time_as_string=True
         )
         self.exchange.user_sink = self.bus.push
-        self.market_data = SpotMarketData(self.exchange, self.hub, ctx.faults)
+        self.history = MarketHistory(self.exchange.markets)
+        self.market_data = SpotMarketData(self.exchange, self.hub, ctx.faults, self.history)
         self.rest = SpotRest(self.exchange, self.gateway, self.listen_keys)
+        self.market_rest = SpotMarketRest(self.exchange, self.gateway, self.history)
+        self.sapi = SpotSapi(self.exchange, self.gateway)
         self.ws_api = SpotWsApi(
             ctx.accounts, ctx.clock, ctx.faults, self.limiter, self.bus, cfg.ws_heartbeat_s
         )
@@ -119,6 +126,8 @@ class SpotProduct:
 
     def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
         self.rest.mount(rest_app)
+        self.market_rest.mount(rest_app)
+        self.sapi.mount(rest_app)
         self.ws_api.mount(rest_app)
         self.hub.mount(stream_app)
 
@@ -128,6 +137,7 @@ class SpotProduct:
         sweeper = Repeater("spot listen-key sweep", cfg.listen_key_sweep_s, self._sweep_listen_keys)
         self.ctx.spawn(sweeper.run(), "sandbox-spot-listen-key-sweeper")
         if self.ctx.simulate and self.markets:
+            self._backfill_history()
             self.simulator = self._build_simulator()
             self.ctx.spawn(self.simulator.run(cfg.simulator_interval_s), "sandbox-spot-simulator")
 
@@ -164,6 +174,24 @@ class SpotProduct:
             maker,
             taker,
         )
+
+    def _backfill_history(self) -> None:
+        """Synthetic trades before start-up (see :mod:`connectorkit.sandbox.history`), for a fresh book only:
+        the minute volatility is the simulator's per-step one scaled to a minute of steps."""
+        steps_per_minute = 60 / self.ctx.config.simulator_interval_s
+        now = self.ctx.clock.now_ms()
+        rng = self.ctx.rng("spot-history")
+        for m in self.markets:
+            book = self.exchange.engine.book(m.symbol)
+            if book.next_trade_id != 1:
+                continue
+            spec = BackfillSpec(
+                m.tick_size, m.step_size, m.min_qty, m.min_notional, m.mid,
+                min(float(m.volatility) * math.sqrt(steps_per_minute), MAX_BACKFILL_VOLATILITY),
+            )  # fmt: skip
+            next_trade, next_agg = backfill(self.history[m.symbol], spec, now, rng)
+            book.next_trade_id = next_trade
+            self.market_data.next_agg_ids[m.symbol] = next_agg
 
     def _sweep_listen_keys(self) -> None:
         self.listen_keys.sweep(self.ctx.clock.now_ms())

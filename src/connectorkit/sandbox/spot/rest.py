@@ -152,7 +152,7 @@ _SYMBOLS_LEGAL = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
 _SYMBOLS_PATTERN = re.compile(_SYMBOLS_LEGAL)
 
 
-def _symbols_param(req: ApiRequest) -> list[str] | None:
+def symbols_param(req: ApiRequest) -> list[str] | None:
     raw = req.get("symbols")
     if raw is None:
         return None
@@ -215,7 +215,7 @@ class SpotRest:
 
     async def exchange_info(self, req: ApiRequest) -> Any:
         """General endpoints → "Exchange information"."""
-        wanted = _symbols_param(req)
+        wanted = symbols_param(req)
         single = req.get("symbol")
         if single is not None:
             wanted = [single]
@@ -271,7 +271,7 @@ class SpotRest:
         symbol = req.get("symbol")
         if symbol is not None:
             return [self.ex.market(symbol).symbol], True
-        symbols = _symbols_param(req)
+        symbols = symbols_param(req)
         if symbols is not None:
             return [self.ex.market(s).symbol for s in symbols], False
         return list(self.ex.markets), False

@@ -1,0 +1,24 @@
+"""An in-process sandbox (seeded, simulated market) and a funded spot + USD-M account for the real
+client libraries; every URL is on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from connectorkit.sandbox import Sandbox
+from connectorkit.sandbox.product import SandboxConfig
+from support.sandbox_clients import Venue
+
+SPOT_FUNDS = {"USDT": Decimal("100000"), "BTC": Decimal("2"), "ETH": Decimal("20")}
+FUTURES_FUNDS = {"USDT": Decimal("100000")}
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[Venue]:
+    config = SandboxConfig(simulator_interval_s=0.05, depth_fast_ms=50, depth_slow_ms=200)
+    async with Sandbox(seed=14, config=config) as sb:
+        key, secret = sb.create_account(SPOT_FUNDS, futures_balances=FUTURES_FUNDS)
+        yield Venue(sb, key, secret)
