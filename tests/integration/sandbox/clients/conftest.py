@@ -3,6 +3,7 @@ client libraries; every URL is on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -21,4 +22,18 @@ async def venue() -> AsyncIterator[Venue]:
     config = SandboxConfig(simulator_interval_s=0.05, depth_fast_ms=50, depth_slow_ms=200)
     async with Sandbox(seed=14, config=config) as sb:
         key, secret = sb.create_account(SPOT_FUNDS, futures_balances=FUTURES_FUNDS)
+        await _books_quoted(sb)
         yield Venue(sb, key, secret)
+
+
+async def _books_quoted(sb: Sandbox, timeout_s: float = 10.0) -> None:
+    """Wait until the simulated market makers quote both sides of every book (fails loudly)."""
+    assert sb.futures is not None
+    engines = (sb.spot.engine, sb.futures.exchange.engine)
+
+    def quoted() -> bool:
+        return all(b.best_bid() and b.best_ask() for e in engines for b in e.books.values())
+
+    async with asyncio.timeout(timeout_s):
+        while not quoted():
+            await asyncio.sleep(0.01)
