@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
 import ccxt.pro as ccxtpro
 import pytest
 from ccxt.base.errors import ExchangeError
+
 from support.sandbox_clients import Venue, clients
 
 SYMBOL = "BTC/USDT:USDT"
@@ -28,7 +30,7 @@ async def usdm(venue: Venue) -> AsyncIterator[Any]:
 async def test_market_data_and_funding(usdm: Any) -> None:
     candles = await usdm.fetch_ohlcv(SYMBOL, "1m", limit=500)
     assert len(candles) == 500 and sum(c[5] for c in candles) > 0
-    assert all(b[0] - a[0] == 60_000 for a, b in zip(candles, candles[1:], strict=False))
+    assert all(b[0] - a[0] == 60_000 for a, b in itertools.pairwise(candles))
     daily = await usdm.fetch_ohlcv(SYMBOL, "1d", limit=3)
     assert daily and all(t % 86_400_000 == 0 for t, *_ in daily)
     ticker = await usdm.fetch_ticker(SYMBOL)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from binance.exceptions import BinanceAPIException
+
 from support.sandbox_clients import Venue, clients
 
 
