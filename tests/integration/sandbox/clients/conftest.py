@@ -35,5 +35,5 @@ async def _books_quoted(sb: Sandbox, timeout_s: float = 10.0) -> None:
         return all(b.best_bid() and b.best_ask() for e in engines for b in e.books.values())
 
     async with asyncio.timeout(timeout_s):
-        while not quoted():
+        while not quoted():  # noqa: ASYNC110 - the engine has no event for "book quoted"
             await asyncio.sleep(0.01)
