@@ -677,6 +677,9 @@ class FuturesExchange:
                 first, last = run[0].fill, run[-1].fill
                 assert first is not None and last is not None
                 symbol = first.symbol
+                for e in run:
+                    if e.fill is not None:
+                        self._publish(f"{symbol.lower()}@trade", wire.trade(e.fill, now))
                 self.agg_ids[symbol] += 1
                 self.history[symbol].add_aggregate(
                     self.agg_ids[symbol], [e.fill for e in run if e.fill is not None]

@@ -25,12 +25,13 @@ from typing import Any
 from aiohttp import web
 
 from connectorkit.sandbox.engine import Side
-from connectorkit.sandbox.history import MAX_BACKFILL_VOLATILITY, BackfillSpec, backfill
+from connectorkit.sandbox.history import FUTURES_INTERVALS, MAX_BACKFILL_VOLATILITY, BackfillSpec, backfill
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.product import SandboxContext
 from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
+from connectorkit.sandbox.stats_streams import FUTURES_SPEEDS, StatsStreams, StreamNames
 from connectorkit.sandbox.streams import StreamHub
 from connectorkit.sandbox.userstream import UserEventBus
 
@@ -54,6 +55,12 @@ FUTURES_RATE_LIMITS = (
 )
 # "Diff. Book Depth Streams": pushed every 250 ms (default), 500 ms or 100 ms.
 DEPTH_SPEEDS_MS = {"@depth@100ms": 100, "@depth": 250, "@depth@500ms": 500}
+# "Partial Book Depth Streams": <symbol>@depth<levels>, every 250 ms, 500 ms or 100 ms.
+PARTIAL_DEPTH_SPEEDS_MS = {
+    f"@depth{n}{speed}": every
+    for n in (5, 10, 20)
+    for speed, every in (("", 250), ("@500ms", 500), ("@100ms", 100))
+}
 # "Mark Price Stream": every 3 s, or every second with @1s.
 MARK_SPEEDS_MS = {"@markPrice": 3000, "@markPrice@1s": 1000}
 
@@ -114,9 +121,14 @@ class FuturesProduct:
             too_many_requests=USDM_TOO_MANY_REQUESTS,
         )
         self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
-        self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s)
-        self.public_hub = StreamHub(ctx.faults, name="futures-public", heartbeat=cfg.ws_heartbeat_s)
-        self.market_hub = StreamHub(ctx.faults, name="futures-market", heartbeat=cfg.ws_heartbeat_s)
+        names = futures_stream_names(markets)
+        self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s, serves=names)
+        self.public_hub = StreamHub(
+            ctx.faults, name="futures-public", heartbeat=cfg.ws_heartbeat_s, serves=names
+        )
+        self.market_hub = StreamHub(
+            ctx.faults, name="futures-market", heartbeat=cfg.ws_heartbeat_s, serves=names
+        )
         self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
         self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
         self.private = PrivateStreams(ctx.faults, self.bus, self.listen_keys, cfg.ws_heartbeat_s)
@@ -128,6 +140,19 @@ class FuturesProduct:
             (m.symbol, suffix): _DepthStream() for m in markets for suffix in DEPTH_SPEEDS_MS
         }
         self._depth_skips = dict.fromkeys(self.exchange.markets, 0)
+        # Partial depth: (symbol, suffix) -> (next push time, last pushed final update id).
+        self._partial: dict[tuple[str, str], tuple[int, int]] = {}
+        self.stats_streams = StatsStreams(
+            self.exchange.history,
+            publish=self.publish,
+            has_subscribers=self._has_subscribers,
+            fmt=wire.fmt,
+            intervals=FUTURES_INTERVALS,
+            speeds=FUTURES_SPEEDS,
+            top=None,
+            rolling_windows=False,
+            continuous_klines=True,
+        )
         self._next_mark_push = dict.fromkeys(MARK_SPEEDS_MS, 0)
         self._next_sweep_ms = 0
         self.margin_types = MarginTypes()
@@ -148,7 +173,8 @@ class FuturesProduct:
     def publish(self, stream: str, payload: dict[str, Any]) -> None:
         """Send a market event on the legacy endpoint and on its route (/public or /market)."""
         self.hub.publish(stream, payload)
-        route = self.public_hub if "@depth" in stream or stream.endswith("@bookTicker") else self.market_hub
+        public = "@depth" in stream or stream.endswith(("@bookTicker", "@trade"))
+        route = self.public_hub if public else self.market_hub
         route.publish(stream, payload)
 
     def set_commission(self, account_id: int, maker: Decimal, taker: Decimal) -> None:
@@ -255,7 +281,9 @@ class FuturesProduct:
         self.exchange.check_margin_calls()
         self.exchange.liquidate()
         self._push_depth(now)
+        self._push_partial_depth(now)
         self._push_marks(now)
+        self.stats_streams.tick(now)
         if now >= self._next_sweep_ms:
             self.listen_keys.sweep(now)
             self.exchange.prune_orders(now)
@@ -271,6 +299,24 @@ class FuturesProduct:
             self._next_mark_push[suffix] = now + every
             for symbol, state in self.exchange.marks.items():
                 self.publish(f"{symbol.lower()}{suffix}", wire.mark_price_update(state, now))
+
+    def _push_partial_depth(self, now: int) -> None:
+        """ "Partial Book Depth Streams": the top levels with ``U``/``u``/``pu`` like the diff stream."""
+        for symbol in self.exchange.markets:
+            book = self.exchange.engine.book(symbol)
+            for suffix, every in PARTIAL_DEPTH_SPEEDS_MS.items():
+                name = f"{symbol.lower()}{suffix}"
+                due, last_final = self._partial.get((symbol, suffix), (0, book.update_id))
+                if now < due or not self._has_subscribers(name):
+                    continue
+                levels = int(suffix[len("@depth") :].split("@")[0])
+                bids, asks = book.depth(levels)
+                final = book.update_id
+                event = wire.depth_update(
+                    symbol, min(last_final + 1, final), final, last_final, bids, asks, now, now
+                )
+                self._partial[(symbol, suffix)] = (now + every, final)
+                self.publish(name, event)
 
     def _push_depth(self, now: int) -> None:
         for symbol in self.exchange.markets:
@@ -315,6 +361,17 @@ class FuturesProduct:
                     self._depth_skips[symbol] -= 1
                     continue
                 self.publish(name, event)
+
+
+def futures_stream_names(markets: Sequence[FuturesMarket]) -> StreamNames:
+    """USDⓈ-M "Websocket Market Streams" that the sandbox produces."""
+    intervals = "|".join(FUTURES_INTERVALS)
+    per_symbol = [
+        "aggTrade", "trade", "bookTicker", "depth(?:@100ms|@500ms)?", "depth(?:5|10|20)(?:@100ms|@500ms)?",
+        "markPrice(?:@1s)?", "ticker", "miniTicker", f"kline_(?:{intervals})",
+    ]  # fmt: skip
+    per_pair = [f"continuousKline_(?:{intervals})"]
+    return StreamNames([m.symbol for m in markets], per_symbol, ["!ticker@arr", "!miniTicker@arr"], per_pair)
 
 
 def create_product(ctx: SandboxContext, markets: Sequence[FuturesMarket] | None = None) -> FuturesProduct:

@@ -11,7 +11,13 @@ from aiohttp import web
 
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.engine import Side
-from connectorkit.sandbox.history import MAX_BACKFILL_VOLATILITY, BackfillSpec, MarketHistory, backfill
+from connectorkit.sandbox.history import (
+    MAX_BACKFILL_VOLATILITY,
+    SPOT_INTERVALS,
+    BackfillSpec,
+    MarketHistory,
+    backfill,
+)
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.markets import Market
@@ -19,11 +25,13 @@ from connectorkit.sandbox.product import Repeater, SandboxContext
 from connectorkit.sandbox.ratelimit import SPOT_RATE_LIMITS, RateLimiter
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
 from connectorkit.sandbox.spot.exchange import SpotExchange
+from connectorkit.sandbox.spot.format import fmt
 from connectorkit.sandbox.spot.market_rest import SpotMarketRest
 from connectorkit.sandbox.spot.marketdata import SpotMarketData
 from connectorkit.sandbox.spot.rest import SpotRest
 from connectorkit.sandbox.spot.sapi import SpotSapi
 from connectorkit.sandbox.spot.wsapi import SpotWsApi
+from connectorkit.sandbox.stats_streams import SPOT_SPEEDS, StatsStreams, StreamNames, Top
 from connectorkit.sandbox.streams import StreamHub
 from connectorkit.sandbox.userstream import UserEventBus
 from connectorkit.sandbox.venue import Execution
@@ -71,6 +79,7 @@ class _UnfilledOrderCredit:
                 self.limiter.order_filled(ex.order.account_id, self.clock.now_ms())
 
 
+CCXT_SPOT_STREAM_PATH = "/stream/ws"
 MAKER_LABEL = "spot-simulated-market-maker"
 TAKER_LABEL = "spot-simulated-taker"
 _BOT_FUNDS = Decimal("1000000000")
@@ -93,7 +102,9 @@ class SpotProduct:
         self.gateway = ApiGateway(
             ctx.accounts, ctx.clock, ctx.faults, self.limiter, microsecond_timestamps=True
         )
-        self.hub = StreamHub(ctx.faults, name="spot", heartbeat=cfg.ws_heartbeat_s)
+        self.hub = StreamHub(
+            ctx.faults, name="spot", heartbeat=cfg.ws_heartbeat_s, serves=spot_stream_names(markets)
+        )
         self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
         ctx.faults.register_listen_key_expirer(lambda key: self.listen_keys.expire(key, ctx.clock.now_ms()))
         self.bus = UserEventBus(
@@ -102,6 +113,16 @@ class SpotProduct:
         self.exchange.user_sink = self.bus.push
         self.history = MarketHistory(self.exchange.markets)
         self.market_data = SpotMarketData(self.exchange, self.hub, ctx.faults, self.history)
+        self.stats_streams = StatsStreams(
+            self.history,
+            publish=self.hub.publish,
+            has_subscribers=self.hub.has_subscribers,
+            fmt=fmt,
+            intervals=SPOT_INTERVALS,
+            speeds=SPOT_SPEEDS,
+            top=self._top,
+            rolling_windows=True,
+        )
         self.rest = SpotRest(self.exchange, self.gateway, self.listen_keys)
         self.market_rest = SpotMarketRest(self.exchange, self.gateway, self.history)
         self.sapi = SpotSapi(self.exchange, self.gateway)
@@ -130,10 +151,15 @@ class SpotProduct:
         self.sapi.mount(rest_app)
         self.ws_api.mount(rest_app)
         self.hub.mount(stream_app)
+        # ccxt.pro tells a spot stream connection from a futures one by "/stream" in its URL (true of
+        # stream.binance.com's); on 127.0.0.1 the raw endpoints are offered under /stream/ws for it.
+        self.hub.mount_raw_alias(stream_app, CCXT_SPOT_STREAM_PATH)
 
     async def start(self) -> None:
         cfg = self.ctx.config
         self.ctx.spawn(self.market_data.run(cfg.depth_fast_ms, cfg.depth_slow_ms), "sandbox-spot-market-data")
+        stats = Repeater("spot ticker/kline streams", cfg.depth_fast_ms / 1000, self._publish_stats)
+        self.ctx.spawn(stats.run(), "sandbox-spot-stats-streams")
         sweeper = Repeater("spot listen-key sweep", cfg.listen_key_sweep_s, self._sweep_listen_keys)
         self.ctx.spawn(sweeper.run(), "sandbox-spot-listen-key-sweeper")
         if self.ctx.simulate and self.markets:
@@ -175,6 +201,13 @@ class SpotProduct:
             taker,
         )
 
+    def _top(self, symbol: str) -> Top:
+        book = self.exchange.engine.book(symbol)
+        return book.best_bid(), book.best_ask()
+
+    def _publish_stats(self) -> None:
+        self.stats_streams.tick(self.ctx.clock.now_ms())
+
     def _backfill_history(self) -> None:
         """Synthetic trades before start-up (see :mod:`connectorkit.sandbox.history`), for a fresh book only:
         the minute volatility is the simulator's per-step one scaled to a minute of steps."""
@@ -213,6 +246,16 @@ class SpotProduct:
         for symbol, next_id in state.get("agg_trade_ids", {}).items():
             if symbol in self.market_data.next_agg_ids:
                 self.market_data.next_agg_ids[symbol] = int(next_id)
+
+
+def spot_stream_names(markets: Sequence[Market]) -> StreamNames:
+    """Spot "WebSocket Streams": every market stream the sandbox produces."""
+    intervals = "|".join(SPOT_INTERVALS)
+    per_symbol = [
+        "trade", "aggTrade", "bookTicker", "depth", "depth@100ms", "depth(?:5|10|20)(?:@100ms)?",
+        "ticker", "miniTicker", "ticker_(?:1h|4h|1d)", f"kline_(?:{intervals})",
+    ]  # fmt: skip
+    return StreamNames([m.symbol for m in markets], per_symbol, ["!ticker@arr", "!miniTicker@arr"])
 
 
 def create_product(ctx: SandboxContext, markets: Sequence[Market]) -> SpotProduct:
