@@ -41,7 +41,7 @@ _WINDOW_UNITS = {"m": (MINUTE_MS, 59), "h": (HOUR_MS, 23), "d": (DAY_MS, 7)}
 AVG_PRICE_MINUTES = 5  # "Current average price": {"mins": 5, ...}
 
 
-def _ticker_24hr_weight(req: ApiRequest) -> int:
+def ticker_24hr_weight(req: ApiRequest) -> int:
     """ "24hr ticker price change statistics": 2 for one symbol; for ``symbols`` 2 (1-20), 40 (21-100),
     80 (101+); 80 without either."""
     if req.params.get("symbol"):
@@ -53,7 +53,7 @@ def _ticker_24hr_weight(req: ApiRequest) -> int:
     return 2 if n <= 20 else 40 if n <= 100 else 80
 
 
-def _rolling_weight(req: ApiRequest) -> int:
+def rolling_weight(req: ApiRequest) -> int:
     """ "Rolling window price change statistics": 4 per requested symbol, capped at 200 above 50 symbols."""
     raw = req.params.get("symbols")
     n = 1 if raw is None else raw.count(",") + 1
@@ -96,8 +96,8 @@ class SpotMarketRest:
         r.add_get("/api/v3/historicalTrades", gw.endpoint(weight=25, security="MARKET_DATA")(self.old_trades))
         r.add_get("/api/v3/aggTrades", gw.endpoint(weight=4)(self.agg_trades))
         r.add_get("/api/v3/avgPrice", gw.endpoint(weight=2)(self.avg_price))
-        r.add_get("/api/v3/ticker/24hr", gw.endpoint(weight=_ticker_24hr_weight)(self.ticker_24hr))
-        r.add_get("/api/v3/ticker", gw.endpoint(weight=_rolling_weight)(self.ticker_rolling))
+        r.add_get("/api/v3/ticker/24hr", gw.endpoint(weight=ticker_24hr_weight)(self.ticker_24hr))
+        r.add_get("/api/v3/ticker", gw.endpoint(weight=rolling_weight)(self.ticker_rolling))
         r.add_get("/api/v3/allOrders", gw.endpoint(weight=20, security="SIGNED")(self.all_orders))
 
     def _symbol(self, req: ApiRequest) -> str:

@@ -127,7 +127,14 @@ class SpotProduct:
         self.market_rest = SpotMarketRest(self.exchange, self.gateway, self.history)
         self.sapi = SpotSapi(self.exchange, self.gateway)
         self.ws_api = SpotWsApi(
-            ctx.accounts, ctx.clock, ctx.faults, self.limiter, self.bus, cfg.ws_heartbeat_s
+            ctx.accounts,
+            ctx.clock,
+            ctx.faults,
+            self.limiter,
+            self.bus,
+            cfg.ws_heartbeat_s,
+            rest=self.rest,
+            market_rest=self.market_rest,
         )
         self.markets = list(markets)
         self.simulator: MarketSimulator | None = None
