@@ -1,6 +1,8 @@
 """Every endpoint and stream added for general clients, against the docs' examples: same keys (in the
-documented order where it matters), same JSON types, decimals as strings. Fixtures: tests/fixtures/
-binance_spot (``<page>__<section>``) and tests/fixtures/binance_futures (``{"doc", "example"}``), each the example printed in the official Binance documentation section named by the file."""
+documented order where it matters), same JSON types, decimals as strings.
+
+Fixtures: tests/fixtures/binance_spot (``<page>__<section>``) and tests/fixtures/binance_futures
+(``{"doc", "example"}``), each the example printed in the Binance documentation section it names."""
 
 from __future__ import annotations
 
