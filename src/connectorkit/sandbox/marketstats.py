@@ -11,11 +11,12 @@ Streams" → the same names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 from connectorkit.sandbox import errors
+from connectorkit.sandbox.engine import Order
 from connectorkit.sandbox.history import AggTrade, Candle, PublicTrade, WindowStats, next_bucket
 from connectorkit.sandbox.http import ApiRequest
 
@@ -192,3 +193,28 @@ def bounded_limit(req: ApiRequest, default: int, max_limit: int) -> int:
     """``limit``: ``default`` when absent, at most ``max_limit`` (a larger one is capped)."""
     limit = req.integer("limit")
     return default if limit is None or limit == 0 else min(limit, max_limit)
+
+
+def select_all_orders(req: ApiRequest, orders: Iterable[Order], symbol: str, window_ms: int) -> list[Order]:
+    """The ``allOrders`` selection (Spot "All orders", USDⓈ-M "All Orders"): the account's orders of
+    ``symbol`` by id, from ``orderId`` (or ``startTime``) up, else the most recent ``limit`` (500, max
+    1000); ``startTime``..``endTime`` at most ``window_ms`` apart (-1127)."""
+    order_id = req.integer("orderId")
+    start, end = req.integer("startTime"), req.integer("endTime")
+    if start is not None and end is not None and end - start > window_ms:
+        raise errors.lookup_interval_too_big(window_ms // 3_600_000)
+    limit = bounded_limit(req, 500, 1000)
+    account_id = req.acct.account_id
+    chosen = sorted(
+        (
+            o
+            for o in orders
+            if o.account_id == account_id
+            and o.symbol == symbol
+            and (order_id is None or o.order_id >= order_id)
+            and (start is None or o.time >= start)
+            and (end is None or o.time <= end)
+        ),
+        key=lambda o: o.order_id,
+    )
+    return chosen[:limit] if order_id is not None or start is not None else chosen[-limit:]

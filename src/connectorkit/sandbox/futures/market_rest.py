@@ -18,6 +18,7 @@ from connectorkit.sandbox.marketstats import (
     kline_params,
     kline_row,
     recent_trade,
+    select_all_orders,
     ticker_change,
 )
 
@@ -221,24 +222,7 @@ def mount_market_rest(app: web.Application, product: FuturesProduct, gw: ApiGate
     async def all_orders(req: ApiRequest) -> Any:
         """Trade REST, "All Orders (USER_DATA)": GET /fapi/v1/allOrders (limit 500, max 1000; at most
         7 days between startTime and endTime; from ``orderId`` up, else the most recent)."""
-        symbol = symbol_of(req)
-        order_id = req.integer("orderId")
-        start, end = req.integer("startTime"), req.integer("endTime")
-        if start is not None and end is not None and end - start > ALL_ORDERS_WINDOW_MS:
-            raise core_errors.lookup_interval_too_big(7 * 24)
-        limit = bounded_limit(req, 500, 1000)
-        aid = req.acct.account_id
-        orders = sorted(
-            (o for o in ex.orders.values() if o.account_id == aid and o.symbol == symbol),
-            key=lambda o: o.order_id,
-        )
-        if order_id is not None:
-            orders = [o for o in orders if o.order_id >= order_id]
-        if start is not None:
-            orders = [o for o in orders if o.time >= start]
-        if end is not None:
-            orders = [o for o in orders if o.time <= end]
-        chosen = orders[:limit] if order_id is not None or start is not None else orders[-limit:]
+        chosen = select_all_orders(req, ex.orders.values(), symbol_of(req), ALL_ORDERS_WINDOW_MS)
         return [wire.order_json(o, with_time=True) for o in chosen]
 
     r = app.router

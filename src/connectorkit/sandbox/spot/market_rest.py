@@ -28,6 +28,7 @@ from connectorkit.sandbox.marketstats import (
     kline_params,
     kline_row,
     recent_trade,
+    select_all_orders,
     ticker_change,
     ticker_mini,
 )
@@ -217,22 +218,5 @@ class SpotMarketRest:
     async def all_orders(self, req: ApiRequest) -> Any:
         """Account endpoints → "All orders (USER_DATA)" (weight 20, limit 500/1000, at most 24 h between
         startTime and endTime; from ``orderId`` up, else the most recent)."""
-        symbol = self._symbol(req)
-        order_id = req.integer("orderId")
-        start, end = req.integer("startTime"), req.integer("endTime")
-        if start is not None and end is not None and end - start > DAY_MS:
-            raise errors.lookup_interval_too_big(24)
-        limit = bounded_limit(req, 500, 1000)
-        account_id = req.acct.account_id
-        orders = sorted(
-            (o for o in self.ex.orders.values() if o.account_id == account_id and o.symbol == symbol),
-            key=lambda o: o.order_id,
-        )
-        if order_id is not None:
-            orders = [o for o in orders if o.order_id >= order_id]
-        if start is not None:
-            orders = [o for o in orders if o.time >= start]
-        if end is not None:
-            orders = [o for o in orders if o.time <= end]
-        chosen = orders[:limit] if order_id is not None or start is not None else orders[-limit:]
+        chosen = select_all_orders(req, self.ex.orders.values(), self._symbol(req), DAY_MS)
         return [order_json(o) for o in chosen]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
+import ccxt.pro as ccxtpro
 import pytest
 
 from connectorkit.sandbox import Sandbox
 from connectorkit.sandbox.product import SandboxConfig
-from support.sandbox_clients import Venue
+from support.sandbox_clients import Venue, clients
 
 SPOT_FUNDS = {"USDT": Decimal("100000"), "BTC": Decimal("2"), "ETH": Decimal("20")}
 FUTURES_FUNDS = {"USDT": Decimal("100000")}
@@ -37,3 +39,38 @@ async def _books_quoted(sb: Sandbox, timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not quoted():  # noqa: ASYNC110 - the engine has no event for "book quoted"
             await asyncio.sleep(0.01)
+
+
+async def _ccxt(venue: Venue, exchange_class: Any) -> AsyncIterator[Any]:
+    exchange = clients.point_ccxt(
+        exchange_class({"apiKey": venue.api_key, "secret": venue.secret}), **venue.urls
+    )
+    try:
+        await exchange.load_markets()
+        yield exchange
+    finally:
+        await exchange.close()
+
+
+@pytest.fixture
+async def spot(venue: Venue) -> AsyncIterator[Any]:
+    """ccxt.pro ``binance`` (REST and streams) on the sandbox, markets loaded."""
+    async for exchange in _ccxt(venue, ccxtpro.binance):
+        yield exchange
+
+
+@pytest.fixture
+async def usdm(venue: Venue) -> AsyncIterator[Any]:
+    """ccxt.pro ``binanceusdm`` on the sandbox, markets loaded."""
+    async for exchange in _ccxt(venue, ccxtpro.binanceusdm):
+        yield exchange
+
+
+@pytest.fixture
+async def client(venue: Venue) -> AsyncIterator[Any]:
+    """python-binance ``AsyncClient`` on the sandbox."""
+    c = clients.python_binance(venue.api_key, venue.secret, rest=venue.sb.rest_url, spot_ws=venue.sb.ws_url)
+    try:
+        yield c
+    finally:
+        await c.close_connection()

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-import ccxt.pro as ccxtpro
 import pytest
-
-from support.sandbox_clients import Venue, clients
 
 T = TypeVar("T")
 SPOT, PERP = "BTC/USDT", "BTC/USDT:USDT"
@@ -17,30 +14,6 @@ SPOT, PERP = "BTC/USDT", "BTC/USDT:USDT"
 
 async def within(awaitable: Awaitable[T], seconds: float = 15.0) -> T:
     return await asyncio.wait_for(awaitable, seconds)
-
-
-@pytest.fixture
-async def spot(venue: Venue) -> AsyncIterator[Any]:
-    exchange = clients.point_ccxt(
-        ccxtpro.binance({"apiKey": venue.api_key, "secret": venue.secret}), **venue.urls
-    )
-    try:
-        await exchange.load_markets()
-        yield exchange
-    finally:
-        await exchange.close()
-
-
-@pytest.fixture
-async def usdm(venue: Venue) -> AsyncIterator[Any]:
-    exchange = clients.point_ccxt(
-        ccxtpro.binanceusdm({"apiKey": venue.api_key, "secret": venue.secret}), **venue.urls
-    )
-    try:
-        await exchange.load_markets()
-        yield exchange
-    finally:
-        await exchange.close()
 
 
 @pytest.mark.parametrize("symbol_kind", ["spot", "usdm"])

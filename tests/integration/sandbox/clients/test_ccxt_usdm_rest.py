@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from typing import Any
 
-import ccxt.pro as ccxtpro
 import pytest
 from ccxt.base.errors import ExchangeError
 
-from support.sandbox_clients import Venue, clients
+from support.sandbox_clients import Venue
 
 SYMBOL = "BTC/USDT:USDT"
-
-
-@pytest.fixture
-async def usdm(venue: Venue) -> AsyncIterator[Any]:
-    exchange = clients.point_ccxt(
-        ccxtpro.binanceusdm({"apiKey": venue.api_key, "secret": venue.secret}), **venue.urls
-    )
-    try:
-        await exchange.load_markets()
-        yield exchange
-    finally:
-        await exchange.close()
 
 
 async def test_market_data_and_funding(usdm: Any) -> None:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from binance.exceptions import BinanceAPIException
 
-from support.sandbox_clients import Venue, clients
-
-
-@pytest.fixture
-async def client(venue: Venue) -> AsyncIterator[Any]:
-    c = clients.python_binance(venue.api_key, venue.secret, rest=venue.sb.rest_url, spot_ws=venue.sb.ws_url)
-    try:
-        yield c
-    finally:
-        await c.close_connection()
+from support.sandbox_clients import Venue
 
 
 async def test_spot_market_data(client: Any) -> None:
