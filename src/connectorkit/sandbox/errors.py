@@ -187,5 +187,6 @@ def invalid_interval() -> ApiError:
 
 
 def not_found() -> ApiError:
-    """Spot "Error codes" -1099 NOT_FOUND: the answer to a path the API does not have (HTTP 404)."""
-    return ApiError(-1099, "Not found, unauthenticated, or unauthorized.", 404)
+    """Spot "Error codes" -1099 "Not found, authenticated, or authorized" (the docs' wording; it replaced
+    -1999): the answer to a path the API does not have (HTTP 404)."""
+    return ApiError(-1099, "Not found, authenticated, or authorized.", 404)

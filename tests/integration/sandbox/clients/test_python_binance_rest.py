@@ -94,7 +94,7 @@ async def test_unknown_paths_answer_json(client: Any, venue: Venue) -> None:
         async with session.get(f"{venue.sb.rest_url}/api/v3/nothingHere") as resp:
             assert resp.status == 404
             assert resp.content_type == "application/json"
-            assert await resp.json() == {"code": -1099, "msg": "Not found, unauthenticated, or unauthorized."}
+            assert await resp.json() == {"code": -1099, "msg": "Not found, authenticated, or authorized."}
         async with session.patch(f"{venue.sb.rest_url}/api/v3/order") as resp:
             assert resp.status == 405
             assert (await resp.json())["code"] == -1020
