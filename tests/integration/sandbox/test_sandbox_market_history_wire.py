@@ -121,6 +121,10 @@ async def test_spot_all_orders_and_sapi(client: Client) -> None:
         "GET", "/api/v3/allOrders", {"symbol": "BTCUSDT", "startTime": 0, "endTime": 90_000_000}, signed=True
     )
     assert status == 400 and body["code"] == -1127
+    commission = await client.ok("GET", "/api/v3/account/commission", {"symbol": "BTCUSDT"}, signed=True)
+    example = fixture("rest_api__account_endpoints__query_commission_rates__response")
+    assert_same_shape(commission, example)
+    assert_same_key_order(commission, example)
     coins = await client.ok("GET", "/sapi/v1/capital/config/getall", signed=True)
     assert_same_shape(coins, fixture("wallet__capital__all_coins_information__response"))
     assert {c["coin"] for c in coins} == {"BTC", "ETH", "USDT"}

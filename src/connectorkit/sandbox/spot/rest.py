@@ -226,6 +226,9 @@ class SpotRest:
         r.add_delete("/api/v3/openOrders", gw.endpoint(weight=1, security="SIGNED")(self.cancel_all))
         r.add_get("/api/v3/account", gw.endpoint(weight=20, security="SIGNED")(self.account))
         r.add_get(
+            "/api/v3/account/commission", gw.endpoint(weight=20, security="SIGNED")(self.account_commission)
+        )
+        r.add_get(
             "/api/v3/myTrades", gw.endpoint(weight=_my_trades_weight, security="SIGNED")(self.my_trades)
         )
         r.add_post("/api/v3/userDataStream", gw.endpoint(weight=2, security="USER_STREAM")(self.start_stream))
@@ -394,6 +397,30 @@ class SpotRest:
         return account_json(
             self.ex, req.acct, req.boolean("omitZeroBalances") or False, self.ex.clock.now_ms()
         )
+
+    async def account_commission(self, req: ApiRequest) -> Any:
+        """Account endpoints → "Query Commission Rates (USER_DATA)": the account's rates; no special,
+        tax or BNB-discount rates in the sandbox (zeros, discount disabled)."""
+        market = self.ex.market(req.require("symbol"))
+        acct = req.acct
+        zeros = {"maker": fmt(ZERO), "taker": fmt(ZERO), "buyer": fmt(ZERO), "seller": fmt(ZERO)}
+        return {
+            "symbol": market.symbol,
+            "standardCommission": {
+                "maker": fmt(acct.maker_commission),
+                "taker": fmt(acct.taker_commission),
+                "buyer": fmt(ZERO),
+                "seller": fmt(ZERO),
+            },
+            "specialCommission": dict(zeros),
+            "taxCommission": dict(zeros),
+            "discount": {
+                "enabledForAccount": False,
+                "enabledForSymbol": False,
+                "discountAsset": "BNB",
+                "discount": fmt(ZERO),
+            },
+        }
 
     async def my_trades(self, req: ApiRequest) -> Any:
         """Account endpoints → "Account trade list (USER_DATA)" (limit default 500, max 1000)."""

@@ -7,8 +7,9 @@ Implemented methods: ``ping``, ``time``, ``userDataStream.subscribe.signature``,
 twins (the same handlers run): "Market data requests" ``depth``, ``ticker.price``, ``ticker.24hr``,
 ``ticker``, ``klines``, ``uiKlines``, ``trades.recent``, ``trades.aggregate``, ``avgPrice``; "Trading
 requests" ``order.place``, ``order.cancel``; "Account requests" ``order.status``,
-``openOrders.status``, ``allOrders``, ``myTrades``, ``account.status``. SIGNED methods carry
-``apiKey``, ``timestamp`` and ``signature`` in their params ("Request security"). Responses are
+``openOrders.status``, ``allOrders``, ``myTrades``, ``account.status``, ``account.commission``.
+SIGNED methods carry ``apiKey``, ``timestamp`` and ``signature`` in their params ("Request security").
+Responses are
 ``{"id", "status", "result", "rateLimits"}``; errors ``{"id", "status", "error": {"code", "msg"}}``;
 events ``{"subscriptionId": n, "event": {...}}``. WS-API signatures are computed over the params
 (except ``signature``) sorted by name, joined as ``key=value&...`` (docs "SIGNED request security").
@@ -102,6 +103,7 @@ class SpotWsApi:
                     "openOrders.status": _Method(rest.open_orders, one_or_many_weight(6, 80), signed=True),
                     "account.status": _Method(rest.account, _fixed(20), signed=True),
                     "myTrades": _Method(rest.my_trades, _fixed(20), signed=True),
+                    "account.commission": _Method(rest.account_commission, _fixed(20), signed=True),
                 }
             )
         if market_rest is not None:
