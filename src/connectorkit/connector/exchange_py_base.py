@@ -73,7 +73,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from connectorkit.connector.background_tasks import BackgroundTasks
-from connectorkit.connector.exchange_base import ExchangeBase
+from connectorkit.connector.exchange_base import ExchangeBase, UnknownTradingPairError
 from connectorkit.connector.order_book_tracker import OrderBookTracker
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.connector.settings import ConnectorSettings
@@ -119,6 +119,18 @@ exchange reports live after all is cancelled."""
 
 PreSendHook = Callable[[InFlightOrder], Awaitable[None]]
 """Awaited with the tracked, validated order right before its placement request is sent."""
+
+
+class UnlistedTradingPairError(UnknownTradingPairError):
+    """Configured trading pairs that the exchange's instrument list does not have."""
+
+    def __init__(self, connector: str, pairs: Sequence[str]) -> None:
+        super().__init__(connector, list(pairs))
+        self.connector = connector
+        self.pairs = list(pairs)
+
+    def __str__(self) -> str:  # a KeyError would show its argument quoted
+        return f"not listed on {self.connector}: {', '.join(self.pairs)}"
 
 
 class ExchangePyBase(ExchangeBase):
@@ -174,6 +186,7 @@ class ExchangePyBase(ExchangeBase):
         self._last_poll_time = 0.0
         self._balances_initialized = False
         self._network_started = False
+        self._logged_unlisted: list[str] = []
         self.user_stream_event_error_count = 0
 
     # ==================================================================================================
@@ -720,6 +733,30 @@ class ExchangePyBase(ExchangeBase):
         rules = self._format_trading_rules(exchange_info)
         self._trading_rules.clear()
         self._trading_rules.update({rule.trading_pair: rule for rule in rules})
+        unlisted = self.unlisted_trading_pairs()
+        if unlisted != self._logged_unlisted:
+            self._logged_unlisted = unlisted
+            if unlisted:
+                logger.error("%s; they get no book and no trading",
+                             UnlistedTradingPairError(self.name, unlisted))
+
+    def unlisted_trading_pairs(self) -> list[str]:
+        """The configured pairs missing from the exchange's instruments as last loaded (none
+        before the trading rules first load)."""
+        listed = self.trading_pair_symbol_map()
+        if not listed:
+            return []
+        pairs = set(listed.values())
+        return [pair for pair in self._trading_pairs if pair not in pairs]
+
+    async def require_listed_trading_pairs(self) -> None:
+        """Load the instruments if they have not loaded yet (their request errors propagate), then
+        raise :class:`UnlistedTradingPairError` naming every configured pair the exchange does
+        not list."""
+        await self._ensure_trading_pair_symbol_map()
+        unlisted = self.unlisted_trading_pairs()
+        if unlisted:
+            raise UnlistedTradingPairError(self.name, unlisted)
 
     async def _initialize_trading_pair_symbol_map(self) -> None:
         await self._update_trading_rules()

@@ -149,10 +149,11 @@ def _utils(name: str, camel: str) -> str:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import ClassVar, Final
 
-from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.connector.settings import HTTP_SCHEMES, WS_SCHEMES, ConnectorSettings, Endpoint
 from connectorkit.core.trade_fee import TradeFeeSchema
 
 from . import {name}_constants as CONSTANTS
@@ -165,7 +166,16 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 
 
 class {camel}Settings(ConnectorSettings):
-    """Settings of ``{name}``: ``rest_url`` and ``ws_url`` are bases the official paths go under."""
+    """Settings of ``{name}``: ``rest_url`` and ``ws_url`` are bases the official paths go under.
+
+    ``ENDPOINTS`` lists every URL the connector dials: they are checked at creation and must be
+    overridden together (add any further socket the venue needs here too).
+    """
+
+    ENDPOINTS: ClassVar[Mapping[str, Endpoint]] = {{
+        "rest_url": Endpoint(HTTP_SCHEMES),
+        "ws_url": Endpoint(WS_SCHEMES),
+    }}
 
     rest_url: str = CONSTANTS.DEFAULT_REST_URL
     ws_url: str = CONSTANTS.DEFAULT_WS_URL

@@ -140,3 +140,19 @@ def test_an_existing_package_is_never_overwritten(tmp_path: Path, capsys: pytest
     assert main(["new-connector", "demo_venue", "--dir", str(tmp_path)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (package / "demo_venue_auth.py").read_text() == "# mine\n"
+
+
+def test_the_generated_settings_declare_their_endpoints(tmp_path: Path) -> None:
+    _scaffold(tmp_path, "demo_venue")
+    probe = (
+        "import demo_venue\n"
+        "from connectorkit.connector.settings import build_settings\n"
+        "print(sorted(build_settings('demo_venue').ENDPOINTS))\n"
+        "try:\n"
+        "    build_settings('demo_venue', rest_url='http://127.0.0.1:1')\n"
+        "except ValueError as exc:\n"
+        "    print('refused' if 'not ws_url' in str(exc) else exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], env=_env(tmp_path), capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["['rest_url', 'ws_url']", "refused"]

@@ -102,7 +102,7 @@ async def test_last_traded_prices_from_the_ticker_endpoint() -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     spot = create_connector("binance", trading_pairs=["BTC-USDT"], trading_required=False,
-                            rest_url=f"http://127.0.0.1:{port}")
+                            rest_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}")
     spot._set_trading_pair_symbol_map({"BTCUSDT": "BTC-USDT"})
     try:
         prices = await spot.order_book_tracker.data_source.get_last_traded_prices(["BTC-USDT"])
@@ -171,7 +171,8 @@ async def test_perpetual_funding_payments_page_through_the_income_history(
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
-                            api_secret="s" * 64, rest_url=f"http://127.0.0.1:{port}")
+                            api_secret="s" * 64, rest_url=f"http://127.0.0.1:{port}",
+                            ws_url=f"ws://127.0.0.1:{port}")
     perp._set_trading_pair_symbol_map({"BTCUSDT": "BTC-USDT"})
     try:
         payments = await perp._fetch_funding_payments("BTC-USDT", 1.0)
@@ -192,7 +193,7 @@ async def test_perpetual_account_update_derives_available_from_cw_and_never_abov
     """ACCOUNT_UPDATE ("Event: Balance and Position Update") carries wb, cw and bc but no available
     balance: available moves with cw (or bc for the first update) and never exceeds wb."""
     perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
-                            api_secret="s" * 64, rest_url="http://127.0.0.1:9")
+                            api_secret="s" * 64, rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9")
     refreshes: list[None] = []
 
     async def no_rest_refresh() -> None:
