@@ -14,8 +14,11 @@ from pydantic import ValidationError
 from connectorkit.connector.settings import create_connector, registered_connectors
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, TradeType
 from connectorkit.core.in_flight_order import InFlightOrder
+from connectorkit.core.order_candidate import OrderCandidate, PerpetualOrderCandidate
+from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import BinanceExchange
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
+from connectorkit.exchanges.binance.binance_trading_wire import RateLimitInfo
 from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as perp_constants
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
@@ -44,6 +47,25 @@ def test_both_connectors_are_registered_with_endpoint_overrides() -> None:
         create_connector("binance", recv_window_ms=70_000)
     with pytest.raises(ValidationError):
         create_connector("binance", rest_urls="typo")
+
+
+@pytest.mark.parametrize("connector_name", ["binance", "binance_perpetual"])
+def test_a_pairs_own_fees_reach_get_fee_and_the_budget_checker(connector_name: str) -> None:
+    connector = create_connector(
+        connector_name, trading_pairs=["BTC-USDT", "ETH-USDT"], trading_required=False
+    )
+    connector.set_trading_pair_fee_schema("ETH-USDT", TradeFeeSchema())  # a zero-fee pair
+    action = PositionAction.OPEN if connector_name == "binance_perpetual" else PositionAction.NIL
+    assert connector.get_fee("ETH", "USDT", OrderType.LIMIT, TradeType.BUY, Decimal(1), Decimal(10),
+                             position_action=action).percent == 0
+    assert connector.get_fee("BTC", "USDT", OrderType.LIMIT, TradeType.BUY, Decimal(1), Decimal(10),
+                             position_action=action).percent > 0
+    candidate_type = PerpetualOrderCandidate if connector_name == "binance_perpetual" else OrderCandidate
+    for pair, fee_expected in (("ETH-USDT", False), ("BTC-USDT", True)):
+        candidate = candidate_type(pair, False, OrderType.LIMIT, TradeType.BUY, Decimal(1), Decimal(10))
+        populated = connector.budget_checker.populate_collateral_entries(candidate)
+        fee = populated.percent_fee_value
+        assert (fee is not None and fee.amount > 0) is fee_expected
 
 
 def test_keys_make_an_auth_that_hides_them() -> None:
@@ -225,3 +247,20 @@ async def test_perpetual_account_update_derives_available_from_cw_and_never_abov
         assert refreshes  # the REST refresh that brings the exact availableBalance was scheduled
     finally:
         await perp.stop_network()
+
+
+def test_perpetual_maps_advertised_rate_limits_to_its_pools(caplog: pytest.LogCaptureFixture) -> None:
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], trading_required=False)
+    advertised = [
+        RateLimitInfo("REQUEST_WEIGHT", "MINUTE", 1, 1000),  # lower than the documented 2400: enforced
+        RateLimitInfo("ORDERS", "MINUTE", 1, 5000),  # higher than 1200: the built-in limit stays
+        RateLimitInfo("ORDERS", "SECOND", 10, 100),
+        RateLimitInfo("ORDERS", "SECOND", 1, 20),  # no such pool here: warned about once
+    ]
+    perp._apply_advertised_rate_limits(advertised)
+    perp._apply_advertised_rate_limits(advertised)  # the periodic exchangeInfo refresh
+    throttler = perp.throttler
+    pools = ("REQUEST_WEIGHT", "ORDERS_1MIN", "ORDERS_10S")
+    assert [throttler.limit(pool) for pool in pools] == [1000, 1200, 100]
+    assert throttler.usable_limit("REQUEST_WEIGHT") == 950
+    assert sum("has no pool for" in r.message for r in caplog.records) == 1
