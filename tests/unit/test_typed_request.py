@@ -21,6 +21,7 @@ from connectorkit.net.typed_request import typed_request
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_request import WSJSONRequest
 from support.clocks import SkipClock
+from support.local_server import local_server
 
 BAD_TIMESTAMP = -1021
 WALL_CLOCK = 1_700_000_000.0
@@ -94,10 +95,8 @@ def build_app() -> web.Application:
 
 @pytest.fixture
 async def server() -> AsyncIterator[TestServer]:
-    srv = TestServer(build_app(), host="127.0.0.1", port=0)
-    await srv.start_server(access_log=None)
-    yield srv
-    await srv.close()
+    async with local_server(build_app()) as srv:
+        yield srv
 
 
 @pytest.fixture
