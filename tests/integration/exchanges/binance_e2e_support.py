@@ -10,6 +10,9 @@ from typing import Any
 from connectorkit.connector.settings import create_connector
 from connectorkit.core.events import MarketEvent
 from connectorkit.sandbox import Sandbox
+from support.waiting import wait_until
+
+__all__ = ["wait_until"]  # re-exported: the e2e tests import it from here
 
 FAST = {
     "short_poll_interval": 0.2,
@@ -18,15 +21,6 @@ FAST = {
     "funding_payment_poll_interval": 0.3,
     "request_timeout": 5.0,
 }
-
-
-async def wait_until(predicate: Callable[[], bool], seconds: float = 10.0, what: str = "condition") -> None:
-    """Poll ``predicate`` every 10 ms (event-driven code under test runs meanwhile)."""
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class EventLog:

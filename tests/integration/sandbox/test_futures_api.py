@@ -29,6 +29,8 @@ from yarl import URL
 from connectorkit.sandbox import Sandbox, SandboxConfig
 from connectorkit.sandbox.futures import FuturesMarket
 from connectorkit.sandbox.futures.funding import EIGHT_HOURS_MS
+from support.clocks import HeldSandboxClock
+from support.waiting import subscribed, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_futures"
 # Fields the docs' examples carry only for trailing-stop orders (REST order / ORDER_TRADE_UPDATE).
@@ -144,6 +146,11 @@ async def next_event(
                 return data  # type: ignore[no-any-return]
 
     return await asyncio.wait_for(scan(), within_s)
+
+
+async def private_connections(sandbox: Sandbox, count: int) -> None:
+    """Wait until ``count`` private (listen-key) connections are registered with their event sinks."""
+    await wait_until(lambda: sandbox.futures.private.open_connections >= count, 5, f"{count} private sockets")
 
 
 async def limit(c: Client, side: str, qty: str, price: str, **extra: Any) -> Any:
@@ -514,7 +521,7 @@ async def test_market_streams_depth_sequence_trades_tickers_and_marks(
     c, lp = client(sandbox, session), client(sandbox, session)
     streams = "btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@markPrice@1s"
     async with session.ws_connect(f"{sandbox.futures_ws_url}/stream?streams={streams}") as ws:
-        await asyncio.sleep(0.05)
+        await subscribed(sandbox.futures.hub, *streams.split("/"))
         await limit(lp, "SELL", "0.010", "30000.0")
         await limit(lp, "SELL", "0.010", "30000.0")
         ticker = await next_event(ws, lambda m: m["stream"] == "btcusdt@bookTicker")
@@ -540,7 +547,13 @@ async def test_market_streams_depth_sequence_trades_tickers_and_marks(
             assert nxt["pu"] == prev["u"] and nxt["U"] == prev["u"] + 1
         sandbox.faults.skip_depth_updates("BTCUSDT", 1)
         await limit(lp, "BUY", "0.010", "28000.0")
-        await asyncio.sleep(0.3)
+        # the next depth push (the one carrying 28000) is the one the fault drops: wait for it to be
+        # consumed, so that 27000 goes out in an event of its own
+        def skip_taken() -> bool:
+            taken = "skip_depth_updates" in sandbox.faults.kinds()
+            return taken and not sandbox.futures._depth_skips["BTCUSDT"]
+
+        await wait_until(skip_taken, 5, "the skipped depth update")
         await limit(lp, "BUY", "0.010", "27000.0")
         third = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
         assert third["data"]["pu"] != second["data"]["u"]  # the gap a client must detect
@@ -582,7 +595,8 @@ async def test_routed_public_and_market_endpoints(sandbox: Sandbox, session: aio
         session.ws_connect(f"{ws_base}/public/stream?streams={both}") as public,
         session.ws_connect(f"{ws_base}/market/ws/btcusdt@markPrice@1s") as market_ws,
     ):
-        await asyncio.sleep(0.05)
+        await subscribed(sandbox.futures.public_hub, *both.split("/"))
+        await subscribed(sandbox.futures.market_hub, "btcusdt@markPrice@1s")
         await limit(lp, "BUY", "0.010", "29000.0")
         depth = await next_event(public, lambda m: True)
         assert depth["stream"] == "btcusdt@depth@100ms"  # /public carries depth...
@@ -608,7 +622,7 @@ async def test_routed_private_stream_with_event_filter(
         session.ws_connect(f"{base}/private/stream?listenKey={key}&events=ORDER_TRADE_UPDATE") as combined,
         session.ws_connect(f"{base}/private/ws/{key}") as everything,
     ):
-        await asyncio.sleep(0.05)
+        await private_connections(sandbox, 3)
         await limit(lp, "SELL", "0.010", "30000.0")
         await market(c, "BUY", "0.010")
         account = await next_event(only_account, lambda e: True)
@@ -679,7 +693,7 @@ async def test_slower_depth_streams_merge_changes_and_keep_the_pu_chain(
     lp = client(sandbox, session)
     streams = "btcusdt@depth/btcusdt@depth@500ms"
     async with session.ws_connect(f"{sandbox.futures_ws_url}/public/stream?streams={streams}") as ws:
-        await asyncio.sleep(0.05)
+        await subscribed(sandbox.futures.public_hub, *streams.split("/"))
         first = await limit(lp, "BUY", "0.010", "29000.0")
         await limit(lp, "BUY", "0.020", "29000.0")
         await lp.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=first["orderId"])
@@ -728,10 +742,12 @@ async def test_price_and_book_tickers(sandbox: Sandbox, session: aiohttp.ClientS
     )
 
 
-async def test_request_weight_limit_429_then_418(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+async def test_request_weight_limit_429_then_418(
+    sandbox: Sandbox, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = sandbox.futures_rest_url + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000"  # weight 20
-    if 60_000 - int(time.time() * 1000) % 60_000 < 3_000:
-        await asyncio.sleep(3.5)  # keep all requests inside one 1-minute window
+    # the sandbox's clock held at the start of a minute: every request falls in one weight window
+    HeldSandboxClock(sandbox.clock, monkeypatch, (int(time.time() * 1000) // 60_000 + 1) * 60_000)
     for n in range(1, 121):  # 120 * 20 = 2400, the documented REQUEST_WEIGHT per minute
         async with session.get(url) as r:
             assert r.status == 200
@@ -783,7 +799,7 @@ async def test_duplicated_and_reordered_user_events(sandbox: Sandbox, session: a
     key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
     url = f"{sandbox.futures_ws_url}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE"
     async with session.ws_connect(url) as ws:
-        await asyncio.sleep(0.05)
+        await private_connections(sandbox, 1)
         sandbox.faults.duplicate_user_events(1)
         first = await limit(c, "BUY", "0.010", "20000.0")
         a = await next_event(ws, lambda e: True)
@@ -903,7 +919,7 @@ async def test_a_private_client_that_stops_reading_is_dropped_not_queued_for_for
     private = sandbox.futures.private
     private.max_queued = 5
     async with session.ws_connect(f"{sandbox.futures_ws_url}/private/ws/{key}") as ws:
-        await asyncio.sleep(0.05)  # the server registered the connection
+        await private_connections(sandbox, 1)
         # 20 events in one go: the writer gets no chance to send, so the 6th finds the queue full.
         for n in range(20):
             sandbox.futures.bus.push(account_id, {"e": "ACCOUNT_UPDATE", "E": n})
@@ -916,11 +932,7 @@ async def test_a_private_client_that_stops_reading_is_dropped_not_queued_for_for
 
 
 async def wait_for_no_private_connection(sandbox: Sandbox) -> None:
-    for _ in range(200):
-        if not sandbox.futures.private.open_connections:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the dropped connection is still registered")
+    await wait_until(lambda: not sandbox.futures.private.open_connections, 5, "the dropped connection to go")
 
 
 async def test_pause_drop_after_n_and_clock_skew_faults_act_on_the_futures_paths(
@@ -933,7 +945,8 @@ async def test_pause_drop_after_n_and_clock_skew_faults_act_on_the_futures_paths
         session.ws_connect(f"{base}/private/ws?listenKey={key}") as private,
         session.ws_connect(f"{base}/market/ws/btcusdt@aggTrade") as trades,
     ):
-        await asyncio.sleep(0.05)
+        await private_connections(sandbox, 1)
+        await subscribed(sandbox.futures.market_hub, "btcusdt@aggTrade")
         sandbox.faults.pause_stream(key)
         sandbox.faults.pause_stream("btcusdt@aggTrade")
         await limit(lp, "SELL", "0.020", "30000.0")
