@@ -80,14 +80,20 @@ class ScriptedDataSource(OrderBookTrackerDataSource):
         if self.fail_listen_once:
             self.fail_listen_once = False
             raise ConnectionError("socket dropped")
-        await asyncio.Event().wait()
+        self.report_book_stream(self.trading_pairs, live=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.report_book_stream(self.trading_pairs, live=False)
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
         self.subscribed.append(trading_pair)
+        self.report_book_stream([trading_pair], live=True)  # as on the venue's acknowledgement
         return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         self.unsubscribed.append(trading_pair)
+        self.report_book_stream([trading_pair], live=False)
         return True
 
     async def get_last_traded_prices(self, trading_pairs: list[str]) -> dict[str, Decimal]:
