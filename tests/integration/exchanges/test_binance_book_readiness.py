@@ -1,5 +1,8 @@
 """A book is ready only while the stream that updates it is live (issue 17, item 5).
 
+The last test adds a pair to a live spot connection: it is ready only once the venue
+acknowledges its SUBSCRIBE.
+
 Real in-process aiohttp servers on 127.0.0.1 speak the USD-M layout: ``GET /fapi/v1/depth``
 answers a snapshot, and the routed ``/public/stream`` endpoint (the depth stream, USD-M docs
 "Websocket Market Streams", routed by path since 2026) either answers 404, or serves the stream
@@ -10,6 +13,7 @@ until the test drops it. The ``/market`` route (trades, mark price: not the book
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +23,8 @@ import pytest
 from aiohttp import web
 
 from connectorkit.connector.order_book_tracker import OrderBookTracker
+from connectorkit.exchanges.binance import binance_web_utils as spot_web_utils
+from connectorkit.exchanges.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils as web_utils
 from connectorkit.exchanges.binance_perpetual.binance_perpetual_api_order_book_data_source import (
     BinancePerpetualAPIOrderBookDataSource,
@@ -146,3 +152,81 @@ async def test_a_book_whose_stream_drops_is_not_ready_until_reconnected_and_resy
     metrics = tracker.metrics(PAIR)
     assert metrics.snapshots_applied == 2 and metrics.resyncs >= 1
     assert tracker.order_books[PAIR].last_diff_uid == 21
+
+
+@dataclass
+class FakeSpotStream:
+    """A spot venue whose combined stream acknowledges a live ``SUBSCRIBE`` only when told to
+    (Spot docs "Live Subscribing/Unsubscribing to streams": ``{"result": null, "id": N}``, or an
+    error object with ``code`` and ``msg``)."""
+
+    answer: dict[str, object] | None = None
+    requests: list[dict[str, object]] = field(default_factory=list)
+    answer_now: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def depth(self, request: web.Request) -> web.Response:
+        return web.json_response({"lastUpdateId": 10, "bids": [["100", "1"]], "asks": [["101", "1"]]})
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            subscribe = json.loads(msg.data)
+            self.requests.append(subscribe)
+            await self.answer_now.wait()
+            assert self.answer is not None
+            await ws.send_json({**self.answer, "id": subscribe["id"]})
+        return ws
+
+
+@contextlib.asynccontextmanager
+async def spot_tracker(venue: FakeSpotStream) -> AsyncIterator[OrderBookTracker]:
+    app = web.Application()
+    app.router.add_get("/api/v3/depth", venue.depth)
+    app.router.add_get("/stream", venue.stream)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    address = f"127.0.0.1:{runner.addresses[0][1]}"
+
+    async def symbol(pair: str) -> str:
+        return pair.replace("-", "")
+
+    factory = WebAssistantsFactory(AsyncThrottler(spot_web_utils.build_rate_limits()))
+    source = BinanceAPIOrderBookDataSource(
+        ["BTC-USDT"], factory, symbol_resolver=symbol, rest_url=f"http://{address}", ws_url=f"ws://{address}",
+    )
+    books = OrderBookTracker(source, ["BTC-USDT"], first_diff_wait=0.05, snapshot_retry_delay=0.01)
+    await books.start()
+    try:
+        yield books
+    finally:
+        await books.stop()
+        await factory.close()
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(("answer", "ready"), [
+    ({"result": None}, True),
+    ({"code": 2, "msg": "Invalid request: invalid stream"}, False),
+], ids=["acknowledged", "refused"])
+async def test_a_pair_added_on_a_live_connection_is_ready_only_once_its_subscribe_is_acknowledged(
+    answer: dict[str, object], ready: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    venue = FakeSpotStream(answer=answer)
+    async with spot_tracker(venue) as tracker:
+        source = tracker.data_source
+        await wait_until(lambda: source.book_stream_live("BTC-USDT"), 5, "the first connection")
+        assert await tracker.add_trading_pair("ETH-USDT")
+        await wait_until(lambda: venue.requests and tracker.metrics("ETH-USDT").snapshots_applied >= 1, 5,
+                         "the SUBSCRIBE sent and ETH's snapshot applied")
+        assert venue.requests[0]["method"] == "SUBSCRIBE"
+        assert venue.requests[0]["params"] == ["ethusdt@depth@100ms", "ethusdt@trade"]
+        assert not tracker.is_ready("ETH-USDT")  # snapshot in, subscription not yet accepted
+        venue.answer_now.set()
+        if ready:
+            await wait_until(lambda: tracker.is_ready("ETH-USDT"), 5, "ETH ready after the acknowledgement")
+        else:  # the answer was read (it is not a stream frame), and ETH stays not ready
+            await wait_until(lambda: "SUBSCRIBE ETH-USDT refused: 2" in caplog.text, 5, "the refusal read")
+            assert not tracker.is_ready("ETH-USDT") and source.malformed_frames == 0
