@@ -163,11 +163,18 @@ class FakeSpotStream:
     answer: dict[str, object] | None = None
     requests: list[dict[str, object]] = field(default_factory=list)
     answer_now: asyncio.Event = field(default_factory=asyncio.Event)
+    handshake_now: asyncio.Event = field(default_factory=asyncio.Event)
+    handshakes_asked: int = 0
+
+    def __post_init__(self) -> None:
+        self.handshake_now.set()
 
     async def depth(self, request: web.Request) -> web.Response:
         return web.json_response({"lastUpdateId": 10, "bids": [["100", "1"]], "asks": [["101", "1"]]})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
+        self.handshakes_asked += 1
+        await self.handshake_now.wait()
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         async for msg in ws:
@@ -230,3 +237,15 @@ async def test_a_pair_added_on_a_live_connection_is_ready_only_once_its_subscrib
         else:  # the answer was read (it is not a stream frame), and ETH stays not ready
             await wait_until(lambda: "SUBSCRIBE ETH-USDT refused: 2" in caplog.text, 5, "the refusal read")
             assert not tracker.is_ready("ETH-USDT") and source.malformed_frames == 0
+
+
+async def test_a_pair_added_while_its_connection_is_opening_is_subscribed_once_it_is_open() -> None:
+    venue = FakeSpotStream(answer={"result": None})
+    venue.handshake_now.clear()
+    venue.answer_now.set()
+    async with spot_tracker(venue) as tracker:
+        await wait_until(lambda: venue.handshakes_asked == 1, 5, "the connection opening")
+        assert await tracker.add_trading_pair("ETH-USDT")  # its URL was built without ETH
+        venue.handshake_now.set()
+        await wait_until(lambda: tracker.is_ready("ETH-USDT"), 5, "ETH subscribed on the new connection")
+        assert [r["params"] for r in venue.requests] == [["ethusdt@depth@100ms", "ethusdt@trade"]]

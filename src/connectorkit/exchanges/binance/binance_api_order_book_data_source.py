@@ -214,21 +214,23 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         )
         conn.ws = ws
         self.connection_count += 1
-        if conn.group.carries_book:  # the handshake succeeded with the streams in the URL
-            self.report_book_stream(self._streamed_pairs(conn), live=True)
+        in_url = [self._pair_by_symbol[symbol] for symbol in symbols]
+        if conn.group.carries_book:  # the handshake succeeded with these streams in the URL
+            self.report_book_stream(in_url, live=True)
         try:
+            symbol_of = {pair: symbol for symbol, pair in self._pair_by_symbol.items()}
+            for pair in [p for p in conn.pairs if p not in in_url and p in symbol_of]:
+                await self._send(conn, "SUBSCRIBE", symbol_of[pair], pair)  # added while connecting
             async for raw in ws.iter_messages():
                 self._on_frame(raw)
         finally:
             conn.ws = None
             if conn.group.carries_book:
                 self.report_book_stream(list(conn.pairs), live=False)
+                for request_id, pair in list(self._pending_subscriptions.items()):
+                    if pair in conn.pairs:  # never answered now: the next connection's URL has it
+                        del self._pending_subscriptions[request_id]
             await ws.disconnect()
-
-    def _streamed_pairs(self, conn: _Connection) -> list[str]:
-        """The pairs of ``conn`` whose symbols are known (the ones in its URL)."""
-        known = set(self._pair_by_symbol.values())
-        return [pair for pair in conn.pairs if pair in known]
 
     async def _resolved_symbols(self, pairs: Sequence[str]) -> list[str]:
         """Symbols of ``pairs``; a pair the exchange does not list is skipped (logged)."""
