@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 
 from connectorkit.connector.order_book_tracker import OrderBookTracker
+from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.exchanges.binance import binance_web_utils as spot_web_utils
 from connectorkit.exchanges.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils as web_utils
@@ -31,9 +32,14 @@ from connectorkit.exchanges.binance_perpetual.binance_perpetual_api_order_book_d
 )
 from connectorkit.net.throttler import AsyncThrottler
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
+from support.local_server import serving
 from support.waiting import wait_until
 
 PAIR = "BTC-USDT"
+
+
+async def _symbol(pair: str) -> str:
+    return pair.replace("-", "")
 
 
 @dataclass
@@ -82,31 +88,30 @@ async def venue(request: pytest.FixtureRequest) -> AsyncIterator[tuple[FakeFstre
     app.router.add_get("/fapi/v1/depth", state.depth)
     app.router.add_get("/public/stream", state.public_stream)
     app.router.add_get("/market/stream", state.not_found)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield state, f"127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as address:
+        yield state, address
 
 
 @pytest.fixture
 async def tracker(venue: tuple[FakeFstream, str]) -> AsyncIterator[OrderBookTracker]:
     _, address = venue
-
-    async def symbol(pair: str) -> str:
-        return pair.replace("-", "")
-
     factory = WebAssistantsFactory(AsyncThrottler(web_utils.build_rate_limits()))
     source = BinancePerpetualAPIOrderBookDataSource(
-        [PAIR], factory, symbol_resolver=symbol, rest_url=f"http://{address}", ws_url=f"ws://{address}",
+        [PAIR], factory, symbol_resolver=_symbol, rest_url=f"http://{address}", ws_url=f"ws://{address}",
     )
     source.RECONNECT_MIN_DELAY = source.RECONNECT_MAX_DELAY = 0.01
-    # a silent stream is waited for 50 ms before the snapshot is fetched anyway
-    books = OrderBookTracker(source, [PAIR], first_diff_wait=0.05, snapshot_retry_delay=0.01)
+    async with running(source, factory) as books:
+        yield books
+
+
+@contextlib.asynccontextmanager
+async def running(
+    source: OrderBookTrackerDataSource, factory: WebAssistantsFactory
+) -> AsyncIterator[OrderBookTracker]:
+    """A started tracker of the source's pairs; a silent stream is waited for 50 ms before the
+    snapshot is fetched anyway."""
+    pairs = list(source.trading_pairs)
+    books = OrderBookTracker(source, pairs, first_diff_wait=0.05, snapshot_retry_delay=0.01)
     await books.start()
     try:
         yield books
@@ -191,27 +196,14 @@ async def spot_tracker(venue: FakeSpotStream) -> AsyncIterator[OrderBookTracker]
     app = web.Application()
     app.router.add_get("/api/v3/depth", venue.depth)
     app.router.add_get("/stream", venue.stream)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    address = f"127.0.0.1:{runner.addresses[0][1]}"
-
-    async def symbol(pair: str) -> str:
-        return pair.replace("-", "")
-
-    factory = WebAssistantsFactory(AsyncThrottler(spot_web_utils.build_rate_limits()))
-    source = BinanceAPIOrderBookDataSource(
-        ["BTC-USDT"], factory, symbol_resolver=symbol, rest_url=f"http://{address}", ws_url=f"ws://{address}",
-    )
-    books = OrderBookTracker(source, ["BTC-USDT"], first_diff_wait=0.05, snapshot_retry_delay=0.01)
-    await books.start()
-    try:
-        yield books
-    finally:
-        await books.stop()
-        await factory.close()
-        await runner.cleanup()
+    async with serving(app) as address:
+        factory = WebAssistantsFactory(AsyncThrottler(spot_web_utils.build_rate_limits()))
+        source = BinanceAPIOrderBookDataSource(
+            ["BTC-USDT"], factory, symbol_resolver=_symbol, rest_url=f"http://{address}",
+            ws_url=f"ws://{address}",
+        )
+        async with running(source, factory) as books:
+            yield books
 
 
 @pytest.mark.parametrize(("answer", "ready"), [
