@@ -24,7 +24,7 @@ from connectorkit import Sandbox
 class Endpoint:
     """Keyword arguments for ``create_connector`` (URLs) plus the account's keys."""
 
-    urls: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, Any] = field(default_factory=dict)
     api_key: str = ""
     api_secret: str = ""
 

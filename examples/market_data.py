@@ -9,7 +9,6 @@ No keys needed (``trading_required=False``).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from _endpoint import Endpoint, endpoint, parse_args
 
@@ -21,7 +20,7 @@ PAIR = "BTC-USDT"
 async def main(where: Endpoint, seconds: float = 3.0) -> list[str]:
     """Print (and return) a top-of-book line every half second for ``seconds``."""
     lines: list[str] = []
-    spot: Any = create_connector("binance", [PAIR], trading_required=False, **where.urls)
+    spot = create_connector("binance", [PAIR], trading_required=False, **where.urls)
 
     def on_trade(trade: OrderBookMessage) -> None:
         lines.append(f"trade {'buy ' if trade.is_buy else 'sell'} {trade.amount} @ {trade.price}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
 
 from _endpoint import Endpoint, endpoint, parse_args, wait_until
 
@@ -25,7 +24,7 @@ async def main(where: Endpoint) -> list[str]:
         lines.append(text)
         print(text)
 
-    perp: Any = create_connector("binance_perpetual", [PAIR], where.api_key, where.api_secret, **where.urls)
+    perp = create_connector("binance_perpetual", [PAIR], where.api_key, where.api_secret, **where.urls)
     await perp.start_network()
     try:
         await wait_until(lambda: perp.ready and perp.get_mid_price(PAIR).is_finite())

@@ -21,7 +21,7 @@ PAIR = "BTC-USDT"
 
 async def main(where: Endpoint) -> list[str]:
     """Returns the events seen, in order, as short lines."""
-    spot: Any = create_connector("binance", [PAIR], where.api_key, where.api_secret, **where.urls)
+    spot = create_connector("binance", [PAIR], where.api_key, where.api_secret, **where.urls)
     seen: list[str] = []
     created, done = asyncio.Event(), asyncio.Event()
 

@@ -21,7 +21,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -30,6 +30,10 @@ from connectorkit.core.trade_fee import TradeFeeSchema
 
 if TYPE_CHECKING:
     from connectorkit.connector.exchange_py_base import ExchangePyBase
+    from connectorkit.exchanges.binance.binance_exchange import BinanceExchange
+    from connectorkit.exchanges.binance_perpetual.binance_perpetual_derivative import (
+        BinancePerpetualDerivative,
+    )
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +216,41 @@ def build_settings(
         trading_required=trading_required,
         **overrides,
     )
+
+
+# One overload per connector shipped here, so that type checkers know the class a name builds
+# (tests/unit/connector/test_create_connector_types.py keeps them in step with the registry).
+@overload
+def create_connector(
+    name: Literal["binance"],
+    trading_pairs: Iterable[str] = (),
+    api_key: str = "",
+    api_secret: str = "",
+    trading_required: bool = True,
+    **overrides: Any,
+) -> BinanceExchange: ...
+
+
+@overload
+def create_connector(
+    name: Literal["binance_perpetual"],
+    trading_pairs: Iterable[str] = (),
+    api_key: str = "",
+    api_secret: str = "",
+    trading_required: bool = True,
+    **overrides: Any,
+) -> BinancePerpetualDerivative: ...
+
+
+@overload
+def create_connector(
+    name: str,
+    trading_pairs: Iterable[str] = (),
+    api_key: str = "",
+    api_secret: str = "",
+    trading_required: bool = True,
+    **overrides: Any,
+) -> ExchangePyBase: ...
 
 
 def create_connector(

@@ -21,6 +21,7 @@ COMMANDS = {
     "record": ["--out", "--rest-url", "--ws-url"],
     "replay": ["--connector"],
     "sandbox": ["--port", "--seed"],
+    "new-connector": ["--perpetual", "--dir"],
 }
 
 
