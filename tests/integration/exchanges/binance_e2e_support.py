@@ -80,6 +80,10 @@ async def assert_book_tracks(connector: Any, pair: str, true_book: Any, comparis
     the true book's. Needs ``comparisons`` distinct update ids compared, with every diff applied and
     no gap."""
     book = connector.get_order_book(pair)
+    tracker = connector.order_book_tracker
+    # From the first applied diff on, the book's update id is a diff's, never the snapshot's: a
+    # match with the snapshot's own id (possible while no diff has arrived) proves nothing here.
+    await wait_until(lambda: tracker.metrics(pair).diffs_applied >= 1, what="a first applied diff")
     compared: set[int] = set()
     for _ in range(1000):
         await asyncio.sleep(0.01)
@@ -89,5 +93,5 @@ async def assert_book_tracks(connector: Any, pair: str, true_book: Any, comparis
             if len(compared) >= comparisons:
                 break
     assert len(compared) >= comparisons
-    metrics = connector.order_book_tracker.metrics(pair)
-    assert metrics.diffs_applied >= comparisons and metrics.gaps == 0
+    metrics = tracker.metrics(pair)
+    assert metrics.diffs_applied >= comparisons and metrics.gaps == 0, metrics
