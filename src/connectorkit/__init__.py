@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ContinuityRule,
         OrderBookTrackerDataSource,
     )
+    from connectorkit.connector.order_options import OrderOptions, UnsupportedOrderOptionError
     from connectorkit.connector.perpetual_derivative_py_base import FundingPayment, PerpetualDerivativePyBase
     from connectorkit.connector.perpetual_trading import PerpetualTrading
     from connectorkit.connector.settings import (
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         PositionMode,
         PositionSide,
         PriceType,
+        TimeInForce,
         TradeType,
     )
     from connectorkit.core.events import (
@@ -115,7 +117,13 @@ if TYPE_CHECKING:
     )
     from connectorkit.net.rest_assistant import RESTAssistant, RESTPostProcessorBase, RESTPreProcessorBase
     from connectorkit.net.rest_request import RESTMethod, RESTRequest, RESTResponse
-    from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit
+    from connectorkit.net.throttler import (
+        AsyncThrottler,
+        LinkedLimitWeightPair,
+        RateLimit,
+        RequestPriority,
+        request_priority,
+    )
     from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
     from connectorkit.net.web_assistants_factory import WebAssistantsFactory
     from connectorkit.net.ws_assistant import WSAssistant, run_with_reconnect
@@ -147,6 +155,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
         "connectorkit.connector.order_book_tracker_data_source",
         "OrderBookTrackerDataSource",
     ),
+    "OrderOptions": ("connectorkit.connector.order_options", "OrderOptions"),
+    "UnsupportedOrderOptionError": ("connectorkit.connector.order_options", "UnsupportedOrderOptionError"),
     "FundingPayment": ("connectorkit.connector.perpetual_derivative_py_base", "FundingPayment"),
     "PerpetualDerivativePyBase": (
         "connectorkit.connector.perpetual_derivative_py_base",
@@ -176,6 +186,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PositionMode": ("connectorkit.core.enums", "PositionMode"),
     "PositionSide": ("connectorkit.core.enums", "PositionSide"),
     "PriceType": ("connectorkit.core.enums", "PriceType"),
+    "TimeInForce": ("connectorkit.core.enums", "TimeInForce"),
     "TradeType": ("connectorkit.core.enums", "TradeType"),
     "BalanceUpdateEvent": ("connectorkit.core.events", "BalanceUpdateEvent"),
     "BuyOrderCompletedEvent": ("connectorkit.core.events", "BuyOrderCompletedEvent"),
@@ -251,6 +262,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "AsyncThrottler": ("connectorkit.net.throttler", "AsyncThrottler"),
     "LinkedLimitWeightPair": ("connectorkit.net.throttler", "LinkedLimitWeightPair"),
     "RateLimit": ("connectorkit.net.throttler", "RateLimit"),
+    "RequestPriority": ("connectorkit.net.throttler", "RequestPriority"),
+    "request_priority": ("connectorkit.net.throttler", "request_priority"),
     "TimeSynchronizer": ("connectorkit.net.time_synchronizer", "TimeSynchronizer"),
     "call_with_time_resync": ("connectorkit.net.time_synchronizer", "call_with_time_resync"),
     "WebAssistantsFactory": ("connectorkit.net.web_assistants_factory", "WebAssistantsFactory"),
@@ -327,6 +340,7 @@ __all__ = [
     "OrderFailureEvent",
     "OrderFilledEvent",
     "OrderJournal",
+    "OrderOptions",
     "OrderState",
     "OrderType",
     "OrderUpdate",
@@ -353,6 +367,7 @@ __all__ = [
     "RateLimitedError",
     "RateSource",
     "ReceivedAssetEvent",
+    "RequestPriority",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "Sandbox",
@@ -360,6 +375,7 @@ __all__ = [
     "SandboxMarket",
     "SellOrderCompletedEvent",
     "SellOrderCreatedEvent",
+    "TimeInForce",
     "TimeSynchronizer",
     "TokenAmount",
     "TradeFeeBase",
@@ -370,6 +386,7 @@ __all__ = [
     "UnknownConnectorError",
     "UnknownRateLimitIdError",
     "UnknownTradingPairError",
+    "UnsupportedOrderOptionError",
     "UserStreamTracker",
     "UserStreamTrackerDataSource",
     "WSAssistant",
@@ -386,6 +403,7 @@ __all__ = [
     "create_connector",
     "register_connector",
     "registered_connectors",
+    "request_priority",
     "run_with_reconnect",
     "unregister_connector",
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -11,10 +12,19 @@ from typing import Any
 import pytest
 
 from connectorkit.connector.client_order_tracker import ORDER_NOT_FOUND_ERROR_TYPE
-from connectorkit.core.enums import OrderState, OrderType, TradeType
+from connectorkit.connector.order_options import UnsupportedOrderOptionError
+from connectorkit.core.enums import OrderState, OrderType, PositionAction, TimeInForce, TradeType
 from connectorkit.core.events import MarketEvent
 from connectorkit.core.order_candidate import OrderCandidate
-from support.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeSettings, FakeUserStreamDataSource
+from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
+from support.fake_exchange import (
+    API_KEY,
+    API_SECRET,
+    PATHS,
+    FakeExchange,
+    FakeSettings,
+    FakeUserStreamDataSource,
+)
 from support.fake_exchange_server import FakeExchangeServer, SymbolSpec
 from support.recorder import Recorder, until
 
@@ -33,7 +43,9 @@ async def server() -> AsyncIterator[FakeExchangeServer]:
     await srv.stop()
 
 
-def make_connector(server: FakeExchangeServer, **overrides: Any) -> FakeExchange:
+def make_connector(
+    server: FakeExchangeServer, cls: type[FakeExchange] = FakeExchange, **overrides: Any
+) -> FakeExchange:
     settings: dict[str, Any] = {
         "trading_pairs": [PAIR, "ETH-USDT"],
         "api_key": API_KEY,
@@ -46,7 +58,7 @@ def make_connector(server: FakeExchangeServer, **overrides: Any) -> FakeExchange
         "trading_rules_refresh_interval": 60.0,
         **overrides,
     }
-    return FakeExchange(FakeSettings(**settings))
+    return cls(FakeSettings(**settings))
 
 
 @pytest.fixture
@@ -606,3 +618,113 @@ async def test_not_ready_while_the_user_stream_is_down(
         await until(lambda: conn.ready, "ready again after reconnecting")
     finally:
         await conn.stop_network()
+
+
+# ---------------------------------------------------------------------------------------------------
+# order options (issue 17 item 7): explicit, checked before anything is tracked or sent
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"time_in_force": TimeInForce.IOC}, UnsupportedOrderOptionError, "time_in_force=IOC"),
+        ({"time_in_force": "FOK"}, UnsupportedOrderOptionError, "supported: GTC"),
+        ({"reduce_only": True}, UnsupportedOrderOptionError, "reduce_only"),
+        ({"position_action": PositionAction.CLOSE}, UnsupportedOrderOptionError, "no positions"),
+        ({"time_in_force": "DAY"}, ValueError, "one of GTC, IOC, FOK"),
+        ({"time_in_force": 1}, TypeError, "TimeInForce"),
+        ({"reduce_only": 1}, TypeError, "bool"),
+        ({"client_order_id": "has space"}, ValueError, "does not accept"),
+        ({"client_order_id": "x" * 33}, ValueError, "1 to 32 characters"),
+        ({"client_order_id": ""}, ValueError, "1 to 32 characters"),
+        ({"client_order_id": 7}, TypeError, "str"),
+    ],
+)
+async def test_an_order_option_the_connector_does_not_support_is_refused_before_sending(
+    connector: FakeExchange, server: FakeExchangeServer, options: dict[str, Any], error: type[Exception],
+    match: str,
+) -> None:
+    """The issue's case: ``reduce_only=True, time_in_force="IOC"`` was silently dropped and the order
+    rested OPEN. Now the call raises and nothing is tracked or sent."""
+    with pytest.raises(error, match=match):
+        connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), **options)
+    assert connector.in_flight_orders == {} and connector._placing == set()
+    assert not any("place-" in name for name in connector.background_task_names)
+    assert placed(server) == []
+
+
+async def test_a_misspelt_order_option_is_a_type_error(connector: FakeExchange) -> None:
+    with pytest.raises(TypeError, match="time_in_forc"):
+        connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), time_in_forc="IOC")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        connector.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), TimeInForce.GTC)  # type: ignore[misc]
+    assert connector.in_flight_orders == {}
+
+
+@pytest.mark.parametrize(
+    ("order_type", "price", "time_in_force", "match"),
+    [
+        (OrderType.MARKET, "NaN", TimeInForce.GTC, "MARKET"),
+        (OrderType.LIMIT_MAKER, "100", TimeInForce.IOC, "post-only"),
+    ],
+)
+async def test_a_time_in_force_that_contradicts_the_order_type_is_refused(
+    connector: FakeExchange, order_type: OrderType, price: str, time_in_force: TimeInForce, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        connector.buy(PAIR, Decimal("0.5"), order_type, Decimal(price), time_in_force=time_in_force)
+    assert connector.in_flight_orders == {}
+
+
+async def test_supported_options_are_accepted_and_a_callers_client_order_id_is_used(
+    connector: FakeExchange, server: FakeExchangeServer
+) -> None:
+    events = Recorder(connector)
+    order_id = connector.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), time_in_force="GTC",
+                             client_order_id="my-order_1", position_action=PositionAction.NIL)
+    assert order_id == "my-order_1"
+    await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+    assert placed(server)[-1]["newClientOrderId"] == "my-order_1"
+    with pytest.raises(ValueError, match="already used"):
+        connector.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(200), client_order_id="my-order_1")
+    assert len(placed(server)) == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# throttler priority (issue 17 item 10): placement and cancellation go before queued polling
+# ---------------------------------------------------------------------------------------------------
+class _TightBudget(FakeExchange):
+    """Four requests per second for everything together: a handful of polls saturate it."""
+
+    def _rate_limits(self) -> Sequence[RateLimit]:
+        return [
+            RateLimit("ALL", limit=4, time_interval=1.0),
+            *(RateLimit(path, 1000, 1, linked_limits=[LinkedLimitWeightPair("ALL")]) for path in PATHS),
+        ]
+
+
+async def test_placement_and_cancellation_overtake_queued_background_requests(
+    server: FakeExchangeServer,
+) -> None:
+    conn = make_connector(server, _TightBudget, short_poll_interval=60.0)
+    await conn.start_network()
+    try:
+        await until(lambda: conn.ready, "connector ready")
+        events = Recorder(conn)
+        polls = [
+            asyncio.create_task(conn._api_get(conn.rest_url("/api/account"), is_auth_required=True))
+            for _ in range(10)
+        ]
+        await until(lambda: conn.throttler.is_saturated("ALL"), "the polls saturate the budget")
+        order_id = conn.buy(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100))
+        await events.wait_for(MarketEvent.BuyOrderCreated, order_id)
+        conn.cancel(PAIR, order_id)
+        await events.wait_for(MarketEvent.OrderCancelled, order_id)
+        await asyncio.gather(*polls)
+    finally:
+        await conn.stop_network()
+    sequence = [(method, path) for method, path, _ in server.requests]
+    post = sequence.index(("POST", "/api/order"))
+    delete = sequence.index(("DELETE", "/api/order"))
+    polls_after = [i for i, call in enumerate(sequence) if call == ("GET", "/api/account") and i > delete]
+    # At most one window's worth (4) of the 10 polls went out before the order; the rest waited for it.
+    assert post < delete and len(polls_after) >= 6

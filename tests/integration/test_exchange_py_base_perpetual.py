@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from connectorkit.connector.order_options import UnsupportedOrderOptionError
 from connectorkit.core.budget_checker import PerpetualBudgetChecker
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
 from connectorkit.core.events import MarketEvent
@@ -262,3 +263,21 @@ async def test_rest_positions_never_undo_a_newer_stream_update(
     await conn._update_positions()  # a later snapshot (no race) applies
     position = conn.get_position(PAIR)
     assert position is not None and position.amount == Decimal("0.2")
+
+
+async def test_reduce_only_implies_close_contradicts_open_and_needs_support(
+    perp: FakePerpetual, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17 item 7: reduce_only is refused unless the connector sends it; when it does, it makes
+    the order a CLOSE, and reduce_only with OPEN is a contradiction, refused before sending."""
+    with pytest.raises(UnsupportedOrderOptionError, match="reduce_only"):
+        perp.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), reduce_only=True)
+    monkeypatch.setattr(FakePerpetual, "SUPPORTS_REDUCE_ONLY", True)
+    with pytest.raises(ValueError, match="contradicts position_action=OPEN"):
+        perp.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), reduce_only=True,
+                  position_action=PositionAction.OPEN)
+    assert perp.in_flight_orders == {}
+    events = Recorder(perp)
+    order_id = perp.sell(PAIR, Decimal("0.5"), OrderType.LIMIT, Decimal(100), reduce_only=True)
+    created = (await events.wait_for(MarketEvent.SellOrderCreated, order_id))[0]
+    assert created.position is PositionAction.CLOSE

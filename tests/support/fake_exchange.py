@@ -15,6 +15,7 @@ from typing import Any
 
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.connector.order_options import OrderOptions
 from connectorkit.connector.settings import ConnectorSettings
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.core.enums import OrderState, OrderType
@@ -158,7 +159,7 @@ class FakeExchange(ExchangePyBase):
         ]
 
     # ---- orders -----------------------------------------------------------------------------------
-    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
+    async def _place_order(self, order: InFlightOrder, *, options: OrderOptions) -> tuple[str, float]:
         params: dict[str, Any] = {
             "symbol": await self.exchange_symbol_associated_to_pair(order.trading_pair),
             "side": order.trade_type.name,

@@ -44,6 +44,9 @@ class FakeExchange:
         self.step = step
         self.quantize_calls: list[tuple[str, Decimal]] = []
 
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema:
+        return self.trade_fee_schema
+
     def get_available_balance(self, token: str) -> Decimal:
         return self.available.get(token, D(0))
 
@@ -157,7 +160,9 @@ def test_recomputed_entries_that_no_longer_fit_give_zero_order() -> None:
     exchange = PriceMoves({QUOTE: D(100), "BNB": D("0.1")}, schema=schema)
     result = BudgetChecker(exchange).adjust_candidate(buy(), all_or_none=False)
     # first pass: a 0.2 BNB fee is halved to fit (amount 5); at the new price it is 0.2 BNB again
-    assert exchange.quantize_calls == [(PAIR, D(5))]
+    # (the amount nudged up, then the plain one, both floor to 5.00: recomputed once)
+    assert [amount.quantize(STEP) for _, amount in exchange.quantize_calls] == [D(5), D(5)]
+    assert exchange.rates == []
     assert result.is_zero_order and result.collateral_dict == {}
 
 
@@ -270,6 +275,110 @@ def test_perpetual_checker_adjust_candidates() -> None:
 def test_perpetual_checker_rejects_spot_candidates() -> None:
     with pytest.raises(TypeError, match="PerpetualOrderCandidate"):
         PerpetualBudgetChecker(FakePerpExchange({QUOTE: D(10)})).adjust_candidate(buy())
+
+
+# -- fixed fees: room for them first, then the proportional part (issue 17, item 8) -----------
+
+FIXED_ONE = TradeFeeSchema(maker_fixed_fees=[(QUOTE, D(1))])
+
+
+def test_issue_example_fixed_fee_leaves_room_for_the_largest_affordable_order() -> None:
+    """11 HBOT, a 1 HBOT fixed fee: buying 10 COINALPHA at 2 is scaled to 5 (10 HBOT + the fee)."""
+    result = BudgetChecker(FakeExchange({QUOTE: D(11)}, schema=FIXED_ONE)).adjust_candidate(
+        buy(), all_or_none=False
+    )
+    assert result.amount == D(5) and result.resized
+    assert result.collateral_dict == {QUOTE: D(11)}
+
+
+def test_fixed_fee_scaling_is_one_exact_step_not_floored_twice() -> None:
+    """4 HBOT, 1 HBOT fixed fee, 10 @ 3, whole units: 1 unit costs 3 + 1 = 4. Scaling first to the
+    balance (4 / 3 = 1.333...) and then again for the fee ended at 0.999..., floored to 0."""
+    exchange = FakeExchange({QUOTE: D(4)}, schema=FIXED_ONE, step=D(1))
+    result = BudgetChecker(exchange).adjust_candidate(buy("10", "3"), all_or_none=False)
+    assert result.amount == D(1)
+    assert result.collateral_dict == {QUOTE: D(4)}
+
+
+def test_fixed_fee_scaling_of_a_perpetual_candidate() -> None:
+    exchange = FakePerpExchange({QUOTE: D(4)}, schema=FIXED_ONE, step=D(1))
+    candidate = PerpetualOrderCandidate(
+        PAIR, True, OrderType.LIMIT, TradeType.SELL, D(10), D(3), leverage=D(1)
+    )
+    result = PerpetualBudgetChecker(exchange).adjust_candidate(candidate, all_or_none=False)
+    assert result.amount == D(1)
+    assert result.collateral_dict == {QUOTE: D(4)}
+
+
+def test_fixed_fee_on_a_sell_is_set_aside_from_the_base_balance() -> None:
+    schema = TradeFeeSchema(maker_percent_fee_decimal=D("0.01"), maker_fixed_fees=[(BASE, D("0.5"))])
+    exchange = FakeExchange({BASE: D(7)}, schema=schema)
+    result = BudgetChecker(exchange).adjust_candidate(sell("10", "3"), all_or_none=False)
+    assert result.amount == D("6.5")  # 6.5 sold + 0.5 fee; the percent fee comes out of the HBOT received
+    assert result.collateral_dict == {BASE: D(7)}
+
+
+def test_a_fixed_fee_the_balance_cannot_pay_zeroes_the_order() -> None:
+    exchange = FakeExchange({QUOTE: D("0.5")}, schema=FIXED_ONE)
+    assert BudgetChecker(exchange).adjust_candidate(buy(), all_or_none=False).is_zero_order
+
+
+@given(
+    side=st.sampled_from(list(TradeType)),
+    amount=st.integers(min_value=1, max_value=60),
+    price=st.integers(min_value=1, max_value=9),
+    percent=st.sampled_from([D(0), D("0.001"), D("0.01"), D("0.1")]),
+    deducted=st.booleans(),
+    fixed=st.lists(st.tuples(st.sampled_from([BASE, QUOTE]), st.integers(0, 5)), max_size=2),
+    base_balance=st.integers(0, 80),
+    quote_balance=st.integers(0, 200),
+    perpetual=st.booleans(),
+    leverage=st.sampled_from([1, 3, 7]),
+)
+def test_partial_adjustment_finds_the_largest_affordable_amount(
+    side: TradeType,
+    amount: int,
+    price: int,
+    percent: Decimal,
+    deducted: bool,
+    fixed: list[tuple[str, int]],
+    base_balance: int,
+    quote_balance: int,
+    perpetual: bool,
+    leverage: int,
+) -> None:
+    """Against brute force on the size grid (whole units): the result is the largest amount whose
+    locks fit, never one step less (or zero) because of intermediate rounding."""
+    schema = TradeFeeSchema(
+        maker_percent_fee_decimal=percent,
+        buy_percent_fee_deducted_from_returns=deducted,
+        maker_fixed_fees=[(token, D(fee)) for token, fee in fixed],
+    )
+    balances = {BASE: D(base_balance), QUOTE: D(quote_balance)}
+    exchange: FakeExchange
+    checker: BudgetChecker
+
+    def make(units: int) -> OrderCandidate:
+        if perpetual:
+            return PerpetualOrderCandidate(
+                PAIR, True, OrderType.LIMIT, side, D(units), D(price), leverage=D(leverage)
+            )
+        return OrderCandidate(PAIR, True, OrderType.LIMIT, side, D(units), D(price))
+
+    if perpetual:
+        exchange = FakePerpExchange(balances, schema=schema, step=D(1))
+        checker = PerpetualBudgetChecker(exchange)
+    else:
+        exchange = FakeExchange(balances, schema=schema, step=D(1))
+        checker = BudgetChecker(exchange)
+
+    def fits(units: int) -> bool:
+        candidate = make(units)
+        candidate.populate_collateral_entries(exchange)
+        return all(locked <= balances.get(token, D(0)) for token, locked in candidate.collateral_dict.items())
+
+    best = next((units for units in range(amount, 0, -1) if fits(units)), 0)
+    assert checker.adjust_candidate(make(amount), all_or_none=False).amount == best
 
 
 # -- properties ------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ class Exchange:
         self.trade_fee_schema = schema
         self.prices = prices or {}
 
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema:
+        return self.trade_fee_schema
+
     def get_available_balance(self, token: str) -> Decimal:
         return D(0)
 
@@ -173,7 +176,7 @@ def test_no_adjustment_when_everything_fits() -> None:
     assert order.amount == D(10)
 
 
-def test_step_one_scales_to_order_collateral() -> None:
+def test_scales_to_the_order_collateral() -> None:
     order = populated(DEDUCTED_SCHEMA, candidate())
     order.adjust_from_balances({QUOTE: D(10)})
     assert order.resized is True
@@ -183,7 +186,7 @@ def test_step_one_scales_to_order_collateral() -> None:
     assert order.potential_returns == TokenAmount(BASE, D("4.95"))
 
 
-def test_step_two_makes_room_for_percent_fee_in_same_token() -> None:
+def test_makes_room_for_the_percent_fee_in_the_same_token() -> None:
     order = populated(SCHEMA, candidate())
     order.adjust_from_balances({QUOTE: D(10)})
     assert order.resized is True
@@ -194,7 +197,7 @@ def test_step_two_makes_room_for_percent_fee_in_same_token() -> None:
     assert order.potential_returns is not None and order.potential_returns.amount == order.amount
 
 
-def test_step_two_percent_fee_in_other_token() -> None:
+def test_percent_fee_in_another_token_limits_the_order() -> None:
     schema = TradeFeeSchema(percent_fee_token="BNB", maker_percent_fee_decimal=D("0.01"))
     order = populated(schema, candidate(), {"HBOT-BNB": D(1)})
     order.adjust_from_balances({QUOTE: D(100), "BNB": D("0.05")})
@@ -203,7 +206,7 @@ def test_step_two_percent_fee_in_other_token() -> None:
     assert order.order_collateral == TokenAmount(QUOTE, 5)
 
 
-def test_step_three_unpayable_fixed_fee_zeroes_order() -> None:
+def test_unpayable_fixed_fee_zeroes_the_order() -> None:
     schema = TradeFeeSchema(maker_fixed_fees=[("BNB", D(1))])
     order = populated(schema, candidate())
     order.adjust_from_balances({QUOTE: D(100), "BNB": D("0.5")})
@@ -215,7 +218,7 @@ def test_step_three_unpayable_fixed_fee_zeroes_order() -> None:
     assert order.fixed_fee_collaterals == []
 
 
-def test_step_three_shrinks_same_token_collateral() -> None:
+def test_fixed_fee_is_set_aside_before_the_proportional_part() -> None:
     schema = TradeFeeSchema(maker_percent_fee_decimal=D("0.01"), maker_fixed_fees=[(QUOTE, D(1))])
     order = populated(schema, candidate())
     order.adjust_from_balances({QUOTE: D("20.2")})
@@ -225,7 +228,7 @@ def test_step_three_shrinks_same_token_collateral() -> None:
     assert abs(order.amount - D(10) * D("19.2") / D("20.2")) < D("1e-20")
 
 
-def test_step_three_sums_fixed_fees_of_one_token() -> None:
+def test_fixed_fees_of_one_token_are_summed() -> None:
     schema = TradeFeeSchema(maker_fixed_fees=[(QUOTE, D(1)), (QUOTE, D(1))])
     order = populated(schema, candidate())
     order.adjust_from_balances({QUOTE: D(12)})

@@ -7,6 +7,7 @@ whose clock is virtual (it jumps to the next timer instead of sleeping), so no t
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import selectors
 from collections.abc import Callable, Coroutine
@@ -18,7 +19,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectorkit.net.errors import RateLimitConfigError, UnknownRateLimitIdError
-from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit, usable_limit
+from connectorkit.net.throttler import (
+    AsyncThrottler,
+    LinkedLimitWeightPair,
+    RateLimit,
+    RequestPriority,
+    request_priority,
+    usable_limit,
+)
 
 T = TypeVar("T")
 
@@ -529,3 +537,213 @@ def test_try_acquire_matches_a_brute_force_sliding_window_model(steps: list[tupl
             for pool, w in need.items():
                 live[pool] += w
         assert {pool: throttler.used_weight(pool) for pool in by_id} == live
+
+
+# ------------------------------------------------------------------- priority (issue 17 item 10)
+async def _record_arrival(
+    throttler: AsyncThrottler,
+    limit_id: str,
+    priority: RequestPriority,
+    log: list[tuple[int, float, float]],
+    tag: int,
+) -> None:
+    loop = asyncio.get_running_loop()
+    arrived = loop.time()
+    async with throttler.execute_task(limit_id, priority):
+        log.append((tag, arrived, loop.time()))
+
+
+def test_high_priority_passes_queued_normal_requests_and_never_waits_behind_them() -> None:
+    """A poll-saturated budget: NORMAL requests queue; an order (HIGH) arriving later is served as soon
+    as there is room for it, ahead of every queued NORMAL one, and at once if it fits now even
+    though a heavy NORMAL request is queued."""
+
+    async def main() -> tuple[list[str], dict[str, float]]:
+        throttler = AsyncThrottler(
+            [
+                RateLimit("W", 10, 1.0),
+                RateLimit("POLL", 100, 1.0, linked_limits=[LinkedLimitWeightPair("W", 8)]),
+                RateLimit("ORDER", 100, 1.0, linked_limits=[LinkedLimitWeightPair("W", 1)]),
+            ],
+            safety_margin_pct=0,
+        )
+        start = asyncio.get_running_loop().time()
+        assert throttler.try_acquire("POLL")  # W 8 of 10 until t=1
+        log: list[tuple[str, float]] = []
+        tasks = [
+            asyncio.create_task(_record(throttler, "POLL", log, f"poll{i}"), name=f"p{i}") for i in range(3)
+        ]
+        await asyncio.sleep(0.25)
+        assert log == []  # the polls wait for W
+        with request_priority(RequestPriority.HIGH):  # how the connector template marks placement
+            tasks.append(asyncio.create_task(_record(throttler, "ORDER", log, "order0"), name="o0"))
+        await asyncio.sleep(0)
+        assert [tag for tag, _ in log] == ["order0"]  # W 9: room for it now, polls or not
+        tasks += [
+            asyncio.create_task(_high(throttler, "ORDER", log, f"order{i}"), name=f"o{i}") for i in (1, 2)
+        ]
+        await asyncio.gather(*tasks)
+        return [tag for tag, _ in log], {tag: round(t - start, 4) for tag, t in log}
+
+    order, times = run_virtual(main)
+    assert order[:3] == ["order0", "order1", "order2"]  # every order before any queued poll
+    assert order[3:] == ["poll0", "poll1", "poll2"]
+    assert times["order0"] == 0.25 and times["order1"] == 0.25  # W 10: fits at once
+    assert times["order2"] == 1.0  # the first slot that frees, ahead of the polls queued since t=0
+    assert times["poll0"] == 1.25 and times["poll1"] == 2.25
+
+
+async def _high(throttler: AsyncThrottler, limit_id: str, log: list[tuple[str, float]], tag: str) -> None:
+    async with throttler.execute_task(limit_id, RequestPriority.HIGH):
+        log.append((tag, asyncio.get_running_loop().time()))
+
+
+def test_ten_thousand_mixed_priority_requests_stay_within_every_window_high_never_behind_low() -> None:
+    """Random arrivals of 10,000 requests, one in five HIGH, over linked pools. Every pool stays within
+    its usable limit in every window, HIGH requests are served in arrival order among themselves,
+    and no NORMAL request sharing a pool with a waiting HIGH one is granted while it waits."""
+    rng = random.Random(17)
+    limits = [
+        RateLimit("W", 60, 1.0),
+        RateLimit("O10", 12, 0.5),
+        RateLimit(
+            "ORDERS", 1000, 1.0, linked_limits=[LinkedLimitWeightPair("W"), LinkedLimitWeightPair("O10")]
+        ),
+        RateLimit("CANCEL", 1000, 1.0, linked_limits=[LinkedLimitWeightPair("W")]),
+    ] + [
+        RateLimit(f"POLL{w}", 40, 0.4, linked_limits=[LinkedLimitWeightPair("W", w)]) for w in (1, 5, 20)
+    ]
+    by_id = {rl.limit_id: rl for rl in limits}
+    requests: list[tuple[float, str, RequestPriority]] = []
+    t = 0.0
+    for _ in range(10_000):
+        t += rng.expovariate(120.0)  # about twice what W lets through: the budget stays saturated
+        if rng.random() < 0.2:
+            requests.append((t, rng.choice(["ORDERS", "CANCEL"]), RequestPriority.HIGH))
+        else:
+            requests.append((t, rng.choice(["POLL1", "POLL5", "POLL20"]), RequestPriority.NORMAL))
+
+    async def main() -> list[tuple[int, float, float]]:
+        throttler = AsyncThrottler(limits, safety_margin_pct=0.1)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        log: list[tuple[int, float, float]] = []
+        tasks = []
+        for i, (at, limit_id, priority) in enumerate(requests):
+            delay = start + at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_record_arrival(throttler, limit_id, priority, log, i)))
+        await asyncio.gather(*tasks)
+        assert throttler.saturation_episodes >= 1
+        return log
+
+    log = run_virtual(main)
+    assert len(log) == 10_000
+    usable = {"W": 54, "O10": 10, "ORDERS": 900, "CANCEL": 900, "POLL1": 36, "POLL5": 36, "POLL20": 36}
+    per_pool: dict[str, list[tuple[float, int]]] = {pool: [] for pool in usable}
+    pools_of: dict[str, set[str]] = {}
+    for rl in limits:
+        pools_of[rl.limit_id] = {rl.limit_id, *(pair.limit_id for pair in rl.linked_limits)}
+    for tag, _, granted in log:
+        rl = by_id[requests[tag][1]]
+        per_pool[rl.limit_id].append((granted, rl.weight))
+        for pair in rl.linked_limits:
+            per_pool[pair.limit_id].append((granted, pair.weight))
+    for pool, grants in per_pool.items():
+        grants.sort(key=lambda g: g[0])
+        assert _max_window_weight(grants, by_id[pool].time_interval) <= usable[pool], pool
+    high = [entry for entry in log if requests[entry[0]][2] is RequestPriority.HIGH]
+    normal = [(tag, granted) for tag, _, granted in log if requests[tag][2] is RequestPriority.NORMAL]
+    assert [tag for tag, _, _ in high] == sorted(tag for tag, _, _ in high)  # FIFO among HIGH
+    waited = [(tag, arrived, granted) for tag, arrived, granted in high if granted > arrived]
+    assert len(waited) > 100  # the orders pools really were contended
+    for tag, arrived, granted in waited:
+        shared = pools_of[requests[tag][1]]
+        overtaking = [
+            other for other, at in normal
+            if arrived < at < granted and pools_of[requests[other][1]] & shared
+        ]
+        assert overtaking == [], (tag, overtaking[:3])
+
+
+def test_background_saturation_is_logged_once_per_episode(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> AsyncThrottler:
+        throttler = AsyncThrottler([RateLimit("W", 5, 1.0)], safety_margin_pct=0, name="unit")
+        log: list[tuple[str, float]] = []
+        await asyncio.gather(*(_record(throttler, "W", log, str(i)) for i in range(40)))  # 8 windows' worth
+        assert throttler.saturation_episodes == 1 and throttler.is_saturated("W")
+        await asyncio.sleep(5)
+        await _record(throttler, "W", log, "idle")  # passes without waiting: the episode ends
+        assert not throttler.is_saturated("W")
+        await asyncio.gather(*(_record(throttler, "W", log, f"b{i}") for i in range(12)))
+        return throttler
+
+    with caplog.at_level(logging.INFO, logger="connectorkit.net.throttler"):
+        throttler = run_virtual(main)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and throttler.saturation_episodes == 2
+    expected = "unit: background requests keep the 'W' budget saturated (5 of 5 used per 1s)"
+    assert expected in warnings[0].message
+    assert sum("no longer saturated" in r.message for r in caplog.records) == 1
+
+
+def test_orders_waiting_for_room_are_not_background_saturation(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> AsyncThrottler:
+        throttler = AsyncThrottler([RateLimit("W", 5, 1.0)], safety_margin_pct=0)
+        log: list[tuple[str, float]] = []
+        await asyncio.gather(*(_high(throttler, "W", log, str(i)) for i in range(20)))
+        return throttler
+
+    with caplog.at_level(logging.WARNING, logger="connectorkit.net.throttler"):
+        assert run_virtual(main).saturation_episodes == 0
+    assert caplog.records == []
+
+
+# -------------------------------------------------------------- advertised limits (issue 17 item 10)
+def test_an_advertised_limit_replaces_the_built_in_one_only_when_lower() -> None:
+    throttler, clock = _throttler([RateLimit("W", 10, 1.0), RateLimit("E", 100, 1.0,
+                                   linked_limits=[LinkedLimitWeightPair("W", 2)])])
+    assert throttler.apply_advertised_limit("W", 20) is False  # higher: the built-in 10 stays
+    assert throttler.usable_limit("W") == 10
+    assert throttler.apply_advertised_limit("W", 6) is True
+    assert (throttler.limit("W"), throttler.usable_limit("W")) == (6, 6)
+    assert [throttler.try_acquire("E") for _ in range(4)] == [True, True, True, False]  # 3 x 2 = 6
+    assert throttler.apply_advertised_limit("W", 6) is False
+    assert throttler.apply_advertised_limit("W", 50) is True  # back to the built-in limit, not 50
+    assert throttler.usable_limit("W") == 10
+    clock.now = 1.0
+    assert [throttler.try_acquire("E") for _ in range(6)] == [True] * 5 + [False]
+    with pytest.raises(RateLimitConfigError, match="positive int"):
+        throttler.apply_advertised_limit("W", 0)
+    with pytest.raises(UnknownRateLimitIdError):
+        throttler.apply_advertised_limit("nope", 5)
+
+
+def test_an_advertised_limit_gets_the_share_and_safety_margin() -> None:
+    throttler = AsyncThrottler(
+        [RateLimit("W", 6000, 60.0)], limits_share_percentage=50, safety_margin_pct=0.05
+    )
+    assert throttler.apply_advertised_limit("W", 2400)
+    assert throttler.usable_limit("W") == 1140
+
+
+def test_a_request_an_advertised_limit_makes_impossible_raises_instead_of_waiting_forever() -> None:
+    async def main() -> None:
+        throttler = AsyncThrottler(
+            [
+                RateLimit("W", 10, 1.0),
+                RateLimit("BIG", 100, 1.0, linked_limits=[LinkedLimitWeightPair("W", 8)]),
+            ],
+            safety_margin_pct=0,
+        )
+        assert throttler.try_acquire("BIG")
+        queued = asyncio.create_task(_record(throttler, "BIG", [], "queued"), name="queued")
+        await asyncio.sleep(0.25)
+        throttler.apply_advertised_limit("W", 5)  # BIG needs 8 of W: never again
+        with pytest.raises(RateLimitConfigError, match="can never be sent"):
+            await queued
+        with pytest.raises(RateLimitConfigError, match="can never be sent"):
+            await _record(throttler, "BIG", [], "new")
+
+    run_virtual(main)

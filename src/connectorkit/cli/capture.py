@@ -21,7 +21,9 @@ from typing import Any
 
 import msgspec
 
-FORMAT_VERSION = 2
+from connectorkit.connector.capture_reader import CAPTURE_FORMAT
+
+FORMAT_VERSION = CAPTURE_FORMAT
 
 
 class Header(msgspec.Struct, tag_field="t", tag="header"):

@@ -18,7 +18,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectorkit.cli.capture import CaptureWriter, recording_header
-from connectorkit.cli.options import add_connector_options, connector_help, connector_overrides
+from connectorkit.cli.options import (
+    add_connector_options,
+    connector_help,
+    connector_overrides,
+    positive_seconds,
+    settings_error,
+)
 from connectorkit.cli.signals import stop_on_sigint
 from connectorkit.cli.transport import RecordingWebAssistantsFactory, build_connector
 from connectorkit.connector.settings import UnknownConnectorError
@@ -41,7 +47,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("connector", help=connector_help())
     parser.add_argument("pairs", nargs="+", metavar="PAIR", help="trading pairs, e.g. BTC-USDT")
     parser.add_argument("--out", required=True, metavar="FILE", help="capture file to write (overwritten)")
-    parser.add_argument("--duration", type=float, default=None, metavar="S",
+    parser.add_argument("--duration", type=positive_seconds, default=None, metavar="S",
                         help="stop after S seconds (default: until Ctrl-C)")
     add_connector_options(parser)
     return parser
@@ -60,8 +66,10 @@ async def record(name: str, pairs: list[str], out: Path, *, duration: float | No
     deadline = None if duration is None else loop.time() + duration
     await connector.start_network()
     try:
+        await connector.require_listed_trading_pairs()
         # The header names the connector and its symbols, so a replay needs nothing else.
-        symbols = {await connector.exchange_symbol_associated_to_pair(pair): pair for pair in pairs}
+        symbols = {await connector.exchange_symbol_associated_to_pair(pair): pair
+                   for pair in connector.trading_pairs}
         writer.set_header(recording_header(name, symbols, time.time()))
         while not stop.is_set() and (deadline is None or loop.time() < deadline):
             wait = FLUSH_EVERY if deadline is None else max(0.0, min(FLUSH_EVERY, deadline - loop.time()))
@@ -88,8 +96,8 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -
         with stop_on_sigint(stop):
             writer = await record(args.connector, args.pairs, Path(args.out), duration=args.duration,
                                   stop=stop, overrides=overrides)
-    except (UnknownConnectorError, ValidationError, OSError, WebError, LookupError) as exc:
-        out(f"record: {exc}")
+    except (UnknownConnectorError, ValidationError, OSError, WebError, LookupError, ValueError) as exc:
+        out(f"record: {settings_error(exc)}")
         return 2
     out(f"recorded {writer.records} records to {args.out}")
     return 0

@@ -280,6 +280,10 @@ class ReplayTransport:
         self._kept[symbol] = record
         return False
 
+    def holds_snapshot(self, symbol: str) -> bool:
+        """A released snapshot of ``symbol`` waits for the tracker's next request."""
+        return symbol in self._kept
+
     @property
     def kept_snapshots(self) -> int:
         """Snapshots released that no request has taken (yet)."""

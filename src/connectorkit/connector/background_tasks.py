@@ -12,6 +12,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from connectorkit.net.throttler import normal_priority_context
+
 
 class BackgroundTasks:
     """A set of tasks owned by one component (``owner`` prefixes every task name)."""
@@ -23,7 +25,9 @@ class BackgroundTasks:
         self.crashed_count = 0
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=f"{self._owner}:{name}")
+        # Each task starts at NORMAL request priority whoever spawns it; placement and cancellation
+        # raise their own requests to HIGH (see connectorkit.net.throttler).
+        task = asyncio.create_task(coro, name=f"{self._owner}:{name}", context=normal_priority_context())
         self._tasks.add(task)
         task.add_done_callback(self._on_done)
         return task

@@ -5,7 +5,13 @@ Format (one JSON object a line; see ``tests/data/captures/README.md``):
 - ``{"t": "header", "exchange": ..., "config": {...}, "recorded": <unix s>}``, first;
 - ``{"t": "http", "conn", "ts", "url", "data"}``: a REST answer (``data`` is the body);
 - ``{"t": "connect", "conn", "ts", "addr"}``: a WebSocket connection to ``addr``;
-- ``{"t": "recv", "conn", "ts", "data"}``: one raw WebSocket frame.
+- ``{"t": "recv", "conn", "ts", "data"}``: one raw WebSocket frame;
+- ``{"t": "send", "conn", "ts", "data"}``: a frame the client sent (OKX, Bybit captures).
+
+The header may carry ``"format"`` (the version of this layout, :data:`CAPTURE_FORMAT`); a file
+of another format is refused as a whole (:class:`UnsupportedCaptureFormat`). A line that is not a
+record (cut short, not JSON, a field missing) is a :class:`CaptureFormatError`;
+:func:`read_capture_file` can skip and count such lines instead.
 
 In the files the REST answers are written before the frames although many frames arrived
 earlier; :func:`read_capture` therefore returns the records in time order (stable), which is the
@@ -14,14 +20,18 @@ order a live client saw them in: frames that precede a snapshot's answer must be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-RecordKind = Literal["header", "http", "connect", "recv"]
+RecordKind = Literal["header", "http", "connect", "recv", "send"]
+
+CAPTURE_FORMAT = 2
+"""The capture layout this reader understands (``connectorkit record`` writes it; the public
+captures were converted to it). A header without ``format`` is read as this one."""
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -34,10 +44,15 @@ class _Line(msgspec.Struct, gc=False):
     data: str | None = None
     exchange: str | None = None
     config: dict[str, Any] | None = None
+    format: int | str | None = None
 
 
 class CaptureFormatError(ValueError):
     """A line of a capture file that does not follow the format."""
+
+
+class UnsupportedCaptureFormat(CaptureFormatError):
+    """The header declares a capture format this reader does not know: the whole file is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +90,13 @@ def parse_capture_line(line: str | bytes, line_number: int = 0) -> CaptureRecord
     ts = raw.ts if raw.ts is not None else raw.recorded
     if ts is None:
         raise CaptureFormatError(f"line {line_number}: {raw.t} record without a timestamp")
-    if raw.t in ("http", "recv") and raw.data is None:
+    if raw.t in ("http", "recv", "send") and raw.data is None:
         raise CaptureFormatError(f"line {line_number}: {raw.t} record without data")
+    if raw.t == "header" and raw.format is not None and raw.format != CAPTURE_FORMAT:
+        raise UnsupportedCaptureFormat(
+            f"line {line_number}: capture format {raw.format} is unknown (this version reads format "
+            f"{CAPTURE_FORMAT})"
+        )
     return CaptureRecord(
         kind=raw.t,
         ts=ts,
@@ -88,13 +108,42 @@ def parse_capture_line(line: str | bytes, line_number: int = 0) -> CaptureRecord
     )
 
 
-def read_capture(path: str | Path) -> list[CaptureRecord]:
-    """All records of a capture file, header first, then in time order (ties keep file order)."""
+@dataclass
+class CaptureFile:
+    """What :func:`read_capture_file` read: the records (header first, then in time order), the
+    number of non-blank lines, and the errors of the lines it skipped."""
+
+    records: list[CaptureRecord]
+    lines: int
+    skipped: list[CaptureFormatError] = field(default_factory=list)
+
+
+def read_capture_file(path: str | Path, *, strict: bool = True) -> CaptureFile:
+    """Read a capture file. ``strict``: the first bad line raises its :class:`CaptureFormatError`;
+    otherwise bad lines are skipped and kept in :attr:`CaptureFile.skipped`. An unknown format
+    raises :class:`UnsupportedCaptureFormat` either way."""
     records: list[CaptureRecord] = []
+    skipped: list[CaptureFormatError] = []
+    count = 0
     with Path(path).open("rb") as lines:
         for number, line in enumerate(lines, start=1):
-            if line.strip():
+            if not line.strip():
+                continue
+            count += 1
+            try:
                 records.append(parse_capture_line(line, number))
+            except UnsupportedCaptureFormat:
+                raise
+            except CaptureFormatError as exc:
+                if strict:
+                    raise
+                skipped.append(exc)
     headers = [r for r in records if r.kind == "header"]
     events = sorted((r for r in records if r.kind != "header"), key=lambda r: r.ts)
-    return headers + events
+    return CaptureFile(headers + events, count, skipped)
+
+
+def read_capture(path: str | Path) -> list[CaptureRecord]:
+    """All records of a capture file, header first, then in time order (ties keep file order);
+    the first bad line raises :class:`CaptureFormatError`."""
+    return read_capture_file(path).records

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from connectorkit.connector.client_order_tracker import ClientOrderTracker
 from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.core.decimal_utils import split_trading_pair
 from connectorkit.core.enums import OrderType, PositionAction, TradeType
 from connectorkit.core.events import BalanceUpdateEvent, EventPublisher, Listener, MarketEvent
 from connectorkit.core.in_flight_order import InFlightOrder
@@ -33,6 +34,16 @@ def floor_to_increment(value: Decimal, increment: Decimal) -> Decimal:
     if increment <= 0:
         return value
     return (value / increment).to_integral_value(rounding=ROUND_FLOOR) * increment
+
+
+def fee_pair(base_currency: str, quote_currency: str) -> str:
+    """``BASE-QUOTE`` from the two currencies of a fee query (each a non-empty str without '-')."""
+    for field, value in (("base_currency", base_currency), ("quote_currency", quote_currency)):
+        if not isinstance(value, str):
+            raise TypeError(f"{field} must be a str, got {type(value).__name__}")
+        if not value or "-" in value:
+            raise ValueError(f"{field} must be a currency such as 'BTC', got {value!r}")
+    return f"{base_currency}-{quote_currency}"
 
 
 class ConnectorBase(ABC):
@@ -59,6 +70,7 @@ class ConnectorBase(ABC):
         self._asset_versions: dict[str, int] = {}
         self._trading_rules: dict[str, TradingRule] = {}
         self._trade_fee_schema = settings.resolve_trade_fee_schema(self.DEFAULT_FEES)
+        self._pair_fee_schemas: dict[str, TradeFeeSchema] = {}
         self._order_tracker = ClientOrderTracker(self)
 
     # ---- identity and settings --------------------------------------------------------------------
@@ -180,8 +192,29 @@ class ConnectorBase(ABC):
     # ---- fees -------------------------------------------------------------------------------------
     @property
     def trade_fee_schema(self) -> TradeFeeSchema:
-        """The connector's DEFAULT_FEES with the user's overrides applied."""
+        """The connector's DEFAULT_FEES with the user's overrides applied (every pair without a
+        schema of its own pays these)."""
         return self._trade_fee_schema
+
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema:
+        """The fees ``trading_pair`` pays: its own schema if one was set, else :attr:`trade_fee_schema`."""
+        split_trading_pair(trading_pair)
+        return self._pair_fee_schemas.get(trading_pair, self._trade_fee_schema)
+
+    def set_trading_pair_fee_schema(self, trading_pair: str, schema: TradeFeeSchema | None) -> None:
+        """Give ``trading_pair`` fees of its own (``None``: back to :attr:`trade_fee_schema`).
+
+        Exchanges charge some pairs differently (promotional zero-fee pairs, per-symbol commission
+        rates an account is granted); a connector that learns them, or a user who knows them, sets
+        them here, and :meth:`get_fee`, the budget checker and fill fees then use them.
+        """
+        split_trading_pair(trading_pair)
+        if schema is None:
+            self._pair_fee_schemas.pop(trading_pair, None)
+            return
+        if not isinstance(schema, TradeFeeSchema):
+            raise TypeError(f"schema must be a TradeFeeSchema or None, got {type(schema).__name__}")
+        self._pair_fee_schemas[trading_pair] = schema
 
     def get_fee(
         self,
@@ -194,10 +227,12 @@ class ConnectorBase(ABC):
         is_maker: bool | None = None,
         position_action: PositionAction = PositionAction.NIL,
     ) -> TradeFeeBase:
-        """The fee estimate for an order from :attr:`trade_fee_schema`. A LIMIT_MAKER order is a
-        maker; other orders are takers unless ``is_maker`` says otherwise."""
+        """The fee estimate for an order on ``base_currency-quote_currency``, from that pair's
+        schema (:meth:`trade_fee_schema_for`). A LIMIT_MAKER order is a maker; other orders are
+        takers unless ``is_maker`` says otherwise."""
+        schema = self.trade_fee_schema_for(fee_pair(base_currency, quote_currency))
         maker = order_type is OrderType.LIMIT_MAKER if is_maker is None else is_maker
-        return build_trade_fee(self._trade_fee_schema, maker, order_side)
+        return build_trade_fee(schema, maker, order_side)
 
     # ---- orders -----------------------------------------------------------------------------------
     @property

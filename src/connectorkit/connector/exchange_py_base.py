@@ -19,7 +19,8 @@ Member                                      What the connector provides
 ``_request_exchange_info()``                fetch the instruments document (e.g. ``GET exchangeInfo``)
 ``_format_trading_pair_symbol_map(info)``   exchange symbol -> ``BASE-QUOTE`` pair, from that document
 ``_format_trading_rules(info)``             the ``TradingRule`` of every pair, from that document
-``_place_order(order, **kwargs)``           send the order; return ``(exchange_order_id, timestamp)``
+``_place_order(order, options=)``           send the order with its ``OrderOptions`` (time in force,
+                                            reduce-only); return ``(exchange_order_id, timestamp)``
 ``_place_cancel(order)``                    cancel it; return True when the exchange confirms
 ``_request_order_status(order)``            an ``OrderUpdate`` for the order (by client order id)
 ``_all_trade_updates_for_order(order)``     every fill of the order as ``TradeUpdate`` s
@@ -36,7 +37,9 @@ Member                                      What the connector provides
 
 Optional overrides with sensible defaults: ``_request_server_time()`` (seconds; default: local
 clock, i.e. no offset), ``_create_web_assistants_factory()`` (add pre/post processors or an error
-parser), ``SUPPORTED_ORDER_TYPES``, ``_validate_order(order, quantized_amount)`` (extend the generic
+parser), ``SUPPORTED_ORDER_TYPES``, ``SUPPORTED_TIME_IN_FORCE`` / ``SUPPORTS_REDUCE_ONLY`` /
+``CLIENT_ORDER_ID_PATTERN`` (the order options the connector sends; anything else a caller passes
+is refused before sending), ``_validate_order(order, quantized_amount)`` (extend the generic
 trading-rule checks; return a reason to refuse), ``_reference_price()`` (price used for the
 min-notional check of market orders).
 
@@ -54,6 +57,10 @@ outcome unknown (5xx, timeout, lost connection, an undecodable success answer, o
 ``_is_request_exception_unknown_status`` says) keeps it tracked until status polling finds it or,
 after repeated "not found" answers, the order tracker declares it lost.
 
+Placement and cancellation requests (everything ``_place_order`` and ``_place_cancel`` send) have
+HIGH priority in the throttler: they pass ahead of queued background requests (polling, snapshots),
+so a poll-saturated budget never delays an order behind a heavy poll.
+
 Pre-send hooks (:meth:`ExchangePyBase.add_pre_send_hook`) run in the placement task after the order
 is tracked and validated, right before the request: e.g. a journal makes the order durable there.
 A hook that raises or exceeds ``PRE_SEND_HOOK_TIMEOUT`` fails the order (OrderFailure,
@@ -65,6 +72,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 import uuid
 from abc import abstractmethod
@@ -73,16 +81,22 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from connectorkit.connector.background_tasks import BackgroundTasks
-from connectorkit.connector.exchange_base import ExchangeBase
+from connectorkit.connector.exchange_base import ExchangeBase, UnknownTradingPairError
 from connectorkit.connector.order_book_tracker import OrderBookTracker
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.connector.order_options import (
+    OrderOptions,
+    UnsupportedOrderOptionError,
+    check_client_order_id,
+    check_order_options,
+)
 from connectorkit.connector.settings import ConnectorSettings
 from connectorkit.connector.user_stream_tracker import UserStreamTracker
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.core.budget_checker import BudgetChecker
 from connectorkit.core.cancellation_result import CancellationResult
 from connectorkit.core.decimal_utils import split_trading_pair
-from connectorkit.core.enums import OrderState, OrderType, PositionAction, TradeType
+from connectorkit.core.enums import OrderState, OrderType, PositionAction, TimeInForce, TradeType
 from connectorkit.core.in_flight_order import (
     ExchangeOrderIdUnavailableError,
     InFlightOrder,
@@ -99,7 +113,7 @@ from connectorkit.net.errors import (
     ResponseDecodeError,
 )
 from connectorkit.net.rest_request import RESTMethod
-from connectorkit.net.throttler import AsyncThrottler, RateLimit
+from connectorkit.net.throttler import AsyncThrottler, RateLimit, RequestPriority, request_priority
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 
@@ -121,6 +135,18 @@ PreSendHook = Callable[[InFlightOrder], Awaitable[None]]
 """Awaited with the tracked, validated order right before its placement request is sent."""
 
 
+class UnlistedTradingPairError(UnknownTradingPairError):
+    """Configured trading pairs that the exchange's instrument list does not have."""
+
+    def __init__(self, connector: str, pairs: Sequence[str]) -> None:
+        super().__init__(connector, list(pairs))
+        self.connector = connector
+        self.pairs = list(pairs)
+
+    def __str__(self) -> str:  # a KeyError would show its argument quoted
+        return f"not listed on {self.connector}: {', '.join(self.pairs)}"
+
+
 class ExchangePyBase(ExchangeBase):
     """The spot connector template (see the module docstring for what a connector writes)."""
 
@@ -129,6 +155,12 @@ class ExchangePyBase(ExchangeBase):
 
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = ""
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = 36
+    CLIENT_ORDER_ID_PATTERN: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9_-]+")
+    """Characters a caller's ``client_order_id`` may use (full match; length checked separately)."""
+    SUPPORTED_TIME_IN_FORCE: ClassVar[frozenset[TimeInForce]] = frozenset({TimeInForce.GTC})
+    """Time-in-force values the connector sends for LIMIT orders (GTC is what LIMIT means here)."""
+    SUPPORTS_REDUCE_ONLY: ClassVar[bool] = False
+    """Whether the connector sends ``reduce_only`` orders to the venue."""
     SUPPORTED_ORDER_TYPES: ClassVar[tuple[OrderType, ...]] = (
         OrderType.LIMIT,
         OrderType.MARKET,
@@ -143,7 +175,7 @@ class ExchangePyBase(ExchangeBase):
             raise ValueError("client order ids need room for at least 16 random characters")
         self._time_synchronizer = TimeSynchronizer()
         self._throttler = AsyncThrottler(
-            self._rate_limits(), limits_share_percentage=settings.rate_limits_share_pct
+            self._rate_limits(), limits_share_percentage=settings.rate_limits_share_pct, name=self.name
         )
         self._auth = self._create_auth()
         if self._trading_required and self._auth is None:
@@ -174,6 +206,7 @@ class ExchangePyBase(ExchangeBase):
         self._last_poll_time = 0.0
         self._balances_initialized = False
         self._network_started = False
+        self._logged_unlisted: list[str] = []
         self.user_stream_event_error_count = 0
 
     # ==================================================================================================
@@ -201,7 +234,7 @@ class ExchangePyBase(ExchangeBase):
     def _format_trading_rules(self, exchange_info: Any) -> list[TradingRule]: ...
 
     @abstractmethod
-    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]: ...
+    async def _place_order(self, order: InFlightOrder, *, options: OrderOptions) -> tuple[str, float]: ...
 
     @abstractmethod
     async def _place_cancel(self, order: InFlightOrder) -> bool: ...
@@ -289,10 +322,25 @@ class ExchangePyBase(ExchangeBase):
         amount: Decimal,
         order_type: OrderType = OrderType.LIMIT,
         price: Decimal = _NAN,
-        **kwargs: Any,
+        *,
+        position_action: PositionAction | None = None,
+        time_in_force: TimeInForce | str | None = None,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
     ) -> str:
-        """Place a buy order in the background; returns its client order id at once."""
-        return self._submit(TradeType.BUY, trading_pair, amount, order_type, price, **kwargs)
+        """Place a buy order in the background; returns its client order id at once.
+
+        Options (keyword only; what the connector does not support is an
+        :class:`~connectorkit.connector.order_options.UnsupportedOrderOptionError`, raised here,
+        before anything is tracked or sent): ``position_action`` (perpetuals: OPEN or CLOSE),
+        ``time_in_force`` for LIMIT orders (:attr:`SUPPORTED_TIME_IN_FORCE`; default GTC),
+        ``reduce_only`` (:attr:`SUPPORTS_REDUCE_ONLY`), and ``client_order_id`` (your own id,
+        checked against the exchange's rules and the orders tracked; default: a generated one).
+        """
+        return self._submit(
+            TradeType.BUY, trading_pair, amount, order_type, price, position_action=position_action,
+            time_in_force=time_in_force, reduce_only=reduce_only, client_order_id=client_order_id,
+        )
 
     def sell(
         self,
@@ -300,10 +348,18 @@ class ExchangePyBase(ExchangeBase):
         amount: Decimal,
         order_type: OrderType = OrderType.LIMIT,
         price: Decimal = _NAN,
-        **kwargs: Any,
+        *,
+        position_action: PositionAction | None = None,
+        time_in_force: TimeInForce | str | None = None,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
     ) -> str:
-        """Place a sell order in the background; returns its client order id at once."""
-        return self._submit(TradeType.SELL, trading_pair, amount, order_type, price, **kwargs)
+        """Place a sell order in the background; returns its client order id at once (options as
+        for :meth:`buy`)."""
+        return self._submit(
+            TradeType.SELL, trading_pair, amount, order_type, price, position_action=position_action,
+            time_in_force=time_in_force, reduce_only=reduce_only, client_order_id=client_order_id,
+        )
 
     def cancel(self, trading_pair: str, client_order_id: str) -> str:
         """Cancel an order in the background; returns the client order id at once."""
@@ -450,23 +506,36 @@ class ExchangePyBase(ExchangeBase):
         amount: Decimal,
         order_type: OrderType,
         price: Decimal,
-        **kwargs: Any,
+        *,
+        position_action: PositionAction | None,
+        time_in_force: TimeInForce | str | None,
+        reduce_only: bool,
+        client_order_id: str | None,
     ) -> str:
-        """Issue the id, quantize and track the order now; validate and send it in an owned task.
+        """Check the arguments and options, issue the id, quantize and track the order now; validate
+        and send it in an owned task.
 
         Tracking before the task starts means a ``cancel`` issued right after ``buy`` finds the
         order, and a task cancelled before its first step (``stop_network``) still leaves an order
         that :meth:`_on_placement_task_done` can fail instead of an id that never hears back.
         """
         _check_order_arguments(trading_pair, amount, order_type, price)
-        position_action = kwargs.pop("position_action", PositionAction.NIL)
-        order_id = self._new_client_order_id(trade_type)
+        options = check_order_options(
+            self.name, order_type, time_in_force, reduce_only,
+            supported_time_in_force=self.SUPPORTED_TIME_IN_FORCE,
+            supports_reduce_only=self.SUPPORTS_REDUCE_ONLY,
+        )
+        action = self._position_action(position_action, options)
+        if client_order_id is None:
+            order_id = self._new_client_order_id(trade_type)
+        else:
+            order_id = self._callers_client_order_id(client_order_id)
         order, quantized_amount = self._build_order(
-            trade_type, order_id, trading_pair, amount, order_type, price, position_action
+            trade_type, order_id, trading_pair, amount, order_type, price, action
         )
         # Spawned first: without a running loop this raises with nothing tracked. The task cannot
         # start before this method returns, so the order is still tracked before it is sent.
-        placement = self._create_order(order, quantized_amount, **kwargs)
+        placement = self._create_order(order, quantized_amount, options)
         try:
             task = self._order_tasks.spawn(placement, f"place-{order_id}")
         except RuntimeError:  # no running event loop
@@ -476,6 +545,26 @@ class ExchangePyBase(ExchangeBase):
         self._placing.add(order_id)
         self._unsent.add(order_id)
         task.add_done_callback(lambda _: self._on_placement_task_done(order))
+        return order_id
+
+    def _position_action(
+        self, position_action: PositionAction | None, options: OrderOptions
+    ) -> PositionAction:
+        """The order's position action (spot: none; perpetual connectors override)."""
+        if position_action is not None and position_action is not PositionAction.NIL:
+            raise UnsupportedOrderOptionError(
+                f"{self.name} has no positions: position_action applies to perpetual connectors, "
+                f"got {position_action!r}"
+            )
+        return PositionAction.NIL
+
+    def _callers_client_order_id(self, client_order_id: object) -> str:
+        """The caller's id, if the exchange accepts it and no tracked order already has it."""
+        order_id = check_client_order_id(
+            self.name, client_order_id, self.CLIENT_ORDER_ID_PATTERN, self.CLIENT_ORDER_ID_MAX_LENGTH
+        )
+        if self._order_tracker.fetch_order(order_id) is not None or order_id in self._placing:
+            raise ValueError(f"client_order_id {order_id!r} is already used by a tracked order")
         return order_id
 
     def _new_client_order_id(self, trade_type: TradeType) -> str:
@@ -493,7 +582,9 @@ class ExchangePyBase(ExchangeBase):
         """Leverage recorded on new orders (spot: 1; perpetuals override)."""
         return 1
 
-    async def _create_order(self, order: InFlightOrder, quantized_amount: Decimal, **kwargs: Any) -> None:
+    async def _create_order(
+        self, order: InFlightOrder, quantized_amount: Decimal, options: OrderOptions
+    ) -> None:
         """Validate the tracked order against the trading rule and send it (the placement task)."""
         order_id = order.client_order_id
         try:
@@ -511,7 +602,8 @@ class ExchangePyBase(ExchangeBase):
                 return
             self._unsent.discard(order_id)
             try:
-                exchange_order_id, timestamp = await self._place_order(order, **kwargs)
+                with request_priority(RequestPriority.HIGH):  # ahead of any background request
+                    exchange_order_id, timestamp = await self._place_order(order, options=options)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -676,7 +768,8 @@ class ExchangePyBase(ExchangeBase):
             except TimeoutError:
                 logger.info("cancel %s: placement still unanswered; cancelling by client id", client_order_id)
         try:
-            cancelled = await self._place_cancel(order)
+            with request_priority(RequestPriority.HIGH):  # ahead of any background request
+                cancelled = await self._place_cancel(order)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -720,6 +813,30 @@ class ExchangePyBase(ExchangeBase):
         rules = self._format_trading_rules(exchange_info)
         self._trading_rules.clear()
         self._trading_rules.update({rule.trading_pair: rule for rule in rules})
+        unlisted = self.unlisted_trading_pairs()
+        if unlisted != self._logged_unlisted:
+            self._logged_unlisted = unlisted
+            if unlisted:
+                logger.error("%s; they get no book and no trading",
+                             UnlistedTradingPairError(self.name, unlisted))
+
+    def unlisted_trading_pairs(self) -> list[str]:
+        """The configured pairs missing from the exchange's instruments as last loaded (none
+        before the trading rules first load)."""
+        listed = self.trading_pair_symbol_map()
+        if not listed:
+            return []
+        pairs = set(listed.values())
+        return [pair for pair in self._trading_pairs if pair not in pairs]
+
+    async def require_listed_trading_pairs(self) -> None:
+        """Load the instruments if they have not loaded yet (their request errors propagate), then
+        raise :class:`UnlistedTradingPairError` naming every configured pair the exchange does
+        not list."""
+        await self._ensure_trading_pair_symbol_map()
+        unlisted = self.unlisted_trading_pairs()
+        if unlisted:
+            raise UnlistedTradingPairError(self.name, unlisted)
 
     async def _initialize_trading_pair_symbol_map(self) -> None:
         await self._update_trading_rules()

@@ -17,7 +17,8 @@ Member                                    What the connector provides
 Its order book data source must also provide funding info (``get_funding_info(pair)`` and the
 ``FundingInfoUpdate`` stream); this class keeps :meth:`get_funding_info` live from them.
 
-Every order needs ``position_action=PositionAction.OPEN`` or ``CLOSE``. Positions are reconciled from
+Every order needs ``position_action=PositionAction.OPEN`` or ``CLOSE`` (``reduce_only=True`` implies
+CLOSE). Positions are reconciled from
 REST with orders and balances (also right after a user-stream reconnection); the connector's user
 stream handler reports position changes through :meth:`_set_position`.
 """
@@ -32,9 +33,11 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from connectorkit.connector.connector_base import fee_pair
 from connectorkit.connector.exchange_py_base import ExchangePyBase
+from connectorkit.connector.order_options import OrderOptions
 from connectorkit.connector.perpetual_trading import PerpetualTrading
 from connectorkit.connector.settings import ConnectorSettings
 from connectorkit.core.budget_checker import PerpetualBudgetChecker
@@ -214,27 +217,30 @@ class PerpetualDerivativePyBase(ExchangePyBase):
         is_maker: bool | None = None,
         position_action: PositionAction = PositionAction.OPEN,
     ) -> TradeFeeBase:
+        schema = self.trade_fee_schema_for(fee_pair(base_currency, quote_currency))
         maker = order_type is OrderType.LIMIT_MAKER if is_maker is None else is_maker
-        return build_perpetual_trade_fee(self._trade_fee_schema, maker, position_action)
+        return build_perpetual_trade_fee(schema, maker, position_action)
 
     # ==================================================================================================
     # Orders: position action required, leverage recorded.
     # ==================================================================================================
-    def _submit(
-        self,
-        trade_type: TradeType,
-        trading_pair: str,
-        amount: Decimal,
-        order_type: OrderType,
-        price: Decimal,
-        **kwargs: Any,
-    ) -> str:
-        action = kwargs.get("position_action")
-        if action not in (PositionAction.OPEN, PositionAction.CLOSE):
+    def _position_action(
+        self, position_action: PositionAction | None, options: OrderOptions
+    ) -> PositionAction:
+        """OPEN or CLOSE, required. ``reduce_only=True`` only ever closes: it implies CLOSE when no
+        action is given and contradicts OPEN."""
+        if options.reduce_only:
+            if position_action is None:
+                return PositionAction.CLOSE
+            if position_action is PositionAction.OPEN:
+                raise ValueError(
+                    "reduce_only=True contradicts position_action=OPEN (a reduce-only order closes)"
+                )
+        if position_action not in (PositionAction.OPEN, PositionAction.CLOSE):
             raise ValueError(
-                f"perpetual orders need position_action=PositionAction.OPEN or CLOSE, got {action!r}"
+                f"perpetual orders need position_action=PositionAction.OPEN or CLOSE, got {position_action!r}"
             )
-        return super()._submit(trade_type, trading_pair, amount, order_type, price, **kwargs)
+        return position_action
 
     def _order_leverage(self, trading_pair: str) -> int:
         return self._perpetual_trading.get_leverage(trading_pair)

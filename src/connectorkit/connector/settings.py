@@ -18,12 +18,13 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from connectorkit.core.decimal_utils import split_trading_pair
 from connectorkit.core.trade_fee import TradeFeeSchema
@@ -39,6 +40,48 @@ logger = logging.getLogger(__name__)
 
 EXCHANGES_PACKAGE = "connectorkit.exchanges"
 
+HTTP_SCHEMES = ("http", "https")
+WS_SCHEMES = ("ws", "wss")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """An endpoint field of a settings model: the URL schemes it takes, and whether only a trading
+    connector dials it (a market-data connector, ``trading_required=False``, never does)."""
+
+    schemes: tuple[str, ...]
+    trading_only: bool = False
+
+
+def check_endpoint_url(field: str, url: str, schemes: tuple[str, ...]) -> str:
+    """``url`` if it is ``scheme://host[:port][/path]`` with one of ``schemes``, else a ValueError
+    naming ``field``: a bad override fails when the connector is created, not on every reconnect."""
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or "://" not in url:
+        expected = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(f"{field} must start with {expected}, got {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"{field} has no host: {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port <= 65535:
+        raise ValueError(f"{field} has an invalid port (1-65535): {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{field} must not have a query or fragment: {url!r}")
+    return url
+
+
+def normalise_trading_pair(pair: object) -> str:
+    """``BASE-QUOTE`` in upper case (``btc-usdt`` -> ``BTC-USDT``); a ValueError naming a pair
+    that is not ``BASE-QUOTE``."""
+    if not isinstance(pair, str):
+        raise ValueError(f"a trading pair must be a string 'BASE-QUOTE', got {type(pair).__name__}")
+    normalised = pair.strip().upper()
+    split_trading_pair(normalised)  # raises a ValueError naming the bad pair
+    return normalised
+
 
 class ConnectorSettings(BaseModel):
     """Everything a user can set for one connector instance.
@@ -53,6 +96,13 @@ class ConnectorSettings(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
     )
+
+    ENDPOINTS: ClassVar[Mapping[str, Endpoint]] = {}
+    """The model's endpoint fields (a subclass declares its ``rest_url``, ``ws_url``...). Each is
+    checked as a URL; and once any is overridden, every one the connector dials must be, so that a
+    connector pointed at a sandbox never mixes in the real exchange (and the sandbox's key with it).
+    Paths derived from an override (e.g. the perpetual's ``/public`` routes under ``ws_url``) need
+    no field of their own."""
 
     trading_pairs: list[str] = Field(default_factory=list)
     api_key: SecretStr = SecretStr("")
@@ -85,11 +135,27 @@ class ConnectorSettings(BaseModel):
     @field_validator("trading_pairs")
     @classmethod
     def _pairs_are_base_quote(cls, pairs: list[str]) -> list[str]:
-        for pair in pairs:
-            split_trading_pair(pair)  # raises a ValueError naming the bad pair
+        pairs = [normalise_trading_pair(pair) for pair in pairs]
         if len(set(pairs)) != len(pairs):
             raise ValueError(f"duplicate trading pairs in {pairs}")
         return pairs
+
+    @model_validator(mode="after")
+    def _endpoints_are_urls_and_overridden_together(self) -> ConnectorSettings:
+        for name, endpoint in self.ENDPOINTS.items():
+            check_endpoint_url(name, getattr(self, name), endpoint.schemes)
+        dialled = [name for name, endpoint in self.ENDPOINTS.items()
+                   if self.trading_required or not endpoint.trading_only]
+        defaults = type(self).model_fields
+        overridden = [name for name in dialled if getattr(self, name) != defaults[name].default]
+        missing = [name for name in dialled if name not in overridden]
+        if overridden and missing:
+            raise ValueError(
+                f"{', '.join(overridden)} overridden but not {', '.join(missing)}: once one endpoint "
+                "points elsewhere every endpoint must, or the connector would still reach the real "
+                f"exchange there; set {', '.join(missing)} too"
+            )
+        return self
 
     def resolve_trade_fee_schema(self, default_fees: TradeFeeSchema) -> TradeFeeSchema:
         """The fee schema in force: ``default_fees`` with this model's overrides applied."""
@@ -207,7 +273,10 @@ def build_settings(
     trading_required: bool = True,
     **overrides: Any,
 ) -> ConnectorSettings:
-    """Validate the settings of connector ``name`` (raises pydantic ``ValidationError``)."""
+    """Validate the settings of connector ``name`` (raises pydantic ``ValidationError``; a single
+    string as ``trading_pairs`` is a ``TypeError``: it would otherwise be read letter by letter)."""
+    if isinstance(trading_pairs, str | bytes):
+        raise TypeError(f"trading_pairs must be a list of pairs, not a single string: [{trading_pairs!r}]")
     registration = get_registration(name)
     return registration.settings_model(
         trading_pairs=list(trading_pairs),

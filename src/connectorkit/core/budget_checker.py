@@ -22,13 +22,17 @@ __all__ = ["BudgetChecker", "BudgetExchange", "PerpetualBudgetChecker", "Perpetu
 
 logger = logging.getLogger(__name__)
 
+_ZERO = Decimal(0)
+_NUDGE = Decimal("1e-20")
+"""Relative nudge applied before flooring a scaled amount to the size step (see ``_quantize``)."""
+
 
 @runtime_checkable
 class BudgetExchange(Protocol):
     """What a budget checker needs from a (spot) exchange connector.
 
     * ``name``: the connector's name (used in log lines);
-    * ``trade_fee_schema``: the fees the account pays on this exchange;
+    * ``trade_fee_schema_for(trading_pair)``: the fees the account pays on that pair;
     * ``get_available_balance(token)``: free balance, not held by open orders;
     * ``get_balance(token)``: total balance (used for candidates with ``from_total_balances``);
     * ``get_price(trading_pair, is_buy)``: the price to buy (``is_buy=True``) or sell one unit of
@@ -40,8 +44,7 @@ class BudgetExchange(Protocol):
     @property
     def name(self) -> str: ...
 
-    @property
-    def trade_fee_schema(self) -> TradeFeeSchema: ...
+    def trade_fee_schema_for(self, trading_pair: str) -> TradeFeeSchema: ...
 
     def get_available_balance(self, token: str) -> Decimal: ...
 
@@ -108,7 +111,7 @@ class BudgetChecker:
             if all_or_none:
                 result.set_to_zero()
             else:
-                self._quantize(result, available)
+                result = self._quantize(result, available, candidate.amount)
         return result
 
     def adjust_candidate_and_lock_available_collateral(
@@ -151,24 +154,43 @@ class BudgetChecker:
             for token in candidate.collateral_dict
         }
 
-    def _quantize(self, candidate: OrderCandidate, available: dict[str, Decimal]) -> None:
+    def _quantize(
+        self, candidate: OrderCandidate, available: dict[str, Decimal], requested: Decimal
+    ) -> OrderCandidate:
+        """The scaled candidate floored to the size step with its entries recomputed at that amount,
+        or a zero order if those do not fit.
+
+        The scaled amount may sit a few units of the last digit below a step boundary that is in
+        fact affordable (a perpetual margin ``notional / leverage`` is rounded before scaling), so
+        the step reached by nudging it up by :data:`_NUDGE` (never past ``requested``) is tried
+        first; the entries recomputed at the amount tried decide, so nothing unaffordable is kept.
+        """
+        tried: set[Decimal] = set()
+        for amount in (min(requested, candidate.amount * (1 + _NUDGE)), candidate.amount):
+            quantized = self._quantized(candidate, amount)
+            if quantized == 0:
+                break
+            if quantized in tried:
+                continue
+            tried.add(quantized)
+            trial = candidate.copy()
+            trial.amount = quantized
+            trial.populate_collateral_entries(self._exchange)
+            if all(locked <= available.get(token, _ZERO) for token, locked in trial.collateral_dict.items()):
+                return trial
+        candidate.set_to_zero()
+        return candidate
+
+    def _quantized(self, candidate: OrderCandidate, amount: Decimal) -> Decimal:
         quantized = to_decimal(
-            self._exchange.quantize_order_amount(candidate.trading_pair, candidate.amount),
-            "quantized amount",
+            self._exchange.quantize_order_amount(candidate.trading_pair, amount), "quantized amount"
         )
-        if quantized > candidate.amount:
+        if quantized > amount:
             raise ValueError(
-                f"{self._exchange.name}: quantize_order_amount rounded {candidate.amount} up to {quantized}; "
+                f"{self._exchange.name}: quantize_order_amount rounded {amount} up to {quantized}; "
                 "it must round down"
             )
-        if quantized == 0:
-            candidate.set_to_zero()
-            return
-        candidate.amount = quantized
-        candidate.populate_collateral_entries(self._exchange)
-        needs = candidate.collateral_dict
-        if any(amount > available.get(token, Decimal(0)) for token, amount in needs.items()):
-            candidate.set_to_zero()
+        return quantized
 
 
 class PerpetualBudgetChecker(BudgetChecker):

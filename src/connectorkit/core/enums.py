@@ -28,6 +28,15 @@ class TradeType(Enum):
         return TradeType.SELL if self is TradeType.BUY else TradeType.BUY
 
 
+class TimeInForce(Enum):
+    """How long a LIMIT order works: until cancelled (GTC), or only against what it can match at
+    once, expiring the rest (IOC) or everything unless it fills completely (FOK)."""
+
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
 class PositionAction(Enum):
     OPEN = "OPEN"
     CLOSE = "CLOSE"

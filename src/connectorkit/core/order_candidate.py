@@ -144,7 +144,8 @@ class OrderCandidate:
             self.percent_fee_value = cost_impact
 
     def _build_fee(self, exchange: BudgetExchange) -> TradeFeeBase:
-        return build_trade_fee(exchange.trade_fee_schema, self.is_maker, self.order_side)
+        schema = exchange.trade_fee_schema_for(self.trading_pair)
+        return build_trade_fee(schema, self.is_maker, self.order_side)
 
     def _compute_order_collateral(self, exchange: BudgetExchange) -> TokenAmount | None:
         if self.order_side is TradeType.BUY:
@@ -166,21 +167,49 @@ class OrderCandidate:
     # -- sizing ------------------------------------------------------------------------------
 
     def adjust_from_balances(self, available: Mapping[str, Decimal]) -> None:
-        """Scale the order down until everything it locks fits in ``available``.
+        """Scale the order down, once, to the largest amount whose locks fit in ``available``.
 
-        Three steps, each skipped once the order is zero: (1) the order collateral; (2) the
-        percent-fee collateral together with the order collateral when both are in the same
-        token; (3) the fixed fees, per token: a fixed fee that cannot be paid at all zeroes the
-        order, otherwise the order and percent-fee collateral in that token are shrunk to leave
-        room for it. A token missing from ``available`` (or with a negative value) has nothing.
-        Scaling rounds toward zero so the result never exceeds what is available.
+        Fixed fees come first: they do not shrink with the order, so a token whose balance cannot
+        pay its fixed fees zeroes the order, and what they take is set aside before anything else.
+        The proportional part (order collateral plus an on-top percent fee, per token, both
+        linear in the amount) must then fit in what is left of each token; the order is scaled by
+        the smallest ``room / need`` ratio over the tokens, in one step. A token missing from
+        ``available`` (or with a negative value) has nothing. Scaling rounds toward zero so the
+        result never exceeds what is available.
+
+        One exact ratio matters: scaling in several steps with rounding in between (order first,
+        then fee, then fixed fees) can end a hair below the largest affordable amount, which a
+        size step then floors to one step less, or to zero.
         """
-        if not self.is_zero_order:
-            self._fit_order_collateral(available)
-        if not self.is_zero_order:
-            self._fit_percent_fee_collateral(available)
-        if not self.is_zero_order:
-            self._fit_fixed_fees(available)
+        if self.is_zero_order:
+            return
+        fixed = self._fixed_fee_totals()
+        if any(_available(available, token) < amount for token, amount in fixed.items()):
+            self.set_to_zero()
+            return
+        ratio: tuple[Decimal, Decimal] | None = None  # (room, need) of the tightest token
+        for token, need in self._proportional_totals().items():
+            room = _available(available, token) - fixed.get(token, _ZERO)
+            if need <= room:
+                continue
+            if ratio is None or room * ratio[1] < ratio[0] * need:
+                ratio = (room, need)
+        if ratio is not None:
+            self._scale(*ratio)
+
+    def _fixed_fee_totals(self) -> dict[str, Decimal]:
+        totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for fee in self.fixed_fee_collaterals:
+            totals[fee.token] += fee.amount
+        return dict(totals)
+
+    def _proportional_totals(self) -> dict[str, Decimal]:
+        """What the order locks in proportion to its amount, per token."""
+        totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for entry in (self.order_collateral, self.percent_fee_collateral):
+            if entry is not None:
+                totals[entry.token] += entry.amount
+        return dict(totals)
 
     def set_to_zero(self) -> None:
         """Make this an order of nothing: amount 0, no entries, marked resized."""
@@ -195,46 +224,9 @@ class OrderCandidate:
         self.fixed_fee_collaterals = []
         self.potential_returns = None
 
-    def _fit_order_collateral(self, available: Mapping[str, Decimal]) -> None:
-        collateral = self.order_collateral
-        if collateral is None:
-            return
-        have = _available(available, collateral.token)
-        if have < collateral.amount:
-            self._scale(have, collateral.amount)
-
-    def _fit_percent_fee_collateral(self, available: Mapping[str, Decimal]) -> None:
-        fee = self.percent_fee_collateral
-        if fee is None:
-            return
-        needed = fee.amount + self._same_token_amount(self.order_collateral, fee.token)
-        have = _available(available, fee.token)
-        if have < needed:
-            self._scale(have, needed)
-
-    def _fit_fixed_fees(self, available: Mapping[str, Decimal]) -> None:
-        fixed: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for fee in self.fixed_fee_collaterals:
-            fixed[fee.token] += fee.amount
-        for token, fixed_amount in fixed.items():
-            have = _available(available, token)
-            if have < fixed_amount:
-                self.set_to_zero()
-                return
-            scalable = self._same_token_amount(self.order_collateral, token) + self._same_token_amount(
-                self.percent_fee_collateral, token
-            )
-            if scalable > 0 and fixed_amount + scalable > have:
-                self._scale(have - fixed_amount, scalable)
-                if self.is_zero_order:
-                    return
-
-    @staticmethod
-    def _same_token_amount(entry: TokenAmount | None, token: str) -> Decimal:
-        return entry.amount if entry is not None and entry.token == token else _ZERO
-
     def _scale(self, numerator: Decimal, denominator: Decimal) -> None:
-        """Multiply the order by ``numerator / denominator`` (< 1), rounding toward zero.
+        """Multiply the order by ``numerator / denominator`` (< 1; a numerator <= 0 zeroes it),
+        rounding toward zero.
 
         Amount, collaterals, the percent-fee value and returns scale; fixed fees do not. Run in
         a floor-rounding context, so a part scaled to fit ``numerator`` never exceeds it.
@@ -290,7 +282,9 @@ class PerpetualOrderCandidate(OrderCandidate):
         return PositionAction.CLOSE if self.position_close else PositionAction.OPEN
 
     def _build_fee(self, exchange: BudgetExchange) -> TradeFeeBase:
-        return build_perpetual_trade_fee(exchange.trade_fee_schema, self.is_maker, self.position_action)
+        return build_perpetual_trade_fee(
+            exchange.trade_fee_schema_for(self.trading_pair), self.is_maker, self.position_action
+        )
 
     def _collateral_token(self, exchange: BudgetExchange) -> str:
         """The margin token of the side that opens the position (the opposite side when closing)."""

@@ -31,12 +31,30 @@ Each pool keeps the expiry times and the cumulative weights of its live grants i
 moving head: expiring old grants is amortized O(1) and finding when enough weight will have
 expired is a binary search, O(log n). No check ever scans the history.
 
-Fairness
---------
-Requests are served in arrival order among requests that share a pool: a request that cannot pass
-yet holds its place in the queue of each of its pools, and a later request on any of those pools
-waits behind it (so a heavy request is never starved by light ones). Requests on disjoint pools do
-not wait for each other.
+Fairness and priority
+---------------------
+Every request has a :class:`RequestPriority`: HIGH for order placement and cancellation (the
+connector template marks them with :func:`request_priority`), NORMAL for everything else (polling,
+snapshots, time sync). Within one priority, requests that share a pool are served in arrival
+order: a request that cannot pass yet holds its place in the queue of each of its pools, and a
+later request of the same priority on any of those pools waits behind it (so a heavy request is
+never starved by light ones). A HIGH request is queued ahead of every NORMAL one, and passes at
+once whenever its pools have room and no other HIGH request is queued on them: it never waits
+behind background work. Requests on disjoint pools do not wait for each other. The order
+(priority, arrival) is one total order over all pools, so no two waiters can block each other.
+
+Saturation
+----------
+When NORMAL requests have to queue because a pool is full, the pool is *saturated*: one warning is
+logged when such an episode starts (and one info line when it ends, the next time a NORMAL
+request passes without waiting), never one per request; :attr:`AsyncThrottler.saturation_episodes`
+counts them. It means background polling alone uses the whole budget: poll less often.
+
+Advertised limits
+-----------------
+:meth:`AsyncThrottler.apply_advertised_limit` takes a limit the exchange publishes for a pool
+(Binance: ``exchangeInfo.rateLimits``): when it is lower than the built-in one it replaces it (share
+and safety margin applied as above), when it is not the built-in one stays.
 
 Exchange pushback
 -----------------
@@ -52,9 +70,12 @@ import logging
 import math
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from enum import IntEnum
 from types import TracebackType
 
 from connectorkit.net.clock import Clock, LoopClock
@@ -69,6 +90,47 @@ _MIN_SLEEP = 1e-6
 #: Grants at the front of a pool's arrays are physically dropped once they are this many and more
 #: than half of the arrays (keeps memory bounded while staying amortized O(1)).
 _COMPACT_AT = 1024
+
+
+class RequestPriority(IntEnum):
+    """Which requests go first when a pool is short of room (see the module docs)."""
+
+    NORMAL = 0
+    """Background and everything not marked: polling, snapshots, time sync, account queries."""
+    HIGH = 1
+    """Order placement and cancellation."""
+
+
+_PRIORITY: ContextVar[RequestPriority] = ContextVar(
+    "connectorkit_request_priority", default=RequestPriority.NORMAL
+)
+
+
+@contextmanager
+def request_priority(priority: RequestPriority) -> Iterator[None]:
+    """Requests made inside the block (in this task and tasks it creates) get ``priority``.
+
+    ``with request_priority(RequestPriority.HIGH): await self._place_order(order, options=options)``
+    is how the connector template marks placement and cancellation; connector code needs nothing.
+    """
+    token = _PRIORITY.set(RequestPriority(priority))
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
+def current_request_priority() -> RequestPriority:
+    """The priority requests made here get (NORMAL outside any :func:`request_priority` block)."""
+    return _PRIORITY.get()
+
+
+def normal_priority_context() -> Context:
+    """A copy of the current context with NORMAL request priority, to start a background task in:
+    a task spawned while a placement runs (say, by an event listener) is not placement itself."""
+    context = copy_context()
+    context.run(_PRIORITY.set, RequestPriority.NORMAL)
+    return context
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +178,16 @@ def usable_limit(limit: int, limits_share_percentage: Decimal, safety_margin_pct
 
 
 class _Pool:
-    """The live grants of one limit: expiry times and cumulative weights, oldest first."""
+    """The live grants of one limit: expiry times and cumulative weights, oldest first; and the
+    requests waiting for it, HIGH priority (``urgent``) ahead of NORMAL (``waiters``)."""
 
-    __slots__ = ("_cums", "_expired", "_expiries", "_head", "_total", "capacity", "interval", "limit_id",
-                 "waiters")
+    __slots__ = ("_cums", "_expired", "_expiries", "_head", "_total", "builtin_limit", "capacity", "interval",
+                 "limit", "limit_id", "queued", "saturated_since", "urgent", "waiters")
 
-    def __init__(self, limit_id: str, capacity: int, interval: float) -> None:
+    def __init__(self, limit_id: str, limit: int, capacity: int, interval: float) -> None:
         self.limit_id = limit_id
+        self.builtin_limit = limit  # the configured limit
+        self.limit = limit  # the limit in force: the configured one, or a lower advertised one
         self.capacity = capacity
         self.interval = interval
         self._expiries: list[float] = []
@@ -130,7 +195,16 @@ class _Pool:
         self._head = 0  # first live entry
         self._total = 0  # weight ever granted
         self._expired = 0  # weight of the entries before _head
+        self.urgent: deque[_Waiter] = deque()
         self.waiters: deque[_Waiter] = deque()
+        self.queued = 0  # len(urgent) + len(waiters)
+        self.saturated_since: float | None = None
+
+    def head(self) -> _Waiter | None:
+        """The waiter served next on this pool."""
+        if self.urgent:
+            return self.urgent[0]
+        return self.waiters[0] if self.waiters else None
 
     def _expire(self, now: float) -> None:
         expiries = self._expiries
@@ -152,11 +226,14 @@ class _Pool:
         return self._total - self._expired
 
     def wait_time(self, now: float, weight: int) -> float:
-        """Seconds until ``weight`` fits (0 if it fits now), assuming nothing else is granted."""
+        """Seconds until ``weight`` fits (0 if it fits now, inf if it never can), assuming nothing
+        else is granted."""
         self._expire(now)
         excess = self._total - self._expired + weight - self.capacity
         if excess <= 0:
             return 0.0
+        if weight > self.capacity:  # only after an advertised limit lowered the capacity
+            return math.inf
         # The oldest entry whose expiry frees at least `excess` weight (weight <= capacity ensures it exists).
         index = bisect_left(self._cums, self._expired + excess, lo=self._head)
         return self._expiries[index] - now
@@ -168,24 +245,26 @@ class _Pool:
 
 
 class _Waiter:
-    __slots__ = ("demands", "wakeup")
+    __slots__ = ("demands", "urgent", "wakeup")
 
-    def __init__(self, demands: tuple[tuple[_Pool, int], ...]) -> None:
+    def __init__(self, demands: tuple[tuple[_Pool, int], ...], urgent: bool) -> None:
         self.demands = demands
+        self.urgent = urgent
         self.wakeup = asyncio.Event()
 
 
 class _ThrottledTask:
     """The async context manager returned by :meth:`AsyncThrottler.execute_task`."""
 
-    __slots__ = ("_limit_id", "_throttler")
+    __slots__ = ("_limit_id", "_priority", "_throttler")
 
-    def __init__(self, throttler: AsyncThrottler, limit_id: str) -> None:
+    def __init__(self, throttler: AsyncThrottler, limit_id: str, priority: RequestPriority | None) -> None:
         self._throttler = throttler
         self._limit_id = limit_id
+        self._priority = priority
 
     async def __aenter__(self) -> None:
-        await self._throttler.acquire(self._limit_id)
+        await self._throttler.acquire(self._limit_id, self._priority)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -203,6 +282,7 @@ class AsyncThrottler:
     :param clock: time source and sleep; defaults to the running event loop's clock.
     :param backoff_initial: first pause in seconds after a 429/418 without Retry-After; it doubles
         for each further rate-limit episode up to ``backoff_max`` until a request is accepted.
+    :param name: who the limits belong to (the connector's name), for log lines.
     """
 
     def __init__(
@@ -214,6 +294,7 @@ class AsyncThrottler:
         clock: Clock | None = None,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
+        name: str = "throttler",
     ) -> None:
         share = Decimal(str(limits_share_percentage))
         margin = Decimal(str(safety_margin_pct))
@@ -223,6 +304,11 @@ class AsyncThrottler:
             raise RateLimitConfigError(f"safety_margin_pct is a fraction in [0, 1), got {margin}")
         if not 0 < backoff_initial <= backoff_max:
             raise RateLimitConfigError("need 0 < backoff_initial <= backoff_max")
+        self._share = share
+        self._margin = margin
+        self._name = name
+        self.saturation_episodes = 0
+        """How many times background (NORMAL) requests have saturated a pool (see module docs)."""
         self._clock: Clock = clock if clock is not None else LoopClock()
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -235,7 +321,7 @@ class AsyncThrottler:
             if rl.limit_id in self._pools:
                 raise RateLimitConfigError(f"duplicate rate limit id {rl.limit_id!r}")
             capacity = usable_limit(rl.limit, share, margin)
-            self._pools[rl.limit_id] = _Pool(rl.limit_id, capacity, rl.time_interval)
+            self._pools[rl.limit_id] = _Pool(rl.limit_id, rl.limit, capacity, rl.time_interval)
         self._demands: dict[str, tuple[tuple[_Pool, int], ...]] = {
             rl.limit_id: self._build_demands(rl) for rl in limits
         }
@@ -274,56 +360,88 @@ class AsyncThrottler:
         """Seconds left of the pause imposed by the last 429/418 (0 when not paused)."""
         return max(0.0, self._paused_until - self._clock.time())
 
+    def limit(self, limit_id: str) -> int:
+        """The limit in force on a pool before share and safety margin (built-in or advertised)."""
+        return self._pool(limit_id).limit
+
+    def is_saturated(self, limit_id: str) -> bool:
+        """Whether background requests are queued for room on this pool right now (an episode)."""
+        return self._pool(limit_id).saturated_since is not None
+
     # ---------------------------------------------------------------------------------- granting
-    def execute_task(self, limit_id: str) -> _ThrottledTask:
+    def execute_task(self, limit_id: str, priority: RequestPriority | None = None) -> _ThrottledTask:
         """``async with throttler.execute_task(limit_id):`` waits for capacity, then runs the body.
 
-        Capacity is consumed on entry (when the request is about to be sent) and is never given
-        back: the exchange counts the request whatever its outcome.
+        ``priority`` defaults to the one set by :func:`request_priority` around the call (NORMAL
+        outside any). Capacity is consumed on entry (when the request is about to be sent) and is
+        never given back: the exchange counts the request whatever its outcome.
         """
         self._lookup(limit_id)
-        return _ThrottledTask(self, limit_id)
+        return _ThrottledTask(self, limit_id, priority)
 
-    def try_acquire(self, limit_id: str) -> bool:
+    def try_acquire(self, limit_id: str, priority: RequestPriority | None = None) -> bool:
         """Consume capacity for one request now if possible, without waiting or queueing.
 
-        Returns False when a pool lacks room, an earlier request is queued on one of the pools, or
-        the exchange asked us to pause.
+        Returns False when a pool lacks room, a request that goes first is queued on one of the
+        pools (any for NORMAL, a HIGH one for HIGH), or the exchange asked us to pause.
         """
         demands = self._lookup(limit_id)
-        if any(pool.waiters for pool, _ in demands):
+        urgent = (_PRIORITY.get() if priority is None else priority) is RequestPriority.HIGH
+        if any(pool.urgent if urgent else pool.queued for pool, _ in demands):
             return False
         now = self._clock.time()
         if self._delay(demands, now) > 0:
             return False
-        self._grant(demands, now)
+        self._grant(demands, now, urgent)
         return True
 
-    async def acquire(self, limit_id: str) -> None:
-        """Wait (in arrival order) until one request on ``limit_id`` may be sent, and consume it."""
+    async def acquire(self, limit_id: str, priority: RequestPriority | None = None) -> None:
+        """Wait (HIGH before NORMAL, each in arrival order) until one request on ``limit_id`` may be
+        sent, and consume it. ``priority`` as for :meth:`execute_task`."""
         demands = self._lookup(limit_id)
-        if not any(pool.waiters for pool, _ in demands):
+        urgent = (_PRIORITY.get() if priority is None else priority) is RequestPriority.HIGH
+        for pool, _ in demands:
+            if pool.urgent if urgent else pool.queued:
+                break
+        else:
             now = self._clock.time()
             if self._delay(demands, now) <= 0:
-                self._grant(demands, now)
+                self._grant(demands, now, urgent)
                 return
-        waiter = _Waiter(demands)
+        await self._wait(limit_id, demands, urgent)
+
+    async def _wait(self, limit_id: str, demands: tuple[tuple[_Pool, int], ...], urgent: bool) -> None:
+        self._check_can_ever_pass(limit_id, demands)
+        waiter = _Waiter(demands, urgent)
         for pool, _ in demands:
-            pool.waiters.append(waiter)
+            (pool.urgent if urgent else pool.waiters).append(waiter)
+            pool.queued += 1
+        if not urgent:
+            self._note_saturation(demands)
         try:
             while True:
-                if all(pool.waiters[0] is waiter for pool, _ in demands):
+                if all(pool.head() is waiter for pool, _ in demands):
                     now = self._clock.time()
                     delay = self._delay(demands, now)
                     if delay <= 0:
-                        self._grant(demands, now)
+                        self._grant(demands, now, urgent)
                         return
+                    if math.isinf(delay):
+                        self._check_can_ever_pass(limit_id, demands)
                     await self._clock.sleep(max(delay, _MIN_SLEEP))
                 else:
                     waiter.wakeup.clear()
                     await waiter.wakeup.wait()
         finally:
             self._leave(waiter)
+
+    def _check_can_ever_pass(self, limit_id: str, demands: tuple[tuple[_Pool, int], ...]) -> None:
+        for pool, weight in demands:
+            if weight > pool.capacity:
+                raise RateLimitConfigError(
+                    f"{limit_id!r} needs weight {weight} of {pool.limit_id!r}, whose usable limit is now "
+                    f"{pool.capacity} (limit in force {pool.limit}): such a request can never be sent"
+                )
 
     def _lookup(self, limit_id: str) -> tuple[tuple[_Pool, int], ...]:
         try:
@@ -343,21 +461,74 @@ class AsyncThrottler:
             delay = max(delay, pool.wait_time(now, weight))
         return delay
 
-    @staticmethod
-    def _grant(demands: tuple[tuple[_Pool, int], ...], now: float) -> None:
+    def _grant(self, demands: tuple[tuple[_Pool, int], ...], now: float, urgent: bool) -> None:
         for pool, weight in demands:
             pool.grant(now, weight)
+            if pool.saturated_since is not None and not urgent and not pool.waiters:
+                self._end_saturation(pool, now)
+
+    def _note_saturation(self, demands: tuple[tuple[_Pool, int], ...]) -> None:
+        """A NORMAL request had to queue: a pool it found full starts a saturation episode."""
+        now = self._clock.time()
+        for pool, weight in demands:
+            if pool.saturated_since is None and pool.wait_time(now, weight) > 0:
+                pool.saturated_since = now
+                self.saturation_episodes += 1
+                _logger.warning(
+                    "%s: background requests keep the %r budget saturated (%d of %d used per %gs); "
+                    "order placement and cancellation go first, the rest waits. Poll less often.",
+                    self._name, pool.limit_id, pool.used(now), pool.capacity, pool.interval,
+                )
+
+    def _end_saturation(self, pool: _Pool, now: float) -> None:
+        assert pool.saturated_since is not None
+        _logger.info(
+            "%s: the %r budget is no longer saturated (after %.1fs)", self._name, pool.limit_id,
+            now - pool.saturated_since,
+        )
+        pool.saturated_since = None
 
     @staticmethod
     def _leave(waiter: _Waiter) -> None:
         for pool, _ in waiter.demands:
-            queue = pool.waiters
+            was_head = pool.head() is waiter
+            queue = pool.urgent if waiter.urgent else pool.waiters
             if queue[0] is waiter:
                 queue.popleft()
-                if queue:
-                    queue[0].wakeup.set()
-            else:  # cancelled while queued behind others: the heads do not change
+            else:  # cancelled while queued behind others
                 queue.remove(waiter)
+            pool.queued -= 1
+            if was_head:
+                head = pool.head()
+                if head is not None:
+                    head.wakeup.set()
+
+    # ----------------------------------------------------------------------- advertised limits
+    def apply_advertised_limit(self, limit_id: str, limit: int) -> bool:
+        """The exchange advertises ``limit`` for pool ``limit_id``: enforce it if it is lower than
+        the built-in limit, else the built-in one (so a later, higher advertisement restores it).
+
+        Returns whether the limit in force changed. Grants already made count against the new
+        limit; a request whose weight now exceeds the pool's usable limit raises
+        :class:`~connectorkit.net.errors.RateLimitConfigError` instead of waiting forever.
+        """
+        pool = self._pool(limit_id)
+        if not _is_positive_int(limit):
+            raise RateLimitConfigError(
+                f"{limit_id!r}: an advertised limit must be a positive int, got {limit!r}"
+            )
+        effective = min(pool.builtin_limit, limit)
+        if effective == pool.limit:
+            return False
+        pool.limit = effective
+        pool.capacity = usable_limit(effective, self._share, self._margin)
+        _logger.info(
+            "%s: %r limit is now %d per %gs (advertised %d, built-in %d; usable %d)", self._name, limit_id,
+            effective, pool.interval, limit, pool.builtin_limit, pool.capacity,
+        )
+        for waiter in (*pool.urgent, *pool.waiters):  # recompute their waits under the new limit
+            waiter.wakeup.set()
+        return True
 
     # ------------------------------------------------------------------------ exchange pushback
     def on_rate_limited(self, retry_after: float | None = None) -> float:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from connectorkit.sandbox.persistence import SandboxStateError
 from connectorkit.sandbox.sandbox import Sandbox
 
 DESCRIPTION = (
@@ -57,12 +59,37 @@ def _demo_account(sb: Sandbox) -> tuple[str, str]:
     return sb.create_account(DEMO_BALANCES, label=DEMO_LABEL)
 
 
-async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def usage_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments before anything is bound, or None."""
+    for flag, port in (("--port", args.port), ("--futures-stream-port", args.futures_stream_port)):
+        if not 0 <= port <= 65535:
+            return f"{flag} must be between 0 (any free port) and 65535, got {port}"
+    if not args.host.strip():
+        return "--host must name an address to bind, e.g. 127.0.0.1"
+    return None
+
+
+def _start_error(args: argparse.Namespace, exc: OSError) -> str:
+    """One line for a failure to bind: the address and the system's reason, not a traceback."""
+    return f"cannot listen on --host {args.host}: {exc.strerror or exc}"
+
+
+async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
+              err: Callable[[str], None] = _stderr) -> int:
     """Start the sandbox, print how to reach it, serve until cancelled (Ctrl-C), stop cleanly.
 
     Cancellation is this command's normal way to end: the sandbox stops (saving ``--state``) and the
-    exit code is 0.
+    exit code is 0. A bad port, an address that cannot be bound, a port in use or a ``--state``
+    file that is not the sandbox's: one line on ``err`` and exit code 2.
     """
+    problem = usage_error(args)
+    if problem is not None:
+        err(f"sandbox: {problem}")
+        return 2
     sandbox = Sandbox(
         seed=args.seed,
         simulate=not args.no_simulation,
@@ -73,7 +100,16 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -
         futures_stream_port=args.futures_stream_port,
         admin_token=getattr(args, "admin_token", None),
     )
-    async with sandbox as sb:
+    try:
+        await sandbox.start()
+    except SandboxStateError as exc:
+        err(f"sandbox: --state: {exc}")
+        return 2
+    except OSError as exc:
+        err(f"sandbox: {_start_error(args, exc)}")
+        return 2
+    sb = sandbox
+    try:
         api_key, secret = _demo_account(sb)
         out(f"rest:            {sb.rest_url}")
         out(f"spot streams:    {sb.ws_url}  (/ws/<stream>, /stream?streams=...)")
@@ -90,4 +126,6 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             out("sandbox stopping")
+    finally:
+        await sandbox.stop()
     return 0

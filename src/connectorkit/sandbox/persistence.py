@@ -16,7 +16,13 @@ from typing import Any
 
 from connectorkit.sandbox.engine import Order, OrderStatus, Side, TimeInForce
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS sandbox_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_TABLE = "sandbox_state"
+_SCHEMA = f"CREATE TABLE IF NOT EXISTS {_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+
+class SandboxStateError(ValueError):
+    """The state file is not one the sandbox wrote (another SQLite database, not SQLite at all, or
+    unreadable content). The sandbox refuses it rather than adding its table to someone's file."""
 
 
 def _write(path: Path, parts: dict[str, Any]) -> None:
@@ -33,15 +39,30 @@ def _write(path: Path, parts: dict[str, Any]) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    if not path.exists():
+    """The saved parts; {} for a missing or empty file. Never writes (a foreign file stays as is)."""
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return {}
-    conn = sqlite3.connect(path)
     try:
-        conn.execute(_SCHEMA)
-        rows = conn.execute("SELECT key, value FROM sandbox_state").fetchall()
+        rows = _saved_rows(path)
+    except sqlite3.Error as exc:
+        raise SandboxStateError(f"{path} is not a sandbox state file ({exc})") from None
+    try:
+        return {str(k): json.loads(v) for k, v in rows}
+    except (ValueError, TypeError) as exc:
+        raise SandboxStateError(f"{path} holds unreadable sandbox state ({exc})") from None
+
+
+def _saved_rows(path: Path) -> list[tuple[Any, Any]]:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if _TABLE not in tables:
+            if tables:
+                raise SandboxStateError(f"{path} is an SQLite database, but not a sandbox state file")
+            return []
+        return list(conn.execute(f"SELECT key, value FROM {_TABLE}").fetchall())
     finally:
         conn.close()
-    return {k: json.loads(v) for k, v in rows}
 
 
 async def save_state(path: Path, parts: dict[str, Any]) -> None:

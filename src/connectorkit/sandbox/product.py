@@ -34,6 +34,8 @@ class SandboxConfig:
     rate_limit_ban_ms: int = 120_000
     #: Override the spot REQUEST_WEIGHT/ORDERS rules (None = Binance's documented ones).
     spot_rate_limits: tuple[RateLimitRule, ...] | None = None
+    #: Override the USD-M futures REQUEST_WEIGHT/ORDERS rules (None = Binance's documented ones).
+    futures_rate_limits: tuple[RateLimitRule, ...] | None = None
 
 
 class SandboxContext:

@@ -90,6 +90,8 @@ class RateLimiter:
         self._orders: dict[tuple[int, RateLimitRule], _Counter] = {}
         self._violations: dict[str, int] = {}
         self._banned_until: dict[str, int] = {}
+        #: Requests answered 429/418 by this limiter (forced-429 faults are not counted here).
+        self.rejections = 0
 
     def too_much_weight(self, rule: RateLimitRule) -> errors.ApiError:
         """The 429 -1003 answer for ``rule`` in this product's wording (no headers yet)."""
@@ -106,6 +108,7 @@ class RateLimiter:
         """Count ``weight`` for ``ip``; return the used-weight headers or raise 429/418 ApiError."""
         banned = self._banned_until.get(ip, 0)
         if banned > now_ms:
+            self.rejections += 1
             err = self.ip_banned(banned)
             err.headers["Retry-After"] = str(max(1, -(-(banned - now_ms) // 1000)))
             raise err
@@ -114,6 +117,7 @@ class RateLimiter:
         for rule in rules:
             counter = self._weights.setdefault((ip, rule), _Counter())
             if counter.current(rule, now_ms) + weight > rule.limit:
+                self.rejections += 1
                 self._violations[ip] = self._violations.get(ip, 0) + 1
                 if self._violations[ip] > self._ban_after:
                     self._banned_until[ip] = now_ms + self._ban_ms
@@ -145,6 +149,7 @@ class RateLimiter:
         for rule in rules:
             counter = self._orders.setdefault((account_id, rule), _Counter())
             if counter.current(rule, now_ms) + 1 > rule.limit:
+                self.rejections += 1
                 err = errors.too_many_orders(rule.limit, rule.human)
                 err.headers["Retry-After"] = self._retry_after(rule, now_ms)
                 raise err

@@ -21,7 +21,7 @@ from connectorkit.sandbox.admin import AdminApi, admin_token_for
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.markets import DEFAULT_MARKETS, Market
-from connectorkit.sandbox.persistence import load_state, save_state
+from connectorkit.sandbox.persistence import SandboxStateError, load_state, save_state
 from connectorkit.sandbox.product import Product, SandboxConfig, SandboxContext
 from connectorkit.sandbox.spot.product import SpotProduct
 
@@ -154,10 +154,15 @@ class Sandbox:
         if self.state_file is not None:
             saved = await load_state(self.state_file)
             if saved:
-                self.accounts.load(saved.get("accounts", []))
-                for product in self.products:
-                    if product.name in saved:
-                        product.load_state(saved[product.name])
+                try:
+                    self.accounts.load(saved.get("accounts", []))
+                    for product in self.products:
+                        if product.name in saved:
+                            product.load_state(saved[product.name])
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise SandboxStateError(
+                        f"{self.state_file} holds state the sandbox cannot load ({type(exc).__name__}: {exc})"
+                    ) from exc
                 log.info("sandbox state loaded from %s", self.state_file)
         main_app = web.Application()
         futures_streams = web.Application()
@@ -165,15 +170,21 @@ class Sandbox:
             product.mount(main_app, main_app if product is self.spot else futures_streams)
         self.admin.mount(main_app)
         ports = []
-        for app, port in ((main_app, self._port), (futures_streams, self._futures_port)):
-            runner = web.AppRunner(app, handle_signals=False)
-            await runner.setup()
-            site = web.TCPSite(runner, self.host, port)
-            await site.start()
-            self._runners.append(runner)
-            server = site._server
-            assert server is not None
-            ports.append(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        try:
+            for app, port in ((main_app, self._port), (futures_streams, self._futures_port)):
+                runner = web.AppRunner(app, handle_signals=False)
+                await runner.setup()
+                self._runners.append(runner)
+                site = web.TCPSite(runner, self.host, port)
+                await site.start()
+                server = site._server
+                assert server is not None
+                ports.append(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        except BaseException:  # e.g. the second port is taken: release the first one
+            for runner in reversed(self._runners):
+                await runner.cleanup()
+            self._runners.clear()
+            raise
         self._ports = (ports[0], ports[1])
         for product in self.products:
             await product.start()

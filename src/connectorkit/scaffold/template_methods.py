@@ -35,7 +35,7 @@ class TemplateMethod:
     """The parameter list as source text, without parentheses (``self, order: InFlightOrder``)."""
     returns: str | None
     summary: str
-    """The first line of the template's docstring, or ""."""
+    """The first paragraph of the template's docstring on one line, or ""."""
     imports: tuple[str, ...]
     """Import lines the annotations need."""
 
@@ -60,7 +60,7 @@ def _describe(template: type, name: str) -> tuple[tuple[int, int], TemplateMetho
     is_property = isinstance(attribute, property)
     function: Callable[..., Any] = attribute.fget if is_property else attribute
     signature = inspect.signature(function)
-    parameters = ", ".join(_render_parameter(parameter) for parameter in signature.parameters.values())
+    parameters = _render_parameters(signature)
     returns = None if signature.return_annotation is inspect.Signature.empty else str(
         signature.return_annotation
     )
@@ -76,11 +76,30 @@ def _describe(template: type, name: str) -> tuple[tuple[int, int], TemplateMetho
         is_property=is_property,
         parameters=parameters,
         returns=returns,
-        summary=doc.splitlines()[0] if doc else "",
+        summary=" ".join(doc.split("\n\n", 1)[0].split()) if doc else "",
         imports=tuple(sorted(_imports_for(annotations, module))),
     )
     depth = len(template.__mro__) - template.__mro__.index(owner)  # bases first
     return (depth, function.__code__.co_firstlineno), method
+
+
+def _render_parameters(signature: inspect.Signature) -> str:
+    """The parameter list as written in source, with the ``/`` and ``*`` markers where they belong."""
+    parameters = list(signature.parameters.values())
+    kinds = [parameter.kind for parameter in parameters]
+    rendered: list[str] = []
+    for index, parameter in enumerate(parameters):
+        if (
+            parameter.kind is parameter.KEYWORD_ONLY
+            and parameter.VAR_POSITIONAL not in kinds
+            and parameter.KEYWORD_ONLY not in kinds[:index]
+        ):
+            rendered.append("*")
+        rendered.append(_render_parameter(parameter))
+        last_positional_only = parameter.POSITIONAL_ONLY not in kinds[index + 1 :]
+        if parameter.kind is parameter.POSITIONAL_ONLY and last_positional_only:
+            rendered.append("/")
+    return ", ".join(rendered)
 
 
 def _render_parameter(parameter: inspect.Parameter) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from connectorkit.net.auth import AuthBase
 from connectorkit.scaffold.template_methods import TemplateMethod, template_methods
 
 GUIDE = "docs/writing-a-connector.md"
+_WIDTH = 110
+"""Line length of the generated code (the project's ruff setting)."""
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -38,6 +41,8 @@ class _Stub:
     class_name: str
     base: type
     summary: str
+    attributes: str = ""
+    """Source lines of class attributes placed before the stubs (already indented)."""
 
 
 def camel_case(name: str) -> str:
@@ -82,6 +87,13 @@ def write_connector(name: str, directory: Path, *, perpetual: bool = False) -> l
         ),
         connector,
     )
+    target = _Stub(
+        f"tests/{name}_conformance_target",
+        f"{camel}ConformanceTarget",
+        _conformance_target_base(perpetual),
+        f"How the conformance suite runs {name} against its venue's sandbox skin.",
+        _target_attributes(name),
+    )
     files: dict[str, str] = {
         "__init__.py": _package_init(name, connector),
         f"{name}_constants.py": _constants(name),
@@ -90,8 +102,9 @@ def write_connector(name: str, directory: Path, *, perpetual: bool = False) -> l
     }
     for stub in classes:
         files[f"{stub.module}.py"] = _class_module(name, stub)
+    files[f"{target.module}.py"] = _class_module(name, target)
     files["tests/__init__.py"] = ""
-    files[f"tests/test_{name}_connector.py"] = _test_module(name, classes)
+    files[f"tests/test_{name}_connector.py"] = _test_module(name, classes, target, perpetual)
     package.mkdir(parents=True)
     (package / "tests").mkdir()
     written = []
@@ -100,6 +113,24 @@ def write_connector(name: str, directory: Path, *, perpetual: bool = False) -> l
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _conformance_target_base(perpetual: bool) -> type:
+    """The kit is imported only here: it needs pytest, which ``new-connector`` itself does not."""
+    from connectorkit.testing.target import ConformanceTarget, PerpetualConformanceTarget
+
+    return PerpetualConformanceTarget if perpetual else ConformanceTarget
+
+
+def _target_attributes(name: str) -> str:
+    return f'''    connector_name = "{name}"
+    # Fill in from the sandbox skin: a pair it lists, the price its market starts at, and the
+    # venue's own rejection texts (see ConformanceTarget's docstring).
+    trading_pair = "BTC-USDT"
+    reference_price = Decimal("30000")
+    insufficient_balance_error = "write the venue's insufficient-balance error text"
+    post_only_rejection_error = None
+'''
 
 
 def _package_init(name: str, connector: _Stub) -> str:
@@ -149,10 +180,11 @@ def _utils(name: str, camel: str) -> str:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import ClassVar, Final
 
-from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.connector.settings import HTTP_SCHEMES, WS_SCHEMES, ConnectorSettings, Endpoint
 from connectorkit.core.trade_fee import TradeFeeSchema
 
 from . import {name}_constants as CONSTANTS
@@ -165,7 +197,16 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 
 
 class {camel}Settings(ConnectorSettings):
-    """Settings of ``{name}``: ``rest_url`` and ``ws_url`` are bases the official paths go under."""
+    """Settings of ``{name}``: ``rest_url`` and ``ws_url`` are bases the official paths go under.
+
+    ``ENDPOINTS`` lists every URL the connector dials: they are checked at creation and must be
+    overridden together (add any further socket the venue needs here too).
+    """
+
+    ENDPOINTS: ClassVar[Mapping[str, Endpoint]] = {{
+        "rest_url": Endpoint(HTTP_SCHEMES),
+        "ws_url": Endpoint(WS_SCHEMES),
+    }}
 
     rest_url: str = CONSTANTS.DEFAULT_REST_URL
     ws_url: str = CONSTANTS.DEFAULT_WS_URL
@@ -191,10 +232,11 @@ def _render_stub(klass: str, method: TemplateMethod) -> str:
     lines.append("    @unwritten")
     prefix = "async def" if method.is_async else "def"
     returns = f" -> {method.returns}" if method.returns is not None else ""
-    lines.append(f"    {prefix} {method.name}({method.parameters}){returns}:")
+    lines.extend(_signature_lines(f"    {prefix} {method.name}", method.parameters, f"{returns}:"))
     if method.summary:
         opening = f'        """Template: ``{method.template}``.'
-        lines.extend([opening, "", f"        {method.summary}", '        """'])
+        summary = textwrap.wrap(method.summary, _WIDTH - 8)
+        lines.extend([opening, "", *(f"        {line}" for line in summary), '        """'])
     else:
         lines.append(f'        """Template: ``{method.template}``."""')
     lines.append(f'        raise NotImplementedError("{klass}.{method.name}")')
@@ -205,6 +247,8 @@ def _class_module(name: str, stub: _Stub) -> str:
     methods = template_methods(stub.base)
     imports = {f"from {stub.base.__module__} import {stub.base.__name__}"}
     imports.add("from connectorkit.scaffold import unwritten")
+    if stub.attributes:
+        imports.add("from decimal import Decimal")
     for method in methods:
         imports.update(method.imports)
     body = "\n\n".join(_render_stub(stub.class_name, method) for method in methods)
@@ -221,8 +265,26 @@ from __future__ import annotations
 class {stub.class_name}({stub.base.__name__}):
     """{stub.summary}"""
 
-{body}
+{stub.attributes + chr(10) if stub.attributes else ""}{body}
 '''
+
+
+def _signature_lines(head: str, parameters: str, tail: str) -> list[str]:
+    """``def name(params) -> T:`` on one line if it fits, else the parameters on their own line(s)."""
+    one_line = f"{head}({parameters}){tail}"
+    if len(one_line) <= _WIDTH:
+        return [one_line]
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    if len(indent) + len(parameters) <= _WIDTH:
+        return [f"{head}(", indent + parameters, f"{indent[:-4]}){tail}"]
+    return [f"{head}(", *(f"{indent}{part}," for part in parameters.split(", ")), f"{indent[:-4]}){tail}"]
+
+
+def _import_line(module: str, names: list[str]) -> str:
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= _WIDTH:
+        return line
+    return "\n".join([f"from {module} import (", *(f"    {name}," for name in names), ")"])
 
 
 def _import_block(lines: set[str]) -> str:
@@ -244,7 +306,7 @@ def _import_block(lines: set[str]) -> str:
             for text in sorted(plain[top])
         ]
         block += [
-            f"from {module} import {', '.join(sorted(names[module]))}"
+            _import_line(module, sorted(names[module]))
             for module in sorted(names)
             if module.startswith("connectorkit") is ours
         ]
@@ -253,16 +315,19 @@ def _import_block(lines: set[str]) -> str:
     return "\n\n".join(sections)
 
 
-def _test_module(name: str, classes: tuple[_Stub, ...]) -> str:
-    imports = "\n".join(
-        sorted(f"from ..{stub.module} import {stub.class_name}" for stub in classes)
-    )
-    names = "".join(f"\n        {stub.class_name}," for stub in classes)
+def _test_module(name: str, classes: tuple[_Stub, ...], target: _Stub, perpetual: bool) -> str:
+    imports = "\n".join([
+        *sorted(f"from ..{stub.module} import {stub.class_name}" for stub in classes),
+        f"from .{target.module.removeprefix('tests/')} import {target.class_name}",
+    ])
+    names = "".join(f"\n        {stub.class_name}," for stub in (*classes, target))
+    suite = "PerpetualConformance" if perpetual else "SpotConformance"
     return f'''"""{name}: every template method written; then the conformance suite (see {GUIDE})."""
 
 from __future__ import annotations
 
 from connectorkit.scaffold import first_unwritten_method
+from connectorkit.testing import {suite}
 
 {imports}
 
@@ -271,4 +336,11 @@ def test_every_template_method_is_written() -> None:
     missing = first_unwritten_method({names}
     )
     assert missing is None, f"write {{missing}} next ({GUIDE})"
+
+
+class Test{camel_case(name)}Conformance({suite}):
+    """The shared conformance suite against the venue's sandbox skin: the connector is done when
+    every test here passes."""
+
+    target = {target.class_name}()
 '''

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from connectorkit.cli.demo import command
 from connectorkit.cli.demo.summary import AccountView
@@ -116,6 +118,33 @@ async def test_a_second_ctrl_c_stops_at_once_with_exit_130() -> None:
     assert code == 130, rest
     assert "stopping: cancelling open orders" in rest  # it was settling...
     assert "demo summary" not in rest  # ...and stopped at once
+
+
+@pytest.mark.parametrize("seed", [2, 4, 11, 17])
+async def test_short_runs_of_several_seeds_end_flat_and_agree(seed: int) -> None:
+    # Seed 2 used to end with the closing MARKET order expired on the thin book, a position left
+    # open and exit 1.
+    lines: list[str] = []
+    code = await command.run(argparse.Namespace(duration=1.0, seed=seed, plain=False), out=lines.append,
+                             interactive=False)
+    assert code == 0, "\n".join(lines)
+    assert "open positions at the end: none" in lines
+    assert not any(line.startswith("problem:") for line in lines)
+
+
+async def test_the_live_view_last_frame_shows_the_summary_figures() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, height=24, color_system=None, legacy_windows=False)
+    lines: list[str] = []
+    code = await command.run(argparse.Namespace(duration=1.0, seed=3, plain=False), out=lines.append,
+                             interactive=True, console=console)
+    assert code == 0, "\n".join(lines)
+    frame = screen.getvalue().rstrip("\n").split("\n")  # a file console shows the last frame only
+    assert len(frame) <= 24 and max(len(line) for line in frame) <= 80
+    assert frame[0].endswith("~ = rounded")
+    orders = next(line for line in lines if line.startswith("orders: "))
+    assert orders in frame  # before: the view stopped before the settlement's cancels and close
+    assert any("stopping: cancelling open orders" in line for line in frame)
 
 
 async def test_a_disagreement_with_the_sandbox_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,7 +26,8 @@ D = Decimal
 
 async def _replay(path: Path) -> tuple[int, replay.ReplayReport, list[str]]:
     lines: list[str] = []
-    code = await replay.run(argparse.Namespace(file=str(path), connector=None), out=lines.append)
+    args = argparse.Namespace(file=str(path), connector=None, strict=False, json=False)
+    code = await replay.run(args, out=lines.append)
     report = await replay.replay_capture(path)
     return code, report, lines
 
@@ -138,7 +139,7 @@ async def test_book_command_shows_the_sandbox_book() -> None:
             _place(sb, sb.account_id(key), side, price, qty)
         lines: list[str] = []
         args = argparse.Namespace(connector="binance", pair="BTC-USDT", depth=5, duration=1.2, plain=True,
-                                  rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
+                                  json=False, rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
         assert await book.run(args, out=lines.append, interactive=False) == 0
     assert lines[0].startswith("BTC-USDT bid 29990 ask 30010")
     table = lines[-1]
@@ -185,7 +186,8 @@ async def test_a_gap_without_a_later_snapshot_is_reported_and_fails_the_replay(t
     path = tmp_path / "gap.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     lines: list[str] = []
-    code = await replay.run(argparse.Namespace(file=str(path), connector=None), out=lines.append)
+    args = argparse.Namespace(file=str(path), connector=None, strict=False, json=False)
+    code = await replay.run(args, out=lines.append)
     assert code == 1, "\n".join(lines)
     report = await replay.replay_capture(path)
     (pair,) = report.pairs

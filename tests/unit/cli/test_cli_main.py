@@ -68,14 +68,14 @@ def test_record_requires_an_output_file(capsys: pytest.CaptureFixture[str]) -> N
 async def test_book_rejects_an_unknown_connector_before_any_network() -> None:
     lines: list[str] = []
     args = build_parser().parse_args(["book", "nosuchexchange", "BTC-USDT"])
-    assert await book.run(args, out=lines.append) == 2
+    assert await book.run(args, out=lines.append, err=lines.append) == 2
     assert "unknown connector 'nosuchexchange'" in lines[0]
 
 
 async def test_book_rejects_a_setting_the_connector_does_not_have() -> None:
     lines: list[str] = []
     args = build_parser().parse_args(["book", "binance", "BTC-USDT", "--option", "no_such_field=1"])
-    assert await book.run(args, out=lines.append) == 2
+    assert await book.run(args, out=lines.append, err=lines.append) == 2
     assert "no_such_field" in lines[0]
 
 
@@ -99,7 +99,7 @@ async def test_book_gives_up_waiting_for_an_unreachable_server_at_its_duration(
                                       "--ws-url", f"ws://127.0.0.1:{port}"])
     lines: list[str] = []
     async with asyncio.timeout(30):  # a guard against hanging, not a timing assertion
-        assert await book.run(args, out=lines.append, interactive=False) == 1
+        assert await book.run(args, out=print, err=lines.append, interactive=False) == 1
     assert lines == ["book: BTC-USDT not ready after 0.3s (is BTC-USDT listed on binance, "
                      "is the server reachable?)"]
 

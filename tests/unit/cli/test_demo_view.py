@@ -7,7 +7,18 @@ from decimal import Decimal
 
 from rich.console import Console
 
-from connectorkit.cli.demo.view import BookLine, OrderLine, ViewSnapshot, _fmt, render
+from connectorkit.cli.demo.journal import EventJournal
+from connectorkit.cli.demo.view import (
+    ROUNDED_NOTE,
+    BookLine,
+    OrderLine,
+    ViewSnapshot,
+    _fmt,
+    counters_line,
+    render,
+)
+from connectorkit.core.enums import OrderType
+from connectorkit.core.events import EventPublisher, MarketEvent, OrderFailureEvent
 
 D = Decimal
 
@@ -62,3 +73,23 @@ def test_figures_are_shown_exactly_or_marked_as_rounded() -> None:
     assert _fmt(D(1) / D(3), 2) == "~0.33"
     assert _fmt(D("-0.340"), 2) == "-0.34"
     assert _fmt(D("NaN")) == _fmt(None) == "-"
+
+
+def test_the_screen_says_why_the_last_order_failed_and_what_a_tilde_means() -> None:
+    spot = EventPublisher()  # what a connector publishes its events through
+    journal = EventJournal()
+    journal.attach("spot", spot)
+    message = "binance: order x rejected: exchange code -2010: Order would immediately match and take."
+    spot.trigger_event(MarketEvent.OrderFailure, OrderFailureEvent(
+        timestamp=0.0, order_id="abcdef123456", exchange_order_id=None, trading_pair="BTC-USDT",
+        order_type=OrderType.LIMIT_MAKER, error_type="ExchangeRequestError", error_message=message,
+    ))
+    snap = _full_snapshot()  # before: only "1 failed", and nothing said what "~" meant
+    snap.counters = counters_line(journal)
+    snap.last_failure = f"last failure: {journal.last_failure}"
+    lines = _lines(snap)
+    text = "\n".join(lines)
+    assert "orders: 0 placed, 0 filled (0 fills), 0 cancelled, 1 failed" in text  # the summary's words
+    assert "last failure: spot [123456] exchange code -2010: Order would immediately match" in text
+    assert lines[0].endswith("~ = rounded") and ROUNDED_NOTE == "~ = rounded"
+    assert len(lines) <= 24 and max(len(line) for line in lines) <= 80

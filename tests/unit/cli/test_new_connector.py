@@ -29,6 +29,7 @@ SPOT_FILES = {
     "demo_venue_web_utils.py",
     "tests/__init__.py",
     "tests/test_demo_venue_connector.py",
+    "tests/demo_venue_conformance_target.py",
 }
 
 
@@ -41,10 +42,10 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
 
 
-def _run_generated_tests(tmp_path: Path, package: Path) -> subprocess.CompletedProcess[str]:
+def _run_generated_tests(tmp_path: Path, package: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-         str(package)],
+         *options, str(package)],
         cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
     )
 
@@ -106,9 +107,12 @@ def test_generated_tests_name_the_first_method_to_write_then_pass_once_all_are_w
     failing = _run_generated_tests(tmp_path, package)
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "write DemoVenueAuth.rest_authenticate next" in failing.stdout
-    for path in package.glob("*.py"):  # "write" every method: the markers go with the stubs
+    # The shared conformance suite is wired in: it runs, and fails at the target's first stub.
+    assert "8 failed" in failing.stdout
+    assert 'NotImplementedError("DemoVenueConformanceTarget.open_sandbox")' in failing.stdout
+    for path in package.rglob("*.py"):  # "write" every method: the markers go with the stubs
         path.write_text(path.read_text().replace("    @unwritten\n", ""))
-    passing = _run_generated_tests(tmp_path, package)
+    passing = _run_generated_tests(tmp_path, package, "-k", "every_template_method")
     assert passing.returncode == 0, passing.stdout + passing.stderr
 
 
@@ -140,3 +144,30 @@ def test_an_existing_package_is_never_overwritten(tmp_path: Path, capsys: pytest
     assert main(["new-connector", "demo_venue", "--dir", str(tmp_path)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (package / "demo_venue_auth.py").read_text() == "# mine\n"
+
+
+def test_the_generated_settings_declare_their_endpoints(tmp_path: Path) -> None:
+    _scaffold(tmp_path, "demo_venue")
+    probe = (
+        "import demo_venue\n"
+        "from connectorkit.connector.settings import build_settings\n"
+        "print(sorted(build_settings('demo_venue').ENDPOINTS))\n"
+        "try:\n"
+        "    build_settings('demo_venue', rest_url='http://127.0.0.1:1')\n"
+        "except ValueError as exc:\n"
+        "    print('refused' if 'not ws_url' in str(exc) else exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], env=_env(tmp_path), capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["['rest_url', 'ws_url']", "refused"]
+
+
+def test_signatures_keep_their_positional_and_keyword_only_markers() -> None:
+    import inspect
+
+    from connectorkit.scaffold.template_methods import _render_parameters
+
+    def sample(a: int, /, b: str, *, c: float = 1.0, **rest: object) -> None: ...
+
+    rendered = _render_parameters(inspect.signature(sample))
+    assert rendered == "a: int, /, b: str, *, c: float = 1.0, **rest: object"

@@ -4,6 +4,7 @@ import logging
 import pytest
 
 from connectorkit.connector.background_tasks import BackgroundTasks
+from connectorkit.net.throttler import RequestPriority, current_request_priority, request_priority
 
 
 async def test_tasks_are_named_cancelled_and_crashes_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -48,3 +49,19 @@ async def test_cancel_all_also_cancels_tasks_spawned_while_stopping() -> None:
     await tasks.cancel_all()
     assert len(late) == 1 and late[0].cancelled()
     assert len(tasks) == 0
+
+
+async def test_a_task_spawned_during_placement_starts_at_normal_request_priority() -> None:
+    """Only the placement's own requests are HIGH: a task a listener spawns meanwhile is not."""
+    tasks = BackgroundTasks("unit", logging.getLogger(__name__))
+    seen: list[RequestPriority] = []
+
+    async def probe() -> None:
+        seen.append(current_request_priority())
+
+    with request_priority(RequestPriority.HIGH):
+        assert current_request_priority() is RequestPriority.HIGH
+        task = tasks.spawn(probe(), "probe")
+    await task
+    assert seen == [RequestPriority.NORMAL]
+    assert current_request_priority() is RequestPriority.NORMAL

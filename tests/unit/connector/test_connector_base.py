@@ -1,6 +1,8 @@
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from connectorkit.connector.connector_base import ConnectorBase, floor_to_increment
 from connectorkit.connector.settings import ConnectorSettings
 from connectorkit.core.enums import OrderType, TradeType
@@ -83,6 +85,46 @@ def test_trade_fee_schema_defaults_and_overrides() -> None:
     assert fee.percent == Decimal("0.001")
     fee = _connector().get_fee("BTC", "USDT", OrderType.MARKET, TradeType.BUY, Decimal(1))
     assert isinstance(fee, AddedToCostTradeFee) and fee.percent == Decimal("0.002")
+
+
+def test_get_fee_uses_the_schema_of_the_pair_it_is_asked_about() -> None:
+    """Issue 17 item 9: base_currency and quote_currency were ignored; a pair with fees of its own
+    (e.g. a zero-fee promotion) must be charged those, other pairs the connector's schema."""
+    c = _connector()
+    zero_fee = TradeFeeSchema(maker_fixed_fees=[("USDC", Decimal("0.5"))])
+    c.set_trading_pair_fee_schema("BTC-USDC", zero_fee)
+    fee = c.get_fee("BTC", "USDC", OrderType.LIMIT_MAKER, TradeType.BUY, Decimal(1), Decimal(100))
+    assert fee.percent == 0 and [(f.token, f.amount) for f in fee.flat_fees] == [("USDC", Decimal("0.5"))]
+    fee = c.get_fee("BTC", "USDT", OrderType.LIMIT_MAKER, TradeType.BUY, Decimal(1), Decimal(100))
+    assert fee.percent == Decimal("0.001") and fee.flat_fees == ()
+    fee = c.get_fee("USDC", "BTC", OrderType.LIMIT_MAKER, TradeType.BUY, Decimal(1))  # the other way round
+    assert fee.percent == Decimal("0.001")
+    assert c.trade_fee_schema_for("BTC-USDC") is zero_fee
+    assert c.trade_fee_schema_for("ETH-USDT") is c.trade_fee_schema
+    c.set_trading_pair_fee_schema("BTC-USDC", None)
+    assert c.get_fee("BTC", "USDC", OrderType.MARKET, TradeType.SELL, Decimal(1)).percent == Decimal("0.002")
+
+
+@pytest.mark.parametrize(
+    ("base", "quote", "error"),
+    [
+        ("BTC-USDT", "USDT", ValueError),
+        ("", "USDT", ValueError),
+        ("BTC", "", ValueError),
+        (None, "USDT", TypeError),
+    ],
+)
+def test_get_fee_rejects_what_is_not_a_currency(base: object, quote: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"currency|must be a str"):
+        _connector().get_fee(base, quote, OrderType.LIMIT, TradeType.BUY, Decimal(1))  # type: ignore[arg-type]
+
+
+def test_pair_fee_schemas_are_validated() -> None:
+    c = _connector()
+    with pytest.raises(ValueError, match="BASE-QUOTE"):
+        c.set_trading_pair_fee_schema("BTCUSDT", TradeFeeSchema())
+    with pytest.raises(TypeError, match="TradeFeeSchema"):
+        c.set_trading_pair_fee_schema("BTC-USDT", {"maker": 0})  # type: ignore[arg-type]
 
 
 def test_tracking_states_round_trip_and_ready() -> None:

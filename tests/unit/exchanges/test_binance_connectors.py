@@ -13,8 +13,11 @@ from pydantic import ValidationError
 from connectorkit.connector.settings import create_connector, registered_connectors
 from connectorkit.core.enums import OrderType, PositionAction, PositionMode, TradeType
 from connectorkit.core.in_flight_order import InFlightOrder
+from connectorkit.core.order_candidate import OrderCandidate, PerpetualOrderCandidate
+from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import BinanceExchange
 from connectorkit.exchanges.binance.binance_auth import BinanceAuth
+from connectorkit.exchanges.binance.binance_trading_wire import RateLimitInfo
 from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as perp_constants
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
@@ -44,6 +47,25 @@ def test_both_connectors_are_registered_with_endpoint_overrides() -> None:
         create_connector("binance", recv_window_ms=70_000)
     with pytest.raises(ValidationError):
         create_connector("binance", rest_urls="typo")
+
+
+@pytest.mark.parametrize("connector_name", ["binance", "binance_perpetual"])
+def test_a_pairs_own_fees_reach_get_fee_and_the_budget_checker(connector_name: str) -> None:
+    connector = create_connector(
+        connector_name, trading_pairs=["BTC-USDT", "ETH-USDT"], trading_required=False
+    )
+    connector.set_trading_pair_fee_schema("ETH-USDT", TradeFeeSchema())  # a zero-fee pair
+    action = PositionAction.OPEN if connector_name == "binance_perpetual" else PositionAction.NIL
+    assert connector.get_fee("ETH", "USDT", OrderType.LIMIT, TradeType.BUY, Decimal(1), Decimal(10),
+                             position_action=action).percent == 0
+    assert connector.get_fee("BTC", "USDT", OrderType.LIMIT, TradeType.BUY, Decimal(1), Decimal(10),
+                             position_action=action).percent > 0
+    candidate_type = PerpetualOrderCandidate if connector_name == "binance_perpetual" else OrderCandidate
+    for pair, fee_expected in (("ETH-USDT", False), ("BTC-USDT", True)):
+        candidate = candidate_type(pair, False, OrderType.LIMIT, TradeType.BUY, Decimal(1), Decimal(10))
+        populated = connector.budget_checker.populate_collateral_entries(candidate)
+        fee = populated.percent_fee_value
+        assert (fee is not None and fee.amount > 0) is fee_expected
 
 
 def test_keys_make_an_auth_that_hides_them() -> None:
@@ -102,7 +124,7 @@ async def test_last_traded_prices_from_the_ticker_endpoint() -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     spot = create_connector("binance", trading_pairs=["BTC-USDT"], trading_required=False,
-                            rest_url=f"http://127.0.0.1:{port}")
+                            rest_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}")
     spot._set_trading_pair_symbol_map({"BTCUSDT": "BTC-USDT"})
     try:
         prices = await spot.order_book_tracker.data_source.get_last_traded_prices(["BTC-USDT"])
@@ -171,7 +193,8 @@ async def test_perpetual_funding_payments_page_through_the_income_history(
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
-                            api_secret="s" * 64, rest_url=f"http://127.0.0.1:{port}")
+                            api_secret="s" * 64, rest_url=f"http://127.0.0.1:{port}",
+                            ws_url=f"ws://127.0.0.1:{port}")
     perp._set_trading_pair_symbol_map({"BTCUSDT": "BTC-USDT"})
     try:
         payments = await perp._fetch_funding_payments("BTC-USDT", 1.0)
@@ -192,7 +215,7 @@ async def test_perpetual_account_update_derives_available_from_cw_and_never_abov
     """ACCOUNT_UPDATE ("Event: Balance and Position Update") carries wb, cw and bc but no available
     balance: available moves with cw (or bc for the first update) and never exceeds wb."""
     perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], api_key="k" * 64,
-                            api_secret="s" * 64, rest_url="http://127.0.0.1:9")
+                            api_secret="s" * 64, rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9")
     refreshes: list[None] = []
 
     async def no_rest_refresh() -> None:
@@ -224,3 +247,20 @@ async def test_perpetual_account_update_derives_available_from_cw_and_never_abov
         await wait_until(lambda: bool(refreshes), 5, "the scheduled balance refresh")
     finally:
         await perp.stop_network()
+
+
+def test_perpetual_maps_advertised_rate_limits_to_its_pools(caplog: pytest.LogCaptureFixture) -> None:
+    perp = create_connector("binance_perpetual", trading_pairs=["BTC-USDT"], trading_required=False)
+    advertised = [
+        RateLimitInfo("REQUEST_WEIGHT", "MINUTE", 1, 1000),  # lower than the documented 2400: enforced
+        RateLimitInfo("ORDERS", "MINUTE", 1, 5000),  # higher than 1200: the built-in limit stays
+        RateLimitInfo("ORDERS", "SECOND", 10, 100),
+        RateLimitInfo("ORDERS", "SECOND", 1, 20),  # no such pool here: warned about once
+    ]
+    perp._apply_advertised_rate_limits(advertised)
+    perp._apply_advertised_rate_limits(advertised)  # the periodic exchangeInfo refresh
+    throttler = perp.throttler
+    pools = ("REQUEST_WEIGHT", "ORDERS_1MIN", "ORDERS_10S")
+    assert [throttler.limit(pool) for pool in pools] == [1000, 1200, 100]
+    assert throttler.usable_limit("REQUEST_WEIGHT") == 950
+    assert sum("has no pool for" in r.message for r in caplog.records) == 1

@@ -75,7 +75,9 @@ class _JournalLogHandler(logging.Handler):
 
 
 async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
-              interactive: bool | None = None) -> int:
+              interactive: bool | None = None, console: Console | None = None) -> int:
+    """Run the demo; the exit code. ``console`` is where the live view draws (default: the
+    terminal)."""
     if args.duration <= 0:
         out("--duration must be positive")
         return 2
@@ -101,7 +103,8 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
                     out(f"demo: {exc}")
                     return 1
                 try:
-                    summary = await _run_session(session, journal, interrupt, args.duration, live_view)
+                    summary = await _run_session(session, journal, interrupt, args.duration,
+                                                 _view_console(console) if live_view else None)
                 finally:
                     await close_session(session)
     finally:
@@ -135,8 +138,14 @@ def _until_reader_leaves(out: Callable[[str], None], stop: asyncio.Event) -> Cal
     return emit
 
 
+def _view_console(console: Console | None) -> Console:
+    return console or Console(width=min(WIDTH, Console().width), height=HEIGHT)
+
+
 async def _run_session(session: DemoSession, journal: EventJournal, interrupt: asyncio.Event,
-                       duration: float, live_view: bool) -> DemoSummary:
+                       duration: float, console: Console | None) -> DemoSummary:
+    """Run the strategy, then settle. The live view (on ``console``, if any) keeps drawing
+    through the settlement, so its last frame shows the figures the summary prints."""
     loop = asyncio.get_running_loop()
     journal.attach("spot", session.spot)
     journal.attach("perp", session.perp)
@@ -146,21 +155,25 @@ async def _run_session(session: DemoSession, journal: EventJournal, interrupt: a
     deadline = asyncio.Event()
     timer = loop.call_later(duration, deadline.set)
     strategy = ScriptedStrategy(session.spot, session.perp, journal.note)
+    view_done = asyncio.Event()
     view_task = None
-    if live_view:
-        view_task = asyncio.create_task(_live(session, journal, duration), name="demo:live-view")
+    if console is not None:
+        view_task = asyncio.create_task(_live(session, journal, duration, console, view_done),
+                                        name="demo:live-view")
         view_task.add_done_callback(_log_death)
     try:
-        report = await strategy.run(interrupt, deadline)
+        try:
+            report = await strategy.run(interrupt, deadline)
+        finally:
+            timer.cancel()
+        journal.note("stopping: cancelling open orders and reconciling with the sandbox")
+        if interrupt.is_set():
+            journal.note("interrupted (Ctrl-C or SIGTERM)")
+        return await _settle(session, journal, strategy, report, interrupt.is_set())
     finally:
-        timer.cancel()
         if view_task is not None:
-            view_task.cancel()
+            view_done.set()  # the view draws its last frame and ends
             await asyncio.gather(view_task, return_exceptions=True)
-    journal.note("stopping: cancelling open orders and reconciling with the sandbox")
-    if interrupt.is_set():
-        journal.note("interrupted (Ctrl-C or SIGTERM)")
-    return await _settle(session, journal, strategy, report, interrupt.is_set())
 
 
 def _log_death(task: asyncio.Task[None]) -> None:
@@ -176,8 +189,9 @@ def _trade_recorder(journal: EventJournal, label: str) -> Callable[[OrderBookMes
     return record
 
 
-async def _live(session: DemoSession, journal: EventJournal, duration: float) -> None:
-    console = Console(width=min(WIDTH, Console().width), height=HEIGHT)
+async def _live(session: DemoSession, journal: EventJournal, duration: float, console: Console,
+                done: asyncio.Event) -> None:
+    """Redraw the view four times a second until ``done``; then draw the final state once more."""
     loop = asyncio.get_running_loop()
     started = loop.time()
 
@@ -186,8 +200,12 @@ async def _live(session: DemoSession, journal: EventJournal, duration: float) ->
         return render(snap)
 
     with Live(frame(), console=console, refresh_per_second=4, transient=False) as live:
-        while True:
-            await asyncio.sleep(0.25)
+        while not done.is_set():
+            try:
+                async with asyncio.timeout(0.25):
+                    await done.wait()
+            except TimeoutError:
+                pass
             live.update(frame())
 
 

@@ -62,6 +62,8 @@ class EventJournal:
         self.counters = Counters()
         self.fills: list[Fill] = []
         self.trades: deque[tuple[str, str, Decimal, Decimal, bool]] = deque(maxlen=20)
+        self.last_failure: str | None = None
+        """Why the latest order failed (``spot [a1b2c3] exchange code -2010: ...``), for the view."""
         self._sink = sink
         self._clock = clock
         self._start = clock()
@@ -107,6 +109,7 @@ class EventJournal:
             counters.expired += 1
         elif isinstance(event, OrderFailureEvent):
             counters.failed += 1
+            self.last_failure = f"{label} [{_short_id(event.order_id)}] {failure_reason(event)}"
         elif isinstance(event, FundingPaymentCompletedEvent):
             counters.funding_payments.append(event)
 
@@ -126,6 +129,12 @@ def _short_id(order_id: str) -> str:
     return order_id[-6:]
 
 
+def failure_reason(event: OrderFailureEvent) -> str:
+    """The useful part of a failure's message: for an exchange rejection, its code and text."""
+    message = event.error_message
+    return message[message.index("exchange code"):] if "exchange code" in message else message
+
+
 def describe(kind: MarketEvent, event: Any) -> str | None:
     """One human line for an event; None for the chatty ones the log leaves out (funding info ticks)."""
     if isinstance(event, OrderCreatedEvent):
@@ -143,9 +152,7 @@ def describe(kind: MarketEvent, event: Any) -> str | None:
     if isinstance(event, OrderExpiredEvent):
         return f"expired  {event.trading_pair} [{_short_id(event.order_id)}]"
     if isinstance(event, OrderFailureEvent):
-        message = event.error_message  # for an exchange rejection, keep its code and text
-        reason = message[message.index("exchange code"):] if "exchange code" in message else message
-        return f"failed   {event.trading_pair} [{_short_id(event.order_id)}]: {reason[:70]}"
+        return f"failed   {event.trading_pair} [{_short_id(event.order_id)}]: {failure_reason(event)[:70]}"
     if isinstance(event, BalanceUpdateEvent):
         return f"balance  {event.asset_name} {_d(event.total_balance)} (free {_d(event.available_balance)})"
     if isinstance(event, PositionUpdateEvent):

@@ -14,7 +14,10 @@ and the requoting, so even a short run goes through every step once.
 6. until the deadline: keep requoting a post-only bid and ask on both markets every few seconds.
 
 When the demo stops, :meth:`ScriptedStrategy.close_position` closes whatever position the
-requoted orders' fills left, so the run ends flat on the perpetual.
+requoted orders' fills left, so the run ends flat on the perpetual. The simulated book is thin: a
+closing MARKET order can run out of levels and expire with part of the position still open, so
+closing goes on with a new reduce-only order for what is left, priced by the book of the moment,
+until flat, or fails with the reason.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from connectorkit.core.enums import OrderType, PositionAction, TradeType
-from connectorkit.core.events import FundingPaymentCompletedEvent, MarketEvent
+from connectorkit.core.events import (
+    FundingPaymentCompletedEvent,
+    MarketEvent,
+    OrderExpiredEvent,
+    OrderFailureEvent,
+)
 from connectorkit.core.order_candidate import OrderCandidate, PerpetualOrderCandidate
 
 logger = logging.getLogger(__name__)
@@ -53,6 +61,13 @@ class StrategyParams:
     """Longest hold of the perpetual position while waiting for a funding payment (seconds)."""
     requote_every: float = 2.0
     step_timeout: float = 10.0
+    close_attempts: int = 20
+    """Most reduce-only orders :meth:`ScriptedStrategy.close_position` places before giving up."""
+    close_timeout: float = 30.0
+    """Longest time closing may take, all attempts together (seconds)."""
+    position_settle: float = 2.0
+    """Longest wait for the position to show a closing order's fills (the user stream reports the
+    order and the position in separate events)."""
 
 
 @dataclass
@@ -77,10 +92,20 @@ class ScriptedStrategy:
         self.report = StrategyReport()
         self.funding_payments = 0
         self._quotes: list[tuple[Any, str]] = []
+        self._failures: dict[str, str] = {}
+        self._expired: set[str] = set()
         perp.add_listener(MarketEvent.FundingPaymentCompleted, self._on_funding_payment)
+        perp.add_listener(MarketEvent.OrderFailure, self._on_order_failure)
+        perp.add_listener(MarketEvent.OrderExpired, self._on_order_expired)
 
     def _on_funding_payment(self, event: FundingPaymentCompletedEvent) -> None:
         self.funding_payments += 1
+
+    def _on_order_failure(self, event: OrderFailureEvent) -> None:
+        self._failures[event.order_id] = event.error_message
+
+    def _on_order_expired(self, event: OrderExpiredEvent) -> None:
+        self._expired.add(event.order_id)
 
     # ------------------------------------------------------------------ the script
     async def run(self, interrupt: asyncio.Event, deadline: asyncio.Event) -> StrategyReport:
@@ -156,20 +181,74 @@ class ScriptedStrategy:
         await self.close_position()
 
     async def close_position(self) -> None:
-        """Close the perpetual position, if any, with a MARKET order (CLOSE: reduce-only).
+        """Close the perpetual position, if any, with reduce-only (CLOSE) MARKET orders until flat.
 
-        Also run when the demo stops: fills of the requoted post-only orders may have left one.
+        Each order is for what is still open and takes the book as it is then; when one ends with
+        part of the position left (the book ran out and the exchange expired the rest, or it was
+        rejected), the next waits for the opposite side of the book to have a level again.
+        StepTimeout, naming the last order's outcome, after ``close_attempts`` orders or
+        ``close_timeout`` seconds. Also run when the demo stops: fills of the requoted post-only
+        orders may have left a position.
         """
         p = self.params
-        position = self.perp.get_position(p.pair)
-        if position is None or position.amount == 0:
-            return
-        amount = position.amount
-        self.note(f"perp closing the {amount} {p.pair} position")
-        place = self.perp.sell if amount > 0 else self.perp.buy
-        closing = place(p.pair, abs(amount), OrderType.MARKET, position_action=PositionAction.CLOSE)
-        await self._wait(lambda: self._is_done(self.perp, closing), "the closing order to fill")
-        await self._wait(lambda: self.perp.get_position(p.pair) is None, "the position to close")
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + p.close_timeout
+        attempts = 0
+        outcome = "no closing order placed"
+        while (amount := self._position_amount()) != 0:
+            if attempts >= p.close_attempts or loop.time() > give_up:
+                raise StepTimeout(f"the {amount} {p.pair} position is still open after {attempts} "
+                                  f"closing orders (last: {outcome})")
+            if not await self._wait_for_liquidity(amount < 0, give_up):
+                side = "asks" if amount < 0 else "bids"
+                raise StepTimeout(f"the {amount} {p.pair} position is still open: no {side} in the book "
+                                  f"to close it against (after {attempts} closing orders, last: {outcome})")
+            attempts += 1
+            self.note(f"perp closing the {amount} {p.pair} position"
+                      + (f" (attempt {attempts}; last: {outcome})" if attempts > 1 else ""))
+            outcome = await self._close_once(amount)
+
+    async def _close_once(self, amount: Decimal) -> str:
+        """One reduce-only MARKET order against the ``amount`` position; how it ended.
+
+        Returns once the position shows the order's fills and the book has moved on from the
+        state the order was placed in (the sweep's depth update), so that the next attempt does
+        not take a level the order already consumed for liquidity."""
+        p = self.params
+        book = self.perp.get_order_book(p.pair)
+        placed_at = book.last_diff_uid
+        place = self.perp.buy if amount < 0 else self.perp.sell
+        order_id = place(p.pair, abs(amount), OrderType.MARKET, position_action=PositionAction.CLOSE)
+        await self._wait(lambda: self._is_done(self.perp, order_id), "the closing order to end")
+        order = self.perp.order_tracker.fetch_order(client_order_id=order_id)
+        left = abs(amount) - order.executed_amount_base
+        await self._sleep_until(
+            lambda: abs(self._position_amount()) <= left and book.last_diff_uid > placed_at,
+            p.position_settle,
+        )
+        return self._outcome(order_id, order, abs(amount))
+
+    def _position_amount(self) -> Decimal:
+        position = self.perp.get_position(self.params.pair)
+        return Decimal(0) if position is None else position.amount
+
+    def _outcome(self, order_id: str, order: Any, amount: Decimal) -> str:
+        """How a closing order ended, for the next attempt's line and the final failure."""
+        failure = self._failures.get(order_id)
+        if failure is not None:
+            return f"rejected: {failure}"
+        state = "expired" if order_id in self._expired else order.current_state.name.lower()
+        return f"{state}, {order.executed_amount_base.normalize():f} of {amount.normalize():f} filled"
+
+    async def _wait_for_liquidity(self, closing_buy: bool, give_up: float) -> bool:
+        """Whether the side a closing order takes from has a level before ``give_up``."""
+        book = self.perp.get_order_book(self.params.pair)
+        loop = asyncio.get_running_loop()
+        while not (book.best_ask if closing_buy else book.best_bid).is_finite():
+            if loop.time() > give_up:
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
     async def _change_leverage(self, interrupt: asyncio.Event) -> None:
         p = self.params

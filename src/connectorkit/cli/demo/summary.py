@@ -161,6 +161,12 @@ _DISPLAY = Decimal("1e-8")
 
 
 # ---------------------------------------------------------------------------------------------- summary
+def orders_line(created: int, filled: int, fills: int, cancelled: int, failed: int, expired: int) -> str:
+    """The order counts, as the summary and the live view's last frame both show them."""
+    return (f"orders: {created} placed, {filled} filled ({fills} fills), {cancelled} cancelled, "
+            f"{failed} failed" + (f", {expired} expired" if expired else ""))
+
+
 @dataclass
 class DemoSummary:
     duration: float
@@ -189,9 +195,8 @@ class DemoSummary:
         how = "interrupted" if self.interrupted else "completed"
         out = [
             f"== connectorkit demo summary ({how} after {self.duration:.1f}s) ==",
-            f"orders: {self.orders_created} placed, {self.orders_filled} filled ({self.fills} fills), "
-            f"{self.orders_cancelled} cancelled, {self.orders_failed} failed"
-            + (f", {self.orders_expired} expired" if self.orders_expired else ""),
+            orders_line(self.orders_created, self.orders_filled, self.fills, self.orders_cancelled,
+                        self.orders_failed, self.orders_expired),
             "fees paid: "
             + (", ".join(f"{_money(v)} {k}" for k, v in sorted(self.fees.items())) or "none")
             + (" (valued at each fill's price)" if self.fees else ""),

@@ -17,10 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorkit.cli.demo.journal import EventJournal
+from connectorkit.cli.demo.summary import orders_line
 
 WIDTH = 80
 HEIGHT = 24
-EVENT_LINES = 7
+EVENT_LINES = 6
+ROUNDED_NOTE = "~ = rounded"
+"""Shown in the title: figures with more decimals than shown carry ``~`` (see :func:`_fmt`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class ViewSnapshot:
     orders: list[OrderLine] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     counters: str = ""
+    last_failure: str = ""
+    """Why the latest order failed (empty: none failed)."""
 
 
 def _fmt(value: Decimal | None, places: int = 8) -> str:
@@ -100,14 +105,21 @@ def take_snapshot(spot: Any, perp: Any, pair: str, journal: EventJournal, elapse
         pass
     else:
         due = max(0.0, info.next_funding_utc_timestamp - time.time())
-        snap.funding = f"mark {_fmt(info.mark_price)} index {_fmt(info.index_price)} " \
-                       f"rate {info.rate} next in {due:.0f}s"
+        paid = len(journal.counters.funding_payments)
+        snap.funding = (f"mark {_fmt(info.mark_price)} index {_fmt(info.index_price)} "
+                        f"rate {info.rate} next in {due:.0f}s | payments {paid}")
     snap.trades = [(label, price, amount, is_buy) for label, _, price, amount, is_buy in journal.trades]
     snap.events = list(journal.lines)
-    c = journal.counters
-    snap.counters = (f"orders {c.created} placed {c.filled_orders} filled {c.cancelled} cancelled "
-                     f"{c.failed} failed | funding payments {len(c.funding_payments)}")
+    snap.counters = counters_line(journal)
+    if journal.last_failure is not None:
+        snap.last_failure = f"last failure: {journal.last_failure}"
     return snap
+
+
+def counters_line(journal: EventJournal) -> str:
+    """The order counters, in the summary's words (its ``orders:`` line)."""
+    c = journal.counters
+    return orders_line(c.created, c.filled_orders, c.fills, c.cancelled, c.failed, c.expired)
 
 
 def _table(*columns: str) -> Table:
@@ -122,8 +134,10 @@ def render(snap: ViewSnapshot) -> RenderableType:
     """The whole screen: at most 24 lines of at most 80 columns."""
     title = Text.assemble(
         ("connectorkit demo", "bold cyan"),
-        f"  sandbox (local)  {snap.elapsed:5.1f}s / {snap.duration:.0f}s  Ctrl-C stops",
+        f"  sandbox (local)  {snap.elapsed:5.1f}s / {snap.duration:.0f}s  Ctrl-C stops  ",
+        (ROUNDED_NOTE, "dim"),
     )
+    title.truncate(WIDTH)
     books = _table("", "bid", "size", "ask", "size", "last", "resync")
     for b in snap.books:
         books.add_row(b.market, _fmt(b.bid), _fmt(b.bid_size), _fmt(b.ask), _fmt(b.ask_size),
@@ -150,6 +164,7 @@ def render(snap: ViewSnapshot) -> RenderableType:
         Text(f"{snap.position[:WIDTH]}\n{snap.funding[:WIDTH]}", no_wrap=True),
         middle,
         Text(snap.counters[:WIDTH], style="dim", no_wrap=True),
+        Text(snap.last_failure[:WIDTH], style="red", no_wrap=True),
         Text("events", style="bold"),
         events,
     )

@@ -11,16 +11,18 @@ names its product's differences: :attr:`SERVER_TIME_PATH`, :meth:`_is_tradable` 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from connectorkit.core.enums import OrderType
 from connectorkit.core.in_flight_order import InFlightOrder
 from connectorkit.core.trading_rule import TradingRule
+from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_trading_wire as wire
 from connectorkit.exchanges.binance import binance_web_utils as web_utils
 from connectorkit.exchanges.binance.binance_utils import trading_pair
+from connectorkit.net.errors import RateLimitConfigError
 from connectorkit.net.rest_request import RESTMethod
 
 if TYPE_CHECKING:
@@ -42,8 +44,11 @@ class BinanceConnectorMixin(_Base):
     """
 
     SERVER_TIME_PATH: ClassVar[str]
+    ADVERTISED_LIMIT_POOLS: ClassVar[Mapping[tuple[str, int], str]]
+    """exchangeInfo ``rateLimits`` entry (rateLimitType, window seconds) -> the throttler pool it is."""
     _rest_url: str
     _symbol_rules: dict[str, wire.SymbolRules]
+    _unpooled_rate_limits: set[tuple[str, str, int]]  # advertised limits already warned about
 
     # ---- what a product defines -----------------------------------------------------------------
     def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
@@ -80,6 +85,31 @@ class BinanceConnectorMixin(_Base):
         return web_utils.parse_server_time(answer)
 
     # ---- instruments ----------------------------------------------------------------------------
+    def _apply_advertised_rate_limits(self, rate_limits: Sequence[wire.RateLimitInfo]) -> None:
+        """Enforce the limits exchangeInfo advertises where they are lower than the documented ones
+        the throttler starts with (an account or a period with reduced limits). A limit with no
+        pool here is logged once and left unenforced."""
+        for advertised in rate_limits:
+            seconds = CONSTANTS.RATE_LIMIT_INTERVAL_S.get(advertised.interval)
+            pool = None if seconds is None else self.ADVERTISED_LIMIT_POOLS.get(
+                (advertised.rateLimitType, seconds * advertised.intervalNum)
+            )
+            if pool is None:
+                key = (advertised.rateLimitType, advertised.interval, advertised.intervalNum)
+                if key in self._unpooled_rate_limits:
+                    continue
+                self._unpooled_rate_limits.add(key)
+                logger.warning(
+                    "%s: exchangeInfo advertises %s %d per %d %s, which this connector has no pool for",
+                    self.name, advertised.rateLimitType, advertised.limit, advertised.intervalNum,
+                    advertised.interval,
+                )
+                continue
+            try:
+                self._throttler.apply_advertised_limit(pool, advertised.limit)
+            except RateLimitConfigError as exc:
+                logger.warning("%s: advertised rate limit ignored: %s", self.name, exc)
+
     def _format_trading_pair_symbol_map(self, exchange_info: Any) -> Mapping[str, str]:
         info: wire.ExchangeInfo = exchange_info
         return {

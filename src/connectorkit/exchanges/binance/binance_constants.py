@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from connectorkit.core.enums import OrderState
+from connectorkit.core.enums import OrderState, TimeInForce
 
 EXCHANGE_NAME: Final = "binance"
 
@@ -123,6 +123,17 @@ POOL_LIMITS: Final[tuple[LimitSpec, ...]] = (
 )
 
 
+# GET /api/v3/exchangeInfo "rateLimits" entries (rateLimitType, window in seconds) -> our pool.
+# Windows: "ENUM Definitions > Rate limit intervals (interval)" SECOND, MINUTE, DAY times intervalNum.
+RATE_LIMIT_INTERVAL_S: Final[dict[str, int]] = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86_400}
+ADVERTISED_LIMIT_POOLS: Final[dict[tuple[str, int], str]] = {
+    ("REQUEST_WEIGHT", 60): REQUEST_WEIGHT,
+    ("ORDERS", 10): ORDERS_10S,
+    ("ORDERS", 86_400): ORDERS_1D,
+    ("RAW_REQUESTS", 300): RAW_REQUESTS,
+}
+
+
 def _ip(limit_id: str, weight: int) -> LimitSpec:
     """An endpoint that only draws request weight (and one raw request)."""
     return LimitSpec(limit_id, 6000, 60.0, 1, ((REQUEST_WEIGHT, weight), (RAW_REQUESTS, 1)))
@@ -160,6 +171,15 @@ MAX_RECV_WINDOW_MS: Final = 60_000
 SIDE_BUY: Final = "BUY"
 SIDE_SELL: Final = "SELL"
 TIME_IN_FORCE_GTC: Final = "GTC"
+# "ENUM Definitions > Time in force (timeInForce)": GTC "Good Til Canceled", IOC "Immediate Or
+# Cancel" (fills what it can, the rest expires), FOK "Fill or Kill" (expires unless it fills
+# entirely). "Trading endpoints > New order": mandatory for LIMIT, not sent with MARKET or
+# LIMIT_MAKER (-1106 "Parameter 'timeInForce' sent when not required.").
+TIME_IN_FORCE: Final[dict[TimeInForce, str]] = {
+    TimeInForce.GTC: "GTC",
+    TimeInForce.IOC: "IOC",
+    TimeInForce.FOK: "FOK",
+}
 ORDER_RESP_TYPE_FULL: Final = "FULL"
 ORDER_RESP_TYPE_RESULT: Final = "RESULT"
 
@@ -178,10 +198,12 @@ ORDER_STATE: Final[dict[str, OrderState]] = {
     "EXPIRED_IN_MATCH": OrderState.CANCELED,
 }
 
-# --- Client order ids (docs: "Errors > -1100 ILLEGAL_CHARS": newClientOrderId legal range is
-# '^[\.A-Z\:/a-z0-9_-]{1,36}$') -----------------------------------------------------------------
+# --- Client order ids ("New order": newClientOrderId "A unique id among open orders"). The spot
+# engine answers an id outside its legal range with -1100 ILLEGAL_CHARS "Illegal characters found in
+# parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'." (the range as Binance's API
+# team quoted it in binance/binance-spot-api-docs PR #34: a '.' is refused; USDⓈ-M allows more).
 CLIENT_ORDER_ID_MAX_LENGTH: Final = 36
-CLIENT_ORDER_ID_PATTERN: Final = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
+CLIENT_ORDER_ID_PATTERN: Final = r"[a-zA-Z0-9_-]{1,36}"  # full match
 CLIENT_ORDER_ID_PREFIX: Final = "ck"
 
 # --- Error codes (docs: "Error Codes") --------------------------------------------------------

@@ -1,6 +1,7 @@
 """BinanceExchange: the Binance Spot connector on the ``ExchangePyBase`` template.
 
-Orders: LIMIT (GTC), LIMIT_MAKER (Binance's post-only type) and MARKET (by base quantity), sent
+Orders: LIMIT (GTC, or IOC / FOK as the caller asks), LIMIT_MAKER (Binance's post-only type) and
+MARKET (by base quantity), sent
 to ``POST /api/v3/order`` with our client order id and ``newOrderRespType=FULL`` so immediate
 fills (with their commissions) are known from the answer. Amounts and prices are quantized to the
 exchangeInfo filters and validated (LOT_SIZE, MARKET_LOT_SIZE, PRICE_FILTER, NOTIONAL) before
@@ -15,6 +16,7 @@ resynchronised and the call signed anew).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -22,8 +24,9 @@ from typing import Any, ClassVar
 
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.connector.order_options import OrderOptions
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
-from connectorkit.core.enums import OrderType, TradeType
+from connectorkit.core.enums import OrderType, TimeInForce, TradeType
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_trading_wire as wire
@@ -45,8 +48,11 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
 
     DEFAULT_FEES = utils.DEFAULT_FEES
     SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
+    ADVERTISED_LIMIT_POOLS: ClassVar[Mapping[tuple[str, int], str]] = CONSTANTS.ADVERTISED_LIMIT_POOLS
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
+    CLIENT_ORDER_ID_PATTERN: ClassVar[re.Pattern[str]] = re.compile(CONSTANTS.CLIENT_ORDER_ID_PATTERN)
+    SUPPORTED_TIME_IN_FORCE: ClassVar[frozenset[TimeInForce]] = frozenset(CONSTANTS.TIME_IN_FORCE)
 
     _ORDER_TYPE: ClassVar[dict[OrderType, str]] = {
         OrderType.LIMIT: "LIMIT",
@@ -58,6 +64,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         self._binance_settings = settings
         self._rest_url = settings.rest_url
         self._symbol_rules: dict[str, wire.SymbolRules] = {}
+        self._unpooled_rate_limits: set[tuple[str, str, int]] = set()
         super().__init__(settings, time_provider=time_provider)
 
     @property
@@ -90,7 +97,9 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
 
     # ---- instruments ----------------------------------------------------------------------------
     async def _request_exchange_info(self) -> wire.ExchangeInfo:
-        return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        info = await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        self._apply_advertised_rate_limits(info.rateLimits)
+        return info
 
     def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
         return wire.is_spot_symbol_tradable(symbol)
@@ -99,7 +108,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         return wire.symbol_rules(symbol)
 
     # ---- orders ---------------------------------------------------------------------------------
-    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
+    async def _place_order(self, order: InFlightOrder, *, options: OrderOptions) -> tuple[str, float]:
         symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
         params: dict[str, Any] = {
             "symbol": symbol,
@@ -112,12 +121,13 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
         if order.order_type.is_limit_type():
             params["price"] = order.price
         if order.order_type is OrderType.LIMIT:
-            params["timeInForce"] = CONSTANTS.TIME_IN_FORCE_GTC
+            params["timeInForce"] = CONSTANTS.TIME_IN_FORCE[options.time_in_force or TimeInForce.GTC]
         answer = await self._typed_request(
             CONSTANTS.ORDER_PATH, wire.OrderResponse, method=RESTMethod.POST, params=params, signed=True
         )
         # Fills first, then the status they led to: the tracker emits fill events before completion.
-        for trade in wire.trade_updates_from_response(answer, order.trading_pair, self._trade_fee_schema):
+        fees = self.trade_fee_schema_for(order.trading_pair)
+        for trade in wire.trade_updates_from_response(answer, order.trading_pair, fees):
             self._order_tracker.process_trade_update(trade)
         update = wire.order_update_from_response(answer, order.trading_pair, self.current_timestamp)
         self._order_tracker.process_order_update(update)
@@ -151,10 +161,9 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
             CONSTANTS.MY_TRADES_PATH, list[wire.AccountTrade],
             params={"symbol": symbol, "orderId": order.exchange_order_id}, signed=True,
         )
+        fees = self.trade_fee_schema_for(order.trading_pair)
         return [
-            wire.trade_update_from_account_trade(
-                trade, order.trading_pair, self._trade_fee_schema, order.client_order_id
-            )
+            wire.trade_update_from_account_trade(trade, order.trading_pair, fees, order.client_order_id)
             for trade in trades
             if str(trade.order_id) == order.exchange_order_id
         ]
@@ -170,7 +179,7 @@ class BinanceExchange(BinanceConnectorMixin, ExchangePyBase):
     async def _process_user_stream_event(self, event: Any) -> None:
         if isinstance(event, wire.ExecutionReport):
             pair = await self.trading_pair_associated_to_exchange_symbol(event.symbol)
-            trade = wire.trade_update_from_execution_report(event, pair, self._trade_fee_schema)
+            trade = wire.trade_update_from_execution_report(event, pair, self.trade_fee_schema_for(pair))
             if trade is not None:
                 self._order_tracker.process_trade_update(trade)
             self._order_tracker.process_order_update(wire.order_update_from_execution_report(event, pair))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import ClassVar, Final
 
 from pydantic import Field
 
-from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.connector.settings import HTTP_SCHEMES, WS_SCHEMES, ConnectorSettings, Endpoint
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 
@@ -26,7 +27,14 @@ DEFAULT_FEES: Final = TradeFeeSchema(
 class BinanceSettings(ConnectorSettings):
     """Settings of ``binance``. The endpoint overrides let it talk to any compatible server:
     ``rest_url`` and ``ws_url`` are bases (``scheme://host[:port]``) under which the official paths
-    are appended; ``ws_api_url`` is the full WebSocket-API endpoint."""
+    are appended; ``ws_api_url`` is the full WebSocket-API endpoint (the user stream: dialled only
+    by a trading connector). Override all of them or none (see ``ConnectorSettings.ENDPOINTS``)."""
+
+    ENDPOINTS: ClassVar[Mapping[str, Endpoint]] = {
+        "rest_url": Endpoint(HTTP_SCHEMES),
+        "ws_url": Endpoint(WS_SCHEMES),
+        "ws_api_url": Endpoint(WS_SCHEMES, trading_only=True),
+    }
 
     rest_url: str = CONSTANTS.DEFAULT_REST_URL
     ws_url: str = CONSTANTS.DEFAULT_WS_URL

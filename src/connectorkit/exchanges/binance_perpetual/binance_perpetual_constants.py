@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectorkit.core.enums import OrderState, PositionMode
+from connectorkit.core.enums import OrderState, PositionMode, TimeInForce
 from connectorkit.exchanges.binance.binance_constants import LimitSpec
 
 EXCHANGE_NAME: Final = "binance_perpetual"
@@ -117,6 +117,15 @@ POOL_LIMITS: Final[tuple[LimitSpec, ...]] = (
 )
 
 
+# GET /fapi/v1/exchangeInfo "rateLimits" entries (rateLimitType, window in seconds) -> our pool
+# ("Common Definition > Rate limiters / Rate limit intervals": SECOND, MINUTE, DAY x intervalNum).
+ADVERTISED_LIMIT_POOLS: Final[dict[tuple[str, int], str]] = {
+    ("REQUEST_WEIGHT", 60): REQUEST_WEIGHT,
+    ("ORDERS", 60): ORDERS_1MIN,
+    ("ORDERS", 10): ORDERS_10S,
+}
+
+
 def _ip(limit_id: str, weight: int) -> LimitSpec:
     return LimitSpec(limit_id, 2400, 60.0, 1, ((REQUEST_WEIGHT, weight),))
 
@@ -156,6 +165,14 @@ SIDE_BUY: Final = "BUY"
 SIDE_SELL: Final = "SELL"
 TIME_IN_FORCE_GTC: Final = "GTC"
 TIME_IN_FORCE_GTX: Final = "GTX"  # Good Till Crossing (post-only)
+# "Common Definition > Time in force (timeInForce)": GTC, IOC, FOK, GTX (post-only, our
+# LIMIT_MAKER) and GTD (needs goodTillDate: not offered). "Trade > New Order": LIMIT orders send
+# timeInForce; a FOK that cannot fill at once is rejected (-5021), an IOC remainder expires.
+TIME_IN_FORCE: Final[dict[TimeInForce, str]] = {
+    TimeInForce.GTC: "GTC",
+    TimeInForce.IOC: "IOC",
+    TimeInForce.FOK: "FOK",
+}
 ORDER_RESP_TYPE_RESULT: Final = "RESULT"
 
 ORDER_STATE: Final[dict[str, OrderState]] = {
@@ -182,6 +199,7 @@ FUNDING_INTERVAL_S: Final = 8 * 3600  # default funding interval of USDⓈ-M per
 # --- Client order ids (docs: "New Order": newClientOrderId must match
 # '^[\.A-Z\:/a-z0-9_-]{1,36}$') ------------------------------------------------------------------
 CLIENT_ORDER_ID_MAX_LENGTH: Final = 36
+CLIENT_ORDER_ID_PATTERN: Final = r"[\.A-Z\:/a-z0-9_-]{1,36}"  # full match
 CLIENT_ORDER_ID_PREFIX: Final = "ck"
 
 # --- Error codes (docs: "Error Codes") --------------------------------------------------------

@@ -1,8 +1,9 @@
 """BinancePerpetualDerivative: Binance USDⓈ-M perpetuals on ``PerpetualDerivativePyBase``.
 
-Orders (docs: "Trade > New Order"): LIMIT (GTC), LIMIT_MAKER as ``LIMIT`` + ``timeInForce=GTX``
-(post-only: an order that would take is expired by the exchange) and MARKET. In one-way mode a
-closing order carries ``reduceOnly=true``; in hedge mode ``positionSide`` says which side is opened
+Orders (docs: "Trade > New Order"): LIMIT (GTC, or IOC / FOK as the caller asks), LIMIT_MAKER as
+``LIMIT`` + ``timeInForce=GTX`` (post-only: an order that would take is expired by the exchange)
+and MARKET. In one-way mode a closing order (``reduce_only=True`` is one) carries
+``reduceOnly=true``; in hedge mode ``positionSide`` says which side is opened
 or closed (BUY opens LONG / closes SHORT, SELL opens SHORT / closes LONG) and ``reduceOnly`` is not
 sent (Binance rejects it in hedge mode). Positions come from ``GET /fapi/v2/positionRisk`` (which
 also reports each symbol's leverage) and from ``ACCOUNT_UPDATE``; fills and their commissions from
@@ -15,15 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
+from connectorkit.connector.order_options import OrderOptions
 from connectorkit.connector.perpetual_derivative_py_base import FundingPayment, PerpetualDerivativePyBase
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
-from connectorkit.core.enums import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from connectorkit.core.enums import (
+    OrderType,
+    PositionAction,
+    PositionMode,
+    PositionSide,
+    TimeInForce,
+    TradeType,
+)
 from connectorkit.core.funding_info import FundingInfo
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
 from connectorkit.core.position import Position
@@ -59,9 +69,13 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
 
     DEFAULT_FEES = utils.DEFAULT_FEES
     SERVER_TIME_PATH: ClassVar[str] = CONSTANTS.SERVER_TIME_PATH
+    ADVERTISED_LIMIT_POOLS: ClassVar[Mapping[tuple[str, int], str]] = CONSTANTS.ADVERTISED_LIMIT_POOLS
     CLIENT_ORDER_ID_PREFIX: ClassVar[str] = CONSTANTS.CLIENT_ORDER_ID_PREFIX
     CLIENT_ORDER_ID_MAX_LENGTH: ClassVar[int] = CONSTANTS.CLIENT_ORDER_ID_MAX_LENGTH
     SUPPORTED_POSITION_MODES: ClassVar[tuple[PositionMode, ...]] = (PositionMode.ONEWAY, PositionMode.HEDGE)
+    CLIENT_ORDER_ID_PATTERN: ClassVar[re.Pattern[str]] = re.compile(CONSTANTS.CLIENT_ORDER_ID_PATTERN)
+    SUPPORTED_TIME_IN_FORCE: ClassVar[frozenset[TimeInForce]] = frozenset(CONSTANTS.TIME_IN_FORCE)
+    SUPPORTS_REDUCE_ONLY: ClassVar[bool] = True
 
     def __init__(
         self, settings: BinancePerpetualSettings, *, time_provider: Callable[[], float] = time.time
@@ -69,6 +83,7 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
         self._perp_settings = settings
         self._rest_url = settings.rest_url
         self._symbol_rules: dict[str, wire.SymbolRules] = {}
+        self._unpooled_rate_limits: set[tuple[str, str, int]] = set()
         self._position_mode_known = False
         self._balance_refresh_pending = False
         #: asset -> ``cw`` of the last ACCOUNT_UPDATE since the last REST balance refresh
@@ -114,7 +129,9 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
 
     # ---- instruments ----------------------------------------------------------------------------
     async def _request_exchange_info(self) -> wire.ExchangeInfo:
-        return await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        info = await self._typed_request(CONSTANTS.EXCHANGE_INFO_PATH, wire.ExchangeInfo)
+        self._apply_advertised_rate_limits(info.rateLimits)
+        return info
 
     def _is_tradable(self, symbol: wire.SymbolInfo) -> bool:
         return wire.is_perpetual_symbol_tradable(symbol)
@@ -130,7 +147,7 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
         is_buy = order.trade_type is TradeType.BUY
         return "LONG" if opens == is_buy else "SHORT"
 
-    async def _place_order(self, order: InFlightOrder, **kwargs: Any) -> tuple[str, float]:
+    async def _place_order(self, order: InFlightOrder, *, options: OrderOptions) -> tuple[str, float]:
         symbol = await self.exchange_symbol_associated_to_pair(order.trading_pair)
         params: dict[str, Any] = {
             "symbol": symbol,
@@ -144,10 +161,12 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
             params["price"] = order.price
             params["timeInForce"] = (
                 CONSTANTS.TIME_IN_FORCE_GTX if order.order_type is OrderType.LIMIT_MAKER
-                else CONSTANTS.TIME_IN_FORCE_GTC
+                else CONSTANTS.TIME_IN_FORCE[options.time_in_force or TimeInForce.GTC]
             )
         position_side = self._position_side(order)
         params["positionSide"] = position_side
+        # "New Order": reduceOnly "Cannot be sent in Hedge Mode", where positionSide already says
+        # which side a CLOSE reduces. ``options.reduce_only`` made the order a CLOSE (template).
         if position_side == "BOTH" and order.position is PositionAction.CLOSE:
             params["reduceOnly"] = True
         answer = await self._typed_request(
@@ -208,10 +227,9 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
             params={"symbol": symbol, "orderId": exchange_order_id}, signed=True,
         )
         action = order.position if order.position is not PositionAction.NIL else PositionAction.OPEN
+        fees = self.trade_fee_schema_for(order.trading_pair)
         return [
-            wire.trade_update_from_user_trade(
-                trade, order.trading_pair, self._trade_fee_schema, action, order.client_order_id
-            )
+            wire.trade_update_from_user_trade(trade, order.trading_pair, fees, action, order.client_order_id)
             for trade in trades
             if str(trade.order_id) == exchange_order_id
         ]
@@ -333,7 +351,7 @@ class BinancePerpetualDerivative(BinanceConnectorMixin, PerpetualDerivativePyBas
     async def _process_user_stream_event(self, event: Any) -> None:
         if isinstance(event, wire.OrderTradeUpdate):
             pair = await self.trading_pair_associated_to_exchange_symbol(event.order.symbol)
-            trade = wire.trade_update_from_event(event, pair, self._trade_fee_schema)
+            trade = wire.trade_update_from_event(event, pair, self.trade_fee_schema_for(pair))
             if trade is not None:
                 self._order_tracker.process_trade_update(trade)
             self._order_tracker.process_order_update(wire.order_update_from_event(event, pair))

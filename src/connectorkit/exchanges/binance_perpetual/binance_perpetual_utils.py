@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import ClassVar, Final
 
 from pydantic import Field
 
-from connectorkit.connector.settings import ConnectorSettings
+from connectorkit.connector.settings import HTTP_SCHEMES, WS_SCHEMES, ConnectorSettings, Endpoint
 from connectorkit.core.trade_fee import TradeFeeSchema
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 
@@ -30,8 +31,14 @@ class BinancePerpetualSettings(ConnectorSettings):
     ``/public``, mark price and trades under ``/market`` and the user stream under ``/private``;
     the local sandbox serves these routed paths too, so the default fits it. Set it False only for
     a server with the single unrouted layout alone (``/stream?streams=...`` and
-    ``/ws/<listenKey>``).
+    ``/ws/<listenKey>``). Override ``rest_url`` and ``ws_url`` together or neither: every stream
+    route is derived from ``ws_url``.
     """
+
+    ENDPOINTS: ClassVar[Mapping[str, Endpoint]] = {
+        "rest_url": Endpoint(HTTP_SCHEMES),
+        "ws_url": Endpoint(WS_SCHEMES),
+    }
 
     rest_url: str = CONSTANTS.DEFAULT_REST_URL
     ws_url: str = CONSTANTS.DEFAULT_WS_URL

@@ -104,7 +104,7 @@ class FuturesProduct:
         self.started_ms = ctx.clock.now_ms()
         cfg = ctx.config
         self.limiter = RateLimiter(
-            FUTURES_RATE_LIMITS,
+            cfg.futures_rate_limits or FUTURES_RATE_LIMITS,
             ban_after_violations=cfg.rate_limit_ban_after,
             ban_ms=cfg.rate_limit_ban_ms,
             too_many_requests=USDM_TOO_MANY_REQUESTS,
