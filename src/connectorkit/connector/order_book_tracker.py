@@ -16,7 +16,8 @@ exception that ends one is logged):
 A book is ready when its snapshot is applied and bridged AND the stream that updates it is
 connected and subscribed (the data source reports that, :meth:`OrderBookTrackerDataSource.
 report_book_stream`). When that stream drops, the book stops being ready at once and buffers;
-when it is back, the book is resynced from a fresh snapshot (taken once the stream delivers).
+when it is back, the book is resynced from a fresh snapshot (taken once the stream delivers). A
+snapshot installed while the stream was not yet live is kept: the first diff must bridge it.
 
 Everything that touches a book runs synchronously on the event loop, so one pair's messages are
 processed strictly in arrival order. Per-pair isolation: an exception while handling one message
@@ -219,10 +220,10 @@ class OrderBookTracker:
                 seen.clear()
             sync.request_resync("book stream down")
             return
+        # A snapshot installed while the stream was down needs nothing more: until a diff bridges
+        # it, the first diff that arrives must (the continuity rule), or the book resyncs.
         if sync.awaiting_snapshot:
             self._request_snapshot(pair, initial=True)  # no-op while a fetch is running
-        else:  # synchronised while its stream was down: diffs may have been missed since
-            self.request_resync(pair, "book stream reconnected")
         self._snapshot_installed.set()  # wake wait_ready: the pair may be ready now
 
     def _add_sync(self, pair: str) -> None:
