@@ -28,13 +28,14 @@ class _LeakyTarget(BinanceSpotTarget):
 
 
 class _UnthrottledTarget(BinanceSpotTarget):
-    """A connector that ignores the share of the rate limits it was given (uses all of them)."""
+    """A connector that ignores the limits the venue advertises (keeps its larger built-in ones)."""
 
     def build_connector(
         self, sandbox: Sandbox, credentials: Credentials | None, **settings: Any
     ) -> ExchangePyBase:
-        settings.pop("rate_limits_share_pct", None)
-        return super().build_connector(sandbox, credentials, **settings)
+        connector = super().build_connector(sandbox, credentials, **settings)
+        connector._throttler.apply_advertised_limit = lambda limit_id, limit: False  # type: ignore[method-assign]
+        return connector
 
 
 class _WrongBookTarget(BinanceSpotTarget):

@@ -320,13 +320,14 @@ async def check_unknown_status_and_lost_orders(target: ConformanceTarget) -> Non
 # Rate limits and secrets.
 # ---------------------------------------------------------------------------------------------------
 async def check_throttler_keeps_within_advertised_limits(target: ConformanceTarget) -> None:
-    """A burst of orders past the venue's shortest order window: the throttler spaces them so the
-    sandbox, which enforces its advertised limits (scaled to ``THROTTLE_SHARE_PCT`` on both sides),
-    refuses none, and every order is placed."""
+    """A burst of orders past the venue's shortest order window: the sandbox advertises limits
+    lowered to ``THROTTLE_SHARE_PCT`` of the real ones, the connector must adopt what the venue
+    advertises (never its larger built-in limits), space the burst, and the sandbox, which
+    enforces what it advertises, refuses none; every order is placed."""
     spec = SandboxSpec(seed=107, rate_limit_share_pct=THROTTLE_SHARE_PCT)
     async with Session(target, spec) as session:
         # Default (slow) polling: the burst is the only traffic that counts against the limits.
-        trader = await session.trader(session.funded(), rate_limits_share_pct=THROTTLE_SHARE_PCT,
+        trader = await session.trader(session.funded(),
                                       short_poll_interval=5.0, long_poll_interval=120.0,
                                       funding_payment_poll_interval=120.0)
         q = trader.quoting()

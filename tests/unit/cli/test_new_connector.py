@@ -171,3 +171,12 @@ def test_signatures_keep_their_positional_and_keyword_only_markers() -> None:
 
     rendered = _render_parameters(inspect.signature(sample))
     assert rendered == "a: int, /, b: str, *, c: float = 1.0, **rest: object"
+
+
+def test_the_guide_walks_through_the_scaffold_the_command_actually_offers(tmp_path: Path) -> None:
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "writing-a-connector.md").read_text()
+    assert "connectorkit new-connector my_venue [--perpetual]" in guide
+    package = _scaffold(tmp_path, "my_venue")
+    failing = _run_generated_tests(tmp_path, package, "-k", "every_template_method")
+    assert "write MyVenueAuth.rest_authenticate next" in failing.stdout  # the line the guide quotes
+    assert "`write MyVenueAuth.rest_authenticate next`" in guide
