@@ -13,6 +13,7 @@ from connectorkit.core.funding_info import FundingInfoUpdate
 from connectorkit.core.order_book import OrderBook
 from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
 from connectorkit.exchanges.binance import binance_market_wire as wire
+from connectorkit.net.errors import ExchangePayloadError, WebError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "binance_market"
 SYMBOLS = {
@@ -154,9 +155,22 @@ def test_malformed_frames_raise_a_typed_error(frame: bytes) -> None:
         wire.parse_stream_frame(frame, SYMBOLS)
 
 
-def test_malformed_snapshot_raises_a_typed_error() -> None:
-    with pytest.raises(wire.BinanceWireError):
-        wire.decode_depth_snapshot(b'{"lastUpdateId":1,"bids":[["1","2","3"]],"asks":[]}', "BNB-BTC")
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"lastUpdateId":1,"bids":[["1","2","3"]],"asks":[]}',
+        b'{"bids":[],"asks":[]}',
+        b'{"lastUpdateId":"1","bids":[],"asks":[]}',
+        b"<html>502</html>",
+    ],
+)
+def test_malformed_snapshot_raises_a_web_error(body: bytes) -> None:
+    """Issue 17.16: in the web layer's typed family (and still a ValueError, as it was)."""
+    with pytest.raises(WebError) as caught:
+        wire.decode_depth_snapshot(body, "BNB-BTC")
+    assert isinstance(caught.value, wire.BinanceWireError) and isinstance(caught.value, ExchangePayloadError)
+    assert isinstance(caught.value, ValueError)
+    assert "BNB-BTC" in str(caught.value)
 
 
 ALL_STREAM_FIXTURES = [

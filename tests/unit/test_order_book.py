@@ -245,9 +245,94 @@ def test_many_removals_away_from_the_top_keep_the_book_consistent() -> None:
     assert len(book._bids.heap) <= 2 * 50 + 64
 
 
-def test_a_malformed_amount_is_a_typed_error_when_read() -> None:
-    """Amounts are not parsed on the hot path; the first query that reads one checks it."""
-    book = book_with([("1", "1"), ("0.5", "abc")], [])
-    assert book.best_bid == D("1")
+BAD_NUMBERS = ["NaN", "sNaN", "Infinity", "-5", "-0.001", "-0", "abc", "", "1.2.3", "."]
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+@pytest.mark.parametrize("where", ["bid amount", "ask amount", "bid price", "ask price"])
+def test_an_update_with_any_bad_number_is_rejected_whole(book: OrderBook, bad: str, where: str) -> None:
+    """Issue 17.3: the bad level never reaches the book, nor do the good levels of its update."""
+    before = levels(book)
+    bid = [(bad, "1") if where == "bid price" else ("0.35130000", bad if where == "bid amount" else "7")]
+    ask = [(bad, "1") if where == "ask price" else ("0.35140000", bad if where == "ask amount" else "8")]
+    good_bid = [("0.35110000", "9")]  # a valid new level ahead of the bad one in the same update
     with pytest.raises(OrderBookDataError):
-        book.snapshot()
+        book.apply_diffs(good_bid + bid, ask, 11)
+    assert levels(book) == before and book.last_diff_uid == 10
+    assert book.get_vwap_for_volume(True, D(1)).result_price == D("0.3514")
+
+
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+def test_a_snapshot_with_a_bad_amount_is_rejected(book: OrderBook, bad: str) -> None:
+    before = levels(book)
+    with pytest.raises(OrderBookDataError):
+        book.apply_snapshot([("1", "1"), ("0.5", bad)], [("2", "1")], 99)
+    assert levels(book) == before and book.snapshot_uid == 10
+
+
+QUERIES = [
+    ("get_price_for_volume", "volume"),
+    ("get_vwap_for_volume", "volume"),
+    ("get_volume_for_price", "price"),
+    ("get_quote_volume_for_price", "price"),
+    ("get_price_for_quote_volume", "quote_volume"),
+]
+
+
+@pytest.mark.parametrize(("query", "argument"), QUERIES)
+@pytest.mark.parametrize("is_buy", [True, False])
+def test_queries_take_int_and_str_exactly(book: OrderBook, query: str, argument: str, is_buy: bool) -> None:
+    """Issue 17.6: an int or str gives the same answer as the equal Decimal."""
+    ask = getattr(book, query)
+    assert ask(is_buy, 3) == ask(is_buy, D(3)) and ask(is_buy, "0.3514") == ask(is_buy, D("0.3514"))
+    assert ask(is_buy, " 2.5 ") == ask(is_buy, D("2.5"))
+
+
+@pytest.mark.parametrize(("query", "argument"), QUERIES)
+@pytest.mark.parametrize("bad", [1.5, True, None, [1]])
+def test_queries_reject_a_float_or_non_number_naming_the_argument(
+    book: OrderBook, query: str, argument: str, bad: object
+) -> None:
+    expected = rf"^{argument} must be a Decimal, int or str, not {type(bad).__name__}"
+    with pytest.raises(TypeError, match=expected):
+        getattr(book, query)(True, bad)
+
+
+@pytest.mark.parametrize(("query", "argument"), QUERIES)
+@pytest.mark.parametrize("bad", ["abc", "", "NaN", D("NaN"), D("sNaN")])
+def test_queries_reject_a_value_that_is_not_a_number_naming_the_argument(
+    book: OrderBook, query: str, argument: str, bad: object
+) -> None:
+    with pytest.raises(ValueError, match=rf"^{argument} "):
+        getattr(book, query)(True, bad)
+
+
+def test_walks_past_the_first_block_of_levels_are_exact() -> None:
+    """Issue 15: the walk sums the top levels in blocks; a query deeper than the first block
+    extends it (and a diff after it starts again)."""
+    asks = [(f"{100 + i}.00", f"{i + 1}.000") for i in range(100)]
+    book = book_with([("99.00", "1.000")], asks)
+    volume = D(sum(range(1, 71)))  # exactly the first 70 levels
+    r = book.get_price_for_volume(True, volume)
+    assert (r.result_price, r.result_volume) == (D(169), volume)
+    cost = sum(D(100 + i) * (i + 1) for i in range(70))
+    assert book.get_vwap_for_volume(True, volume).result_price == cost / volume
+    assert book.get_quote_volume_for_price(True, "169").result_volume == cost
+    book.apply_diffs([], [("100.00", "0")], 11)  # the walk lists are stale now
+    assert book.get_volume_for_price(True, 169).result_volume == volume - 1
+
+
+def test_finer_decimals_than_the_snapshot_grow_the_scales_exactly() -> None:
+    """Issue 15: the scales come from the snapshot; a finer price or amount rescales the book
+    (nothing is rounded) and every level keeps the exchange's strings."""
+    book = book_with([("10.5", "2.5")], [("11.0", "1.0")])
+    book.apply_diffs([("10.55", "0.125")], [("11.0", "1.0000001")], 11)
+    assert book.raw_levels(True) == [("10.55", "0.125"), ("10.5", "2.5")]
+    assert book.raw_levels(False) == [("11.0", "1.0000001")]
+    assert book.best_bid == D("10.55")
+    assert book.get_volume_for_price(False, "10.5").result_volume == D("2.625")
+    assert book.get_vwap_for_volume(True, D("1.00000005")).result_price == D(11)  # finer than the lots
+    r = book.get_vwap_for_volume(True, D("1.00000015"))
+    assert r.result_price.is_nan() and r.result_volume == D("1.0000001")
+    r = book.get_vwap_for_volume(False, D("0.12500001"))
+    assert r.result_price == (D("10.55") * D("0.125") + D("10.5") * D("0.00000001")) / D("0.12500001")

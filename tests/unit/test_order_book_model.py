@@ -84,6 +84,32 @@ def same(a: Decimal, b: Decimal) -> bool:
     return (a.is_nan() and b.is_nan()) or a == b
 
 
+def assert_queries_match(
+    book: OrderBook, ref: ReferenceBook, volumes: list[Decimal], price_per_volume: Decimal,
+    quote_per_volume: Decimal,
+) -> None:
+    """Every depth query, both ways, for each volume (and the price ``volume / price_per_volume``,
+    passed as a string once), equals the reference's answer."""
+    for is_buy in (True, False):
+        for v in volumes:
+            r = book.get_price_for_volume(is_buy, v)
+            p, total = ref.price_for_volume(is_buy, v)
+            assert same(r.result_price, p) and r.result_volume == total
+            r = book.get_vwap_for_volume(is_buy, v)
+            p, total = ref.vwap(is_buy, v)
+            assert same(r.result_price, p) and r.result_volume == total
+            limit = v / price_per_volume
+            r = book.get_volume_for_price(is_buy, limit)
+            p, total = ref.volume_for_price(is_buy, limit, quote=False)
+            assert same(r.result_price, p) and r.result_volume == total
+            r = book.get_quote_volume_for_price(is_buy, str(limit))
+            p, total = ref.volume_for_price(is_buy, limit, quote=True)
+            assert same(r.result_price, p) and r.result_volume == total
+            r = book.get_price_for_quote_volume(is_buy, v / quote_per_volume)
+            p, total = ref.price_for_quote_volume(is_buy, v / quote_per_volume)
+            assert same(r.result_price, p) and r.result_volume == total
+
+
 ticks = st.integers(min_value=1, max_value=40)
 spellings = st.sampled_from(["{:.2f}", "{:.8f}", "{}"])
 amount = st.one_of(
@@ -130,21 +156,76 @@ def test_every_query_matches_the_reference(
         best_ask = ref.side(False)[0][0] if ref.asks else NaN
         assert same(book.best_bid, best_bid) and same(book.best_ask, best_ask)
         assert same(book.mid_price, (best_bid + best_ask) / 2)
-        for is_buy in (True, False):
-            for v in volumes:
-                r = book.get_price_for_volume(is_buy, v)
-                p, total = ref.price_for_volume(is_buy, v)
-                assert same(r.result_price, p) and r.result_volume == total
-                r = book.get_vwap_for_volume(is_buy, v)
-                p, total = ref.vwap(is_buy, v)
-                assert same(r.result_price, p) and r.result_volume == total
-                limit = v / 100
-                r = book.get_volume_for_price(is_buy, limit)
-                p, total = ref.volume_for_price(is_buy, limit, quote=False)
-                assert same(r.result_price, p) and r.result_volume == total
-                r = book.get_quote_volume_for_price(is_buy, limit)
-                p, total = ref.volume_for_price(is_buy, limit, quote=True)
-                assert same(r.result_price, p) and r.result_volume == total
-                r = book.get_price_for_quote_volume(is_buy, v / 10)
-                p, total = ref.price_for_quote_volume(is_buy, v / 10)
-                assert same(r.result_price, p) and r.result_volume == total
+        assert_queries_match(book, ref, volumes, price_per_volume=Decimal(100), quote_per_volume=Decimal(10))
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 15: the book keeps prices as integer ticks and walks in integers. The same comparison
+# with a Decimal reference, on what stresses that representation: deep sides (walks past the
+# first block of levels the book sums at once), amounts and prices with more decimals than the
+# snapshot's (the scales grow), spellings of one price with and without trailing zeros, query
+# volumes finer than any amount, and a query after every update (nothing a walk kept survives).
+
+deep_ticks = st.integers(min_value=1, max_value=400)
+fine_amount = st.one_of(
+    st.sampled_from(["0", "0.00", "0.000000000"]),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(9), places=2).map(str),
+    st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(2), places=6).map(lambda d: f"{d:.9f}"),
+)
+price_spellings = st.sampled_from(["{:.3f}", "{:.5f}", "{}", "{:.7f}"])
+
+
+@st.composite
+def deep_level(draw: st.DrawFn) -> tuple[str, str]:
+    price = Decimal(draw(deep_ticks)) / 1000
+    spelling = draw(price_spellings)
+    text = spelling.format(price.normalize() if spelling == "{}" else price)
+    return text, draw(fine_amount)
+
+
+deep_levels = st.lists(deep_level(), max_size=60)
+fine_query = st.decimals(min_value=Decimal("0.0000001"), max_value=Decimal(200), places=7)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    snapshot=st.tuples(deep_levels, deep_levels),
+    diffs=st.lists(st.tuples(deep_levels, deep_levels), max_size=12),
+    volumes=st.lists(fine_query, min_size=1, max_size=3),
+)
+def test_integer_walks_match_the_decimal_reference_on_deep_finely_spelled_books(
+    snapshot: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+    diffs: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+    volumes: list[Decimal],
+) -> None:
+    # The snapshot has the coarsest spellings (2 amount decimals, 3 price decimals): whatever
+    # finer arrives later makes the book grow its scales.
+    def coarse(rows: list[tuple[str, str]], bids: bool) -> list[tuple[str, str]]:
+        below = Decimal("0.2")
+        return [(f"{Decimal(p):.3f}", f"{Decimal(q):.2f}") for p, q in rows if (Decimal(p) < below) == bids]
+
+    snap_bids, snap_asks = coarse(snapshot[0], True), coarse(snapshot[1], False)
+    book, ref = OrderBook(), ReferenceBook()
+    book.apply_snapshot(snap_bids, snap_asks, 1)
+    ref.snapshot(snap_bids, snap_asks)
+    spelled: dict[tuple[bool, Decimal], tuple[str, str]] = {}
+    for is_bid, rows in ((True, snap_bids), (False, snap_asks)):
+        for p, q in rows:
+            if Decimal(q):
+                spelled[is_bid, Decimal(p)] = (p, q)
+    for uid, (bids, asks) in enumerate(diffs, start=2):
+        book.apply_diffs(bids, asks, uid)
+        ref.diff(bids, asks)
+        for is_bid, rows in ((True, bids), (False, asks)):
+            for p, q in rows:
+                if Decimal(q):
+                    spelled[is_bid, Decimal(p)] = (p, q)
+                else:
+                    spelled.pop((is_bid, Decimal(p)), None)
+        for is_bid in (True, False):
+            expected = ref.side(is_bid)
+            entries = book.bid_entries() if is_bid else book.ask_entries()
+            assert [(r.price, r.amount) for r in entries] == expected
+            # the exchange's strings of every level, exactly, in book order
+            assert book.raw_levels(is_bid) == [spelled[is_bid, p] for p, _ in expected]
+        assert_queries_match(book, ref, volumes, price_per_volume=Decimal(500), quote_per_volume=Decimal(50))

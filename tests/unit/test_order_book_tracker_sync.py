@@ -6,7 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from connectorkit.connector.order_book_sync import LATENCY_SAMPLE_EVERY, BookSynchronizer
+from connectorkit.connector.order_book_sync import (
+    LATENCY_SAMPLE_EVERY,
+    MAX_UPDATE_ID_ADVANCE,
+    BookSynchronizer,
+)
 from connectorkit.connector.order_book_tracker_data_source import ContinuityRule
 from connectorkit.core.order_book import OrderBook
 from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -180,6 +184,88 @@ def test_malformed_diff_is_counted_and_resyncs() -> None:
     sync.on_snapshot(snap(10))
     assert sync.on_diff(diff(11, 11, bids=[("not a price", "1")]))
     assert sync.metrics.malformed == 1 and not sync.ready and sync.buffered == 0
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-5", "-0.001", "abc", ""])
+def test_a_diff_with_a_bad_amount_is_malformed_never_applied_and_logged_once(
+    amount: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 17.3: counted, logged once, never applied; the book resyncs and the skipped diff's
+    ids are then a gap for the buffered diffs that follow, bridged by the next snapshot."""
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    sync.on_snapshot(snap(10))
+    before = book_levels(sync)
+    with caplog.at_level("WARNING", logger="connectorkit.connector.order_book_sync"):
+        assert sync.on_diff(diff(11, 11, bids=[("98", "4"), ("100", amount)], asks=[("101", "3")]))
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and amount.join("''") in caplog.text
+    assert sync.metrics.malformed == 1 and sync.metrics.resyncs == 1 and not sync.ready
+    assert book_levels(sync) == before and sync.buffered == 0
+    assert not sync.on_diff(diff(12, 12, bids=[("100", "6")]))  # buffered for the next snapshot
+    assert not sync.on_snapshot(snap(11))
+    assert sync.ready and book_levels(sync)[0] == [("100", "6"), ("99", "1")]
+
+
+ABSURD = 2**70
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(11, ABSURD), (11, 11 + MAX_UPDATE_ID_ADVANCE), (12, 11)],
+    ids=["u=2**70", "one id beyond the bound", "u<U"],
+)
+def test_a_live_diff_with_implausible_ids_is_malformed_and_resyncs(first: int, last: int) -> None:
+    """Issue 17.4: such a diff used to be applied, then every later diff was dropped as stale
+    while the book said it was ready."""
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    sync.on_snapshot(snap(10))
+    assert not sync.on_diff(diff(10, 10))  # stale
+    if first == 12:
+        assert not sync.on_diff(diff(11, 11))
+    before = book_levels(sync)
+    assert sync.on_diff(diff(first, last, bids=[("100", "9")]))
+    m = sync.metrics
+    assert (m.malformed, m.resyncs) == (1, 1) and not sync.ready and sync.buffered == 0
+    assert book_levels(sync) == before
+    assert not sync.on_diff(diff(first, first, bids=[("100", "7")]))  # buffered, then bridges
+    assert not sync.on_snapshot(snap(first - 1))
+    assert sync.ready and book_levels(sync)[0][0] == ("100", "7") and sync.metrics.gaps == 0
+
+
+def test_the_largest_plausible_advance_is_applied() -> None:
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    sync.on_snapshot(snap(10))
+    assert not sync.on_diff(diff(11, 10 + MAX_UPDATE_ID_ADVANCE, bids=[("100", "9")]))
+    assert sync.ready and sync.metrics.malformed == 0 and book_levels(sync)[0][0] == ("100", "9")
+
+
+def test_a_buffered_diff_beyond_any_plausible_bridge_is_malformed() -> None:
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    assert not sync.on_diff(diff(9, ABSURD, bids=[("100", "9")]))  # 9 <= 11 <= u: "bridges"
+    assert sync.on_snapshot(snap(10))
+    assert sync.metrics.malformed == 1 and not sync.ready and sync.order_book.best_bid == Decimal(100)
+
+
+def test_a_gap_with_u_below_U_is_malformed_not_kept() -> None:
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    sync.on_snapshot(snap(10))
+    assert sync.on_diff(diff(20, 15))
+    assert sync.metrics.malformed == 1 and sync.metrics.gaps == 0 and sync.buffered == 0
+
+
+@pytest.mark.parametrize(("first", "last"), [(13, ABSURD), (14, 13)], ids=["u=2**70", "u<U"])
+def test_a_chained_diff_with_implausible_ids_is_malformed(first: int, last: int) -> None:
+    sync = BookSynchronizer(PAIR, ContinuityRule.CHAINED)
+    sync.on_snapshot(snap(10))
+    assert not sync.on_diff(diff(9, 12, pu=8))  # bridges
+    assert sync.on_diff(diff(first, last, bids=[("100", "9")], pu=12))
+    assert sync.metrics.malformed == 1 and not sync.ready and sync.order_book.best_bid == Decimal(100)
+
+
+@pytest.mark.parametrize("uid", [-1, 2**63])
+def test_a_snapshot_id_outside_64_bits_is_malformed(uid: int) -> None:
+    sync = BookSynchronizer(PAIR, ContinuityRule.CONSECUTIVE)
+    assert sync.on_snapshot(snap(uid))
+    assert sync.metrics.malformed == 1 and not sync.ready
 
 
 def test_malformed_snapshot_is_skipped() -> None:

@@ -14,9 +14,10 @@ States:
 - *live + refreshing* (periodic snapshot refresh in flight): diffs are applied and also
   buffered, so the fresh snapshot can be brought forward to the present when it arrives.
 
-A gap, a failed bridge, a failed checksum, a malformed diff, or (for venues with a sequence) a
-crossed book makes the book not ready and asks for a resync; the event is counted and logged
-once. The caller (the tracker) fetches a snapshot and hands it to :meth:`on_snapshot`.
+A gap, a failed bridge, a failed checksum, a malformed diff (a bad price or amount, ``u < U``, or
+an update id beyond any plausible bridge: :data:`MAX_UPDATE_ID_ADVANCE`), or (for venues with a
+sequence) a crossed book makes the book not ready and asks for a resync; the event is counted
+and logged once. The caller (the tracker) fetches a snapshot and hands it to :meth:`on_snapshot`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,21 @@ class PairMetrics:
     def mean_latency(self) -> float:
         return self.total_latency / self.latency_samples if self.latency_samples else 0.0
 
+
+MAX_UPDATE_ID_ADVANCE = 10_000_000
+"""The most update ids one diff may advance a sequenced book (``u`` minus the id of the last
+applied diff, or of the snapshot for the bridging diff): "beyond any plausible bridge".
+
+One Binance diff event carries the book changes of one stream interval (100 ms, 250 ms, at most
+1000 ms for ``@depth``, "Diff. Depth Stream"), and the ids count the symbol's book changes. The
+public captures in ``tests/data/captures`` advance by at most 12 (Binance US spot, 100 ms) and
+6,500 (COIN-M futures, 250 ms) ids per diff: the bound is over 1,500 times the largest seen, ten
+million changes of one symbol's book in one stream interval. A diff beyond it carries a corrupt
+id: applying it would make every later diff look stale and freeze a "ready" book."""
+
+MAX_UPDATE_ID = 2**63 - 1
+"""The largest snapshot id accepted: ids are signed 64-bit integers (Binance's were about 1.7e11
+in the 2021 COIN-M capture); a snapshot id outside ``[0, MAX_UPDATE_ID]`` is malformed."""
 
 LATENCY_SAMPLE_EVERY = 8
 """Latency is measured on one applied diff in 8: reading the clock on every diff would cost
@@ -164,13 +180,21 @@ class BookSynchronizer:
                 self._hold(message)
             if self._bridge_pending:
                 return self._apply(message)
-        # The hot path: the continuity rule inlined (see ContinuityRule.continues).
+        # The hot path: the continuity rule and the id plausibility check inlined (see
+        # ContinuityRule.continues and _implausible).
         rule = self._rule
         if rule is _CONSECUTIVE:
-            if message.first_update_id != self._last_uid + 1:
+            first = message.first_update_id
+            if first != self._last_uid + 1 or not 0 <= message.update_id - first < MAX_UPDATE_ID_ADVANCE:
                 return self._apply(message)
         elif rule is _CHAINED:
-            if message.previous_update_id != self._last_uid:
+            last = self._last_uid
+            first = message.first_update_id
+            if (
+                message.previous_update_id != last
+                or message.update_id - last > MAX_UPDATE_ID_ADVANCE
+                or (first is not None and first > message.update_id)
+            ):
                 return self._apply(message)
         elif message.update_id <= self._last_uid:
             return self._apply(message)
@@ -193,6 +217,8 @@ class BookSynchronizer:
     def on_snapshot(self, message: OrderBookMessage) -> bool:
         """Install a snapshot and replay the buffered diffs; True if a resync is still needed."""
         try:
+            if not 0 <= message.update_id <= MAX_UPDATE_ID:
+                raise OrderBookDataError(f"update id {message.update_id} out of range")
             self.order_book.apply_snapshot(message.bids, message.asks, message.update_id)
         except OrderBookDataError as exc:
             self._metrics.malformed += 1
@@ -235,6 +261,22 @@ class BookSynchronizer:
             self._metrics.buffer_overflows += 1
         buffer.append(message)
 
+    def _implausible(self, message: OrderBookMessage, base: int | None) -> str | None:
+        """Why a diff that would be applied on top of update id ``base`` is malformed, or None.
+
+        For sequenced venues: ``u < U``, or ``u`` more than :data:`MAX_UPDATE_ID_ADVANCE` ids
+        beyond ``base`` (the last applied id, the snapshot's for the bridging diff; None for a
+        diff that is not applied now).
+        """
+        if self._rule is ContinuityRule.NONE:
+            return None  # local ids from the data source's own counter
+        first = message.first_update_id
+        if first is not None and first > message.update_id:
+            return f"U={first} > u={message.update_id}"
+        if base is not None and message.update_id - base > MAX_UPDATE_ID_ADVANCE:
+            return f"u={message.update_id} is beyond any plausible bridge from {base}"
+        return None
+
     def _apply(self, message: OrderBookMessage) -> bool:
         rule = self._rule
         metrics = self._metrics
@@ -242,6 +284,9 @@ class BookSynchronizer:
             if rule.is_stale(message, self._snapshot_uid):
                 metrics.stale_dropped += 1
                 return False
+            reason = self._implausible(message, self._snapshot_uid)
+            if reason is not None:
+                return self._malformed(message, reason)
             if not rule.bridges(message, self._snapshot_uid):
                 metrics.bridge_failures += 1
                 return self._resync(
@@ -255,13 +300,27 @@ class BookSynchronizer:
             if message.update_id <= self._last_uid:
                 metrics.stale_dropped += 1  # an old or duplicated diff: already applied
                 return False
+            # A gap is kept for the next snapshot; its advance is checked against that one.
+            reason = self._implausible(message, None)
+            if reason is not None:
+                return self._malformed(message, reason)
             metrics.gaps += 1
             return self._resync(
                 message,
                 f"sequence gap after {self._last_uid}: U={message.first_update_id} "
                 f"pu={message.previous_update_id} u={message.update_id}",
             )
+        else:
+            reason = self._implausible(message, self._last_uid)
+            if reason is not None:
+                return self._malformed(message, reason)
         return self._commit(message)
+
+    def _malformed(self, message: OrderBookMessage, reason: str) -> bool:
+        """Count a diff with implausible ids and resync without it (it would fail again)."""
+        self._metrics.malformed += 1
+        ids = f"U={message.first_update_id} u={message.update_id}"
+        return self._resync(None, f"malformed diff {ids} ({reason})")
 
     def _commit(self, message: OrderBookMessage) -> bool:
         """Apply a diff that passed the sequence checks; True if a resync was started."""

@@ -139,6 +139,13 @@ class ResponseDecodeError(WebError):
         return f"cannot decode the HTTP {self.status} answer of {self.url}: {self.reason}"
 
 
+class ExchangePayloadError(WebError, ValueError):
+    """An answer or frame from the exchange that does not match its documented schema (a depth
+    snapshot without ``lastUpdateId``, a server-time answer without ``serverTime``...).
+
+    Also a ``ValueError``, as the errors it replaces were."""
+
+
 class WSError(WebError):
     """Base class of WebSocket errors."""
 

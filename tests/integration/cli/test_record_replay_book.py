@@ -26,8 +26,7 @@ D = Decimal
 
 async def _replay(path: Path) -> tuple[int, replay.ReplayReport, list[str]]:
     lines: list[str] = []
-    args = argparse.Namespace(file=str(path), connector=None, strict=False, json=False)
-    code = await replay.run(args, out=lines.append)
+    code = await replay.run(_replay_args(path), out=lines.append)
     report = await replay.replay_capture(path)
     return code, report, lines
 
@@ -168,29 +167,62 @@ async def test_a_perpetual_recording_spans_its_routed_connections_and_replays(tm
     assert pair.best_bid < pair.best_ask
 
 
-def _depth(first: int, last: int, bid: str) -> str:
-    data = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last, "b": [[bid, "1"]], "a": []}
+def _depth(first: int, last: int, bid: str, amount: str = "1") -> str:
+    data = {"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last, "b": [[bid, amount]], "a": []}
     return json.dumps({"stream": "btcusdt@depth@100ms", "data": data})
 
 
-async def test_a_gap_without_a_later_snapshot_is_reported_and_fails_the_replay(tmp_path: Path) -> None:
+def _one_pair_capture(tmp_path: Path, frames: list[str]) -> Path:
     snapshot = {"lastUpdateId": 100, "bids": [["99", "2"]], "asks": [["101", "3"]]}
     records = [
         {"t": "header", "exchange": "BINANCE", "recorded": 1.0,
          "config": {"connector": "binance", "pairs": {"BTCUSDT": "BTC-USDT"}}},
         {"t": "http", "conn": "rest", "ts": 1.0, "url": "http://x/api/v3/depth?symbol=BTCUSDT&limit=5",
          "data": json.dumps(snapshot)},
-        {"t": "recv", "conn": "ws.1", "ts": 2.0, "data": _depth(101, 102, "99.5")},
-        {"t": "recv", "conn": "ws.1", "ts": 3.0, "data": _depth(110, 111, "99.7")},  # 103..109 missing
+        *({"t": "recv", "conn": "ws.1", "ts": 2.0 + i, "data": frame} for i, frame in enumerate(frames)),
     ]
-    path = tmp_path / "gap.jsonl"
+    path = tmp_path / "capture.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _replay_args(path: Path) -> argparse.Namespace:
+    return argparse.Namespace(file=str(path), connector=None, strict=False, json=False)
+
+
+async def test_a_gap_without_a_later_snapshot_is_reported_and_fails_the_replay(tmp_path: Path) -> None:
+    frames = [_depth(101, 102, "99.5"), _depth(110, 111, "99.7")]  # 103..109 missing
+    path = _one_pair_capture(tmp_path, frames)
     lines: list[str] = []
-    args = argparse.Namespace(file=str(path), connector=None, strict=False, json=False)
-    code = await replay.run(args, out=lines.append)
+    code = await replay.run(_replay_args(path), out=lines.append)
     assert code == 1, "\n".join(lines)
     report = await replay.replay_capture(path)
     (pair,) = report.pairs
     assert pair.diffs_applied == 1 and pair.gaps + pair.bridge_failures == 1 and not pair.ready
     assert pair.waiting_for_snapshot and not report.healthy
     assert "  BTC-USDT: resync pending, but the recording has no later snapshot" in lines
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-5", "-0.001", "abc", ""])
+async def test_a_frame_with_a_bad_amount_is_reported_malformed_not_a_traceback(
+    tmp_path: Path, amount: str
+) -> None:
+    """Issue 17.3: the replay counts the frame, reports the book not ready, and exits 1."""
+    path = _one_pair_capture(tmp_path, [_depth(101, 102, "99.5"), _depth(103, 103, "99.6", amount)])
+    lines: list[str] = []
+    code = await replay.run(_replay_args(path), out=lines.append)
+    assert code == 1, "\n".join(lines)
+    (pair,) = (await replay.replay_capture(path)).pairs
+    assert pair.errors == 1 and pair.resyncs == 1 and pair.diffs_applied == 1 and not pair.ready
+    assert pair.best_bid == D("99.5")
+
+
+async def test_a_frame_with_an_absurd_update_id_does_not_freeze_a_ready_book(tmp_path: Path) -> None:
+    """Issue 17.4: u = 2**70 was applied; every later diff then looked stale, the book "ready"."""
+    frames = [_depth(101, 102, "99.5"), _depth(103, 2**70, "99.6"), _depth(103, 104, "99.7")]
+    path = _one_pair_capture(tmp_path, frames)
+    lines: list[str] = []
+    code = await replay.run(_replay_args(path), out=lines.append)
+    assert code == 1, "\n".join(lines)
+    (pair,) = (await replay.replay_capture(path)).pairs
+    assert pair.errors == 1 and pair.resyncs == 1 and not pair.ready and pair.stale_dropped == 0

@@ -9,6 +9,7 @@ from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance import binance_utils, binance_web_utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as PERP
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_utils, binance_perpetual_web_utils
+from connectorkit.net.errors import ExchangePayloadError, WebError
 from connectorkit.net.throttler import AsyncThrottler
 
 
@@ -74,10 +75,13 @@ async def test_rate_limits_build_a_working_throttler_with_linked_pools() -> None
     AsyncThrottler(binance_perpetual_web_utils.build_rate_limits())
 
 
-def test_server_time_parsing() -> None:
+@pytest.mark.parametrize("body", [{"serverTime": "x"}, {"serverTime": True}, {}, [], None, "1499827319559"])
+def test_server_time_parsing(body: object) -> None:
+    """Issue 17.16: an unreadable answer is a WebError (ExchangePayloadError, still a ValueError)."""
     assert binance_web_utils.parse_server_time({"serverTime": 1499827319559}) == pytest.approx(1499827319.559)
-    with pytest.raises(ValueError):
-        binance_web_utils.parse_server_time({"serverTime": "x"})
+    with pytest.raises(ExchangePayloadError, match="unexpected server time answer") as caught:
+        binance_web_utils.parse_server_time(body)
+    assert isinstance(caught.value, WebError) and isinstance(caught.value, ValueError)
 
 
 def test_depth_snapshot_weight_follows_the_configured_limit() -> None:

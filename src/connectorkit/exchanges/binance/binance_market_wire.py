@@ -44,11 +44,12 @@ import msgspec
 from connectorkit.core.funding_info import FundingInfoUpdate
 from connectorkit.core.order_book import exact_decimal
 from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
+from connectorkit.net.errors import ExchangePayloadError
 
 Level = tuple[str, str]
 
 
-class BinanceWireError(ValueError):
+class BinanceWireError(ExchangePayloadError):
     """A frame or REST answer that does not match the documented Binance schema."""
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from connectorkit.exchanges.binance import binance_constants as CONSTANTS
 from connectorkit.exchanges.binance.binance_constants import LimitSpec
-from connectorkit.net.errors import ExchangeRequestError
+from connectorkit.net.errors import ExchangePayloadError, ExchangeRequestError
 from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import LinkedLimitWeightPair, RateLimit
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
@@ -81,7 +81,7 @@ def parse_server_time(body: Any) -> float:
     """Seconds since the epoch from a ``GET /api/v3/time`` answer ``{"serverTime": ms}``."""
     server_time = body.get("serverTime") if isinstance(body, dict) else None
     if not isinstance(server_time, int) or isinstance(server_time, bool):
-        raise ValueError(f"unexpected server time answer: {body!r}")
+        raise ExchangePayloadError(f"unexpected server time answer: {body!r}")
     return server_time / 1000.0
 
 
