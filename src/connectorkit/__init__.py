@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from connectorkit.connector.book_sync_rule import BookSyncRule, ChecksumKind, SnapshotSource
     from connectorkit.connector.client_order_tracker import ClientOrderTracker
     from connectorkit.connector.connector_base import ConnectorBase
     from connectorkit.connector.exchange_base import ExchangeBase, UnknownTradingPairError
@@ -144,6 +145,9 @@ __version__ = "0.1.0"
 
 #: Public name -> (module, attribute) it is loaded from on first access.
 _EXPORTS: dict[str, tuple[str, str]] = {
+    "BookSyncRule": ("connectorkit.connector.book_sync_rule", "BookSyncRule"),
+    "ChecksumKind": ("connectorkit.connector.book_sync_rule", "ChecksumKind"),
+    "SnapshotSource": ("connectorkit.connector.book_sync_rule", "SnapshotSource"),
     "ClientOrderTracker": ("connectorkit.connector.client_order_tracker", "ClientOrderTracker"),
     "ConnectorBase": ("connectorkit.connector.connector_base", "ConnectorBase"),
     "ExchangeBase": ("connectorkit.connector.exchange_base", "ExchangeBase"),
@@ -290,11 +294,13 @@ __all__ = [
     "BalanceUpdateEvent",
     "BinanceExchange",
     "BinancePerpetualDerivative",
+    "BookSyncRule",
     "BudgetChecker",
     "BudgetExchange",
     "BuyOrderCompletedEvent",
     "BuyOrderCreatedEvent",
     "CancellationResult",
+    "ChecksumKind",
     "ClientOrderTracker",
     "ConnectorBase",
     "ConnectorSettings",
@@ -375,6 +381,7 @@ __all__ = [
     "SandboxMarket",
     "SellOrderCompletedEvent",
     "SellOrderCreatedEvent",
+    "SnapshotSource",
     "TimeInForce",
     "TimeSynchronizer",
     "TokenAmount",

@@ -59,6 +59,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=positive_seconds, default=None, metavar="S",
                         help="stop after S seconds (default: until Ctrl-C)")
     parser.add_argument("--plain", action="store_true", help="print lines even on a terminal")
+    parser.add_argument("--bus", default=None, metavar="URL",
+                        help="read the book from a `connectorkit gateway` on this Redis "
+                        "(redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://) instead of the exchange")
     parser.add_argument("--json", action="store_true",
                         help='print the book once as one JSON object {"connector", "pair", "ready", '
                              '"update_id", "bids": [[price, amount], ...], "asks": [...]} (the '
@@ -113,9 +116,11 @@ def book_json(connector: Any, pair: str, depth: int) -> str:
     """The book of ``pair`` as one JSON object (levels as the exchange's decimal strings)."""
     book = connector.get_order_book(pair)
     bids, asks = book_levels(book, depth)
+    tracker = connector.order_book_tracker
     return json.dumps({
-        "connector": connector.name, "pair": pair, "ready": connector.order_book_tracker.is_ready(pair),
-        "update_id": book.last_diff_uid, "bids": bids, "asks": asks,
+        "connector": connector.name, "pair": pair, "ready": tracker.is_ready(pair),
+        "update_id": tracker.data_source.exchange_update_id(pair, book.last_diff_uid),
+        "bids": bids, "asks": asks,
     })
 
 
@@ -125,9 +130,18 @@ def _stderr(line: str) -> None:
 
 async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
               err: Callable[[str], None] = _stderr, interactive: bool | None = None) -> int:
+    bus_url = getattr(args, "bus", None)  # callers may build the Namespace without the option
+    bus = {} if bus_url is None else {"market_data_bus": bus_url}
+    if bus_url is not None:
+        from connectorkit.bus.connection import unreachable_reason
+
+        reason = await unreachable_reason(bus_url)
+        if reason is not None:
+            err(f"book: {reason}")
+            return 2
     try:
         connector: Any = create_connector(args.connector, [args.pair], trading_required=False,
-                                          **connector_overrides(args))
+                                          **connector_overrides(args), **bus)
     except (UnknownConnectorError, ValidationError, ValueError) as exc:
         err(f"book: {settings_error(exc)}")
         return 2

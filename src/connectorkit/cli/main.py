@@ -17,13 +17,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from connectorkit import __version__
-from connectorkit.cli import book, new_connector, record, replay
+from connectorkit.cli import book, gateway, new_connector, record, replay
 from connectorkit.cli.demo import command as demo
 from connectorkit.sandbox import cli as sandbox
 
 Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
-_COMMANDS: tuple[Any, ...] = (demo, book, record, replay, sandbox, new_connector)
+_COMMANDS: tuple[Any, ...] = (demo, book, gateway, record, replay, sandbox, new_connector)
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143

@@ -174,9 +174,7 @@ class ExchangePyBase(ExchangeBase):
         if self.CLIENT_ORDER_ID_MAX_LENGTH - len(self.CLIENT_ORDER_ID_PREFIX) - 1 < 16:
             raise ValueError("client order ids need room for at least 16 random characters")
         self._time_synchronizer = TimeSynchronizer()
-        self._throttler = AsyncThrottler(
-            self._rate_limits(), limits_share_percentage=settings.rate_limits_share_pct, name=self.name
-        )
+        self._throttler = self._create_throttler()
         self._auth = self._create_auth()
         if self._trading_required and self._auth is None:
             raise ValueError(
@@ -184,7 +182,7 @@ class ExchangePyBase(ExchangeBase):
                 "(pass trading_required=False for public market data only)"
             )
         self._web_assistants_factory = self._create_web_assistants_factory()
-        self._order_book_data_source = self._create_order_book_data_source()
+        self._order_book_data_source = self._create_market_data_source()
         self._order_book_tracker = OrderBookTracker(
             self._order_book_data_source, self._trading_pairs,
             snapshot_refresh_interval=settings.order_book_snapshot_refresh_interval,
@@ -259,6 +257,32 @@ class ExchangePyBase(ExchangeBase):
 
     @abstractmethod
     def _is_time_synchronizer_related_error(self, exception: BaseException) -> bool: ...
+
+    def _create_throttler(self) -> AsyncThrottler:
+        """The throttler of this connector's limits; with ``rate_limit_store`` set, one whose windows
+        are shared through Redis by every process using the same API key."""
+        settings = self._settings
+        store = settings.rate_limit_store
+        share = settings.rate_limits_share_pct
+        if store is None:
+            return AsyncThrottler(self._rate_limits(), limits_share_percentage=share, name=self.name)
+        from connectorkit.bus.rate_limit_store import SharedBudgetThrottler, account_namespace
+
+        namespace = account_namespace(self.name, settings.api_key.get_secret_value())
+        return SharedBudgetThrottler(self._rate_limits(), store.get_secret_value(), namespace,
+                                     limits_share_percentage=share, name=self.name)
+
+    def _create_market_data_source(self) -> OrderBookTrackerDataSource:
+        """The connector's own data source or, with ``market_data_bus`` set, the bus's (books,
+        trades and funding info from a ``connectorkit gateway``; see :mod:`connectorkit.bus`)."""
+        bus = self._settings.market_data_bus
+        if bus is None:
+            return self._create_order_book_data_source()
+        from connectorkit.bus.consumer import BusOrderBookDataSource
+        from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+
+        return BusOrderBookDataSource(self.name, self._trading_pairs, bus.get_secret_value(),
+                                      perpetual=isinstance(self, PerpetualDerivativePyBase))
 
     # ---- optional overrides -----------------------------------------------------------------------
     async def _request_server_time(self) -> float:
@@ -415,6 +439,7 @@ class ExchangePyBase(ExchangeBase):
         await self._order_book_tracker.stop()
         await self._order_tracker.stop()
         await self._web_assistants_factory.close()
+        await self._throttler.close()
 
     @property
     def background_task_names(self) -> list[str]:

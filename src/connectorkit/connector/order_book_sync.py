@@ -1,7 +1,9 @@
 """Per-pair book synchronisation: the tracker's rules as a synchronous state machine.
 
 :class:`BookSynchronizer` owns one :class:`OrderBook` and decides, for every diff and snapshot,
-whether to buffer, drop, apply or resync, following the venue's :class:`ContinuityRule`. It does
+whether to buffer, drop, apply or resync, following the venue's
+:class:`~connectorkit.connector.book_sync_rule.BookSyncRule` (its continuity rule, its checksum,
+and the depth each side is truncated to after every message). It does
 no I/O and never awaits, so the async :class:`OrderBookTracker`, the capture replay and the
 benchmark all drive exactly the same logic.
 
@@ -25,19 +27,22 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from connectorkit.connector.order_book_tracker_data_source import ContinuityRule
+from connectorkit.connector.book_sync_rule import (
+    BookSyncRule,
+    ChecksumVerifier,
+    ContinuityRule,
+    SnapshotSource,
+)
 from connectorkit.core.order_book import OrderBook, OrderBookDataError
 from connectorkit.core.order_book_message import OrderBookMessage
 
 _LOG = logging.getLogger(__name__)
 _CONSECUTIVE = ContinuityRule.CONSECUTIVE
 _CHAINED = ContinuityRule.CHAINED
+_INCREMENT = ContinuityRule.INCREMENT
 _monotonic = time.monotonic
-
-ChecksumVerifier = Callable[[OrderBook, OrderBookMessage], bool]
 
 
 @dataclass(slots=True)
@@ -98,6 +103,7 @@ class BookSynchronizer:
         "_awaiting",
         "_bridge_pending",
         "_buffer",
+        "_depth",
         "_last_received",
         "_last_uid",
         "_live",
@@ -105,6 +111,7 @@ class BookSynchronizer:
         "_refreshing",
         "_rule",
         "_snapshot_uid",
+        "_stream_snapshots",
         "_verify",
         "order_book",
         "ready",
@@ -114,16 +121,27 @@ class BookSynchronizer:
     def __init__(
         self,
         trading_pair: str,
-        rule: ContinuityRule,
+        rule: BookSyncRule | ContinuityRule,
         *,
         verify_checksum: ChecksumVerifier | None = None,
         max_buffer: int = 100_000,
         order_book: OrderBook | None = None,
     ) -> None:
+        """``rule``: the venue's procedure (a bare ContinuityRule means REST snapshots, no
+        checksum, no depth limit). ``verify_checksum`` replaces the rule's checksum kind (a data
+        source's own ``verify_checksum``); with neither, checksums are not checked."""
+        if isinstance(rule, ContinuityRule):
+            rule = BookSyncRule(rule)
         self.trading_pair = trading_pair
         self.order_book = OrderBook() if order_book is None else order_book
         self.ready = False
-        self._rule = rule
+        self._rule = rule.continuity
+        self._depth = rule.depth
+        # A snapshot pushed on the stream supersedes every diff received before it (the venue
+        # sends its diffs after it, in order); only a REST snapshot needs the buffer bridged.
+        self._stream_snapshots = rule.snapshot_source is SnapshotSource.STREAM
+        if verify_checksum is None and rule.checksum is not None:
+            verify_checksum = rule.checksum.verifier()
         self._verify = verify_checksum
         self._buffer: deque[OrderBookMessage] = deque(maxlen=max_buffer)
         self._awaiting = True
@@ -196,6 +214,9 @@ class BookSynchronizer:
                 or (first is not None and first > message.update_id)
             ):
                 return self._apply(message)
+        elif rule is _INCREMENT:
+            if message.update_id != self._last_uid + 1:
+                return self._apply(message)
         elif message.update_id <= self._last_uid:
             return self._apply(message)
         # In sequence: _commit's common case, inlined (this runs once per frame).
@@ -205,6 +226,8 @@ class BookSynchronizer:
             self._metrics.malformed += 1
             return self._resync(None, f"malformed diff u={message.update_id} ({exc})")
         self._last_uid = message.update_id
+        if self._depth is not None:
+            self.order_book.truncate(self._depth)
         if crossed or message.checksum is not None:
             return self._after_apply(message, crossed)
         metrics = self._metrics  # _account, inlined
@@ -220,6 +243,8 @@ class BookSynchronizer:
             if not 0 <= message.update_id <= MAX_UPDATE_ID:
                 raise OrderBookDataError(f"update id {message.update_id} out of range")
             self.order_book.apply_snapshot(message.bids, message.asks, message.update_id)
+            if self._depth is not None:
+                self.order_book.truncate(self._depth)
         except OrderBookDataError as exc:
             self._metrics.malformed += 1
             _LOG.warning("%s: malformed snapshot skipped: %s", self.trading_pair, exc)
@@ -228,6 +253,10 @@ class BookSynchronizer:
                 self._live = not self._bridge_pending
                 self._buffer.clear()
             return self._awaiting
+        verify = self._verify
+        if message.checksum is not None and verify is not None and not verify(self.order_book, message):
+            self._metrics.checksum_failures += 1
+            return self._resync(None, f"checksum mismatch on snapshot u={message.update_id}")
         self._metrics.snapshots_applied += 1
         self._last_received = message.received_at
         self._snapshot_uid = self._last_uid = message.update_id
@@ -238,6 +267,9 @@ class BookSynchronizer:
         self.ready = True
         pending = list(self._buffer)
         self._buffer.clear()
+        if self._stream_snapshots:
+            self._metrics.stale_dropped += len(pending)
+            pending = []
         for index, diff in enumerate(pending):
             if self._apply(diff):
                 # _apply started a resync and buffered ``diff``; keep everything after it too.
@@ -330,6 +362,8 @@ class BookSynchronizer:
             self._metrics.malformed += 1
             return self._resync(None, f"malformed diff u={message.update_id} ({exc})")
         self._last_uid = message.update_id
+        if self._depth is not None:
+            self.order_book.truncate(self._depth)
         return self._after_apply(message, crossed)
 
     def _after_apply(self, message: OrderBookMessage, crossed: int) -> bool:
@@ -375,6 +409,6 @@ class BookSynchronizer:
         self._refreshing = False
         self._live = False
         self._buffer.clear()
-        if keep is not None:
+        if keep is not None and not self._stream_snapshots:
             self._buffer.append(keep)
         return True

@@ -2,8 +2,9 @@
 
 A data source fetches REST snapshots, runs the WebSocket subscription loop, parses frames with
 its exchange's pure wire functions and routes the resulting messages into per-channel queues
-(diffs, trades, snapshots pushed by the venue, funding updates). It also declares how its venue
-sequences book updates (:class:`ContinuityRule`), which the tracker enforces.
+(diffs, trades, snapshots pushed by the venue, funding updates). It also declares its venue's
+book procedure (:class:`~connectorkit.connector.book_sync_rule.BookSyncRule`: sequence, snapshot
+source, checksum, depth), which the tracker enforces.
 """
 
 from __future__ import annotations
@@ -14,64 +15,15 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from enum import Enum
 
+# ContinuityRule is re-exported: every data source declares its rule next to this base class.
+from connectorkit.connector.book_sync_rule import BookSyncRule
+from connectorkit.connector.book_sync_rule import ContinuityRule as ContinuityRule
 from connectorkit.core.funding_info import FundingInfo, FundingInfoUpdate
 from connectorkit.core.order_book import OrderBook
 from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
 
 _LOG = logging.getLogger(__name__)
-
-
-class ContinuityRule(Enum):
-    """How a venue sequences its book diffs, and how the first diff must bridge a snapshot.
-
-    ``sid`` is the snapshot's update id, ``last`` the update id of the last applied diff; a diff
-    carries ``first_update_id`` (U), ``update_id`` (u) and, on futures, ``previous_update_id`` (pu).
-
-    - ``NONE``: the venue has no sequence; data sources assign local monotonic ids on receipt
-      (snapshot and diffs from one counter). Stale: ``u <= sid``. Any newer diff continues.
-      The periodic snapshot refresh is the safety net.
-    - ``CONSECUTIVE`` (Binance spot, "How to manage a local order book correctly"): drop diffs
-      with ``u <= sid``; the first applied diff must have ``U <= sid + 1 <= u``; then each diff
-      must have ``U == last + 1``.
-    - ``CHAINED`` (Binance USD-M and COIN-M futures, same doc section for futures): drop diffs
-      with ``u < sid``; the first applied diff must have ``U <= sid <= u`` or ``pu == sid`` (it
-      starts right after the snapshot: e.g. snapshot 12, first diff ``U=13 u=14 pu=12``); then
-      each diff must have ``pu == last``. (The ``CONSECUTIVE`` analogue, ``U == sid + 1``, is
-      already inside ``U <= sid + 1 <= u``.)
-    """
-
-    NONE = "none"
-    CONSECUTIVE = "consecutive"
-    CHAINED = "chained"
-
-    def is_stale(self, message: OrderBookMessage, snapshot_uid: int) -> bool:
-        """True if the diff is already contained in the snapshot (drop it)."""
-        if self is ContinuityRule.CHAINED:
-            return message.update_id < snapshot_uid
-        return message.update_id <= snapshot_uid
-
-    def bridges(self, message: OrderBookMessage, snapshot_uid: int) -> bool:
-        """True if this non-stale diff may be the first one applied on top of the snapshot."""
-        first = message.first_update_id
-        if self is ContinuityRule.NONE:
-            return True
-        if self is ContinuityRule.CHAINED and message.previous_update_id == snapshot_uid:
-            return True  # chained exactly onto the snapshot
-        if first is None:
-            return False
-        if self is ContinuityRule.CONSECUTIVE:
-            return first <= snapshot_uid + 1 <= message.update_id
-        return first <= snapshot_uid <= message.update_id
-
-    def continues(self, message: OrderBookMessage, last_uid: int) -> bool:
-        """True if the diff directly follows the last applied one."""
-        if self is ContinuityRule.CONSECUTIVE:
-            return message.first_update_id == last_uid + 1
-        if self is ContinuityRule.CHAINED:
-            return message.previous_update_id == last_uid
-        return message.update_id > last_uid
 
 
 BookStreamListener = Callable[[str, bool], None]
@@ -100,7 +52,15 @@ class OrderBookTrackerDataSource(ABC):
     """
 
     continuity: ContinuityRule = ContinuityRule.NONE
-    """The venue's sequencing rule (class attribute of each exchange's data source)."""
+    """The venue's sequencing rule: shorthand for a ``sync_rule`` with a REST snapshot, no
+    checksum and no depth limit (class attribute of each exchange's data source)."""
+    sync_rule: BookSyncRule | None = None
+    """The venue's whole book procedure (see :mod:`connectorkit.connector.book_sync_rule`);
+    None means ``BookSyncRule(continuity)``."""
+
+    @property
+    def book_sync_rule(self) -> BookSyncRule:
+        return self.sync_rule if self.sync_rule is not None else BookSyncRule(self.continuity)
 
     def __init__(self, trading_pairs: Iterable[str]) -> None:
         self.trading_pairs: list[str] = list(trading_pairs)
@@ -112,6 +72,8 @@ class OrderBookTrackerDataSource(ABC):
         self._local_ids = itertools.count(1)
         self._live_book_streams: set[str] = set()
         self._book_stream_listeners: list[BookStreamListener] = []
+        checksum = self.book_sync_rule.checksum
+        self._checksum_verifier = None if checksum is None else checksum.verifier()
 
     def next_update_id(self) -> int:
         """A local monotonic update id, for venues without sequence numbers (``ContinuityRule.NONE``).
@@ -156,14 +118,22 @@ class OrderBookTrackerDataSource(ABC):
         else:
             self.snapshot_queue.put_nowait(item)
 
+    def exchange_update_id(self, trading_pair: str, update_id: int) -> int | None:
+        """The exchange's update id of a book whose tracker update id is ``update_id``: the same
+        number for sources fed by the exchange; a source with positions of its own (the
+        market-data bus) maps them back (None when it no longer knows)."""
+        return update_id
+
     def verify_checksum(self, order_book: OrderBook, message: OrderBookMessage) -> bool:
         """Check the book against the checksum the venue sent with ``message``.
 
-        Venues without a checksum keep this default (always true). Venues with one (Kraken,
-        OKX style) render the book's top levels from :meth:`OrderBook.raw_levels` (the strings
-        the exchange sent) and compare with ``message.checksum``.
+        The default follows the rule's :class:`~connectorkit.connector.book_sync_rule.ChecksumKind`
+        (always true without one): the book's top levels as the exchange wrote them
+        (:meth:`OrderBook.raw_levels`) hashed the venue's way and compared with
+        ``message.checksum``. A venue with another layout overrides this.
         """
-        return True
+        verify = self._checksum_verifier
+        return True if verify is None else verify(order_book, message)
 
     @abstractmethod
     async def fetch_snapshot(self, trading_pair: str) -> OrderBookMessage:

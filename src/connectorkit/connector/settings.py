@@ -132,6 +132,19 @@ class ConnectorSettings(BaseModel):
         default=3600.0, gt=0, description="Periodic full snapshot of every book (safety net against drift)."
     )
 
+    # Scale-out over Redis (connectorkit.bus; needs the ``redis`` extra). A SecretStr because the
+    # URL may carry a password: masked in repr and model_dump.
+    market_data_bus: SecretStr | None = Field(
+        default=None,
+        description="redis://[:password@]host:port[/db] or rediss://...: books, trades and funding info "
+        "from a `connectorkit gateway` on that Redis instead of the exchange's sockets.",
+    )
+    rate_limit_store: SecretStr | None = Field(
+        default=None,
+        description="redis://... or rediss://...: every process using the same API key shares the "
+        "throttler's windows there (atomic server-side scripts), so together they stay within the limits.",
+    )
+
     @field_validator("trading_pairs")
     @classmethod
     def _pairs_are_base_quote(cls, pairs: list[str]) -> list[str]:
@@ -139,6 +152,13 @@ class ConnectorSettings(BaseModel):
         if len(set(pairs)) != len(pairs):
             raise ValueError(f"duplicate trading pairs in {pairs}")
         return pairs
+
+    @field_validator("market_data_bus", "rate_limit_store")
+    @classmethod
+    def _is_a_redis_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("redis://", "rediss://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return url
 
     @model_validator(mode="after")
     def _endpoints_are_urls_and_overridden_together(self) -> ConnectorSettings:

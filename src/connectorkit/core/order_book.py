@@ -534,6 +534,22 @@ class BookSide:
             self.top = None
             self.version += 1
 
+    def truncate(self, depth: int) -> int:
+        """Drop every level beyond the best ``depth``; the number dropped. The best levels stay,
+        so the cached top stays valid; removed keys leave the heap lazily, as on any delete."""
+        if len(self.amounts) <= depth:
+            return 0
+        keys = self.sorted_keys()
+        dropped = keys[depth:]
+        amounts = self.amounts
+        spelled = self.spelled
+        for key in dropped:
+            del amounts[key]
+            spelled.pop(key, None)
+        del keys[depth:]
+        self.version += 1
+        return len(dropped)
+
     def sorted_keys(self) -> list[int]:
         """The keys, best first (the order list brought up to date)."""
         touched = self.touched
@@ -700,6 +716,13 @@ class OrderBook:
         else:  # the same scales: keep the memos
             prices, amounts = self._price_scale, self._amount_scale
         self._price_scale, self._amount_scale = prices, amounts
+
+    def truncate(self, depth: int) -> int:
+        """Keep only the best ``depth`` levels of each side (a depth-limited feed sends no delete
+        for a level pushed out of its top ``depth``); returns how many levels were dropped."""
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, not {depth}")
+        return self._bids.truncate(depth) + self._asks.truncate(depth)
 
     def apply_trade(self, trade: OrderBookMessage) -> None:
         """Record a trade's price as the last trade price."""

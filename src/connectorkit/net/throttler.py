@@ -530,6 +530,10 @@ class AsyncThrottler:
             waiter.wakeup.set()
         return True
 
+    async def close(self) -> None:
+        """Release what the throttler holds: nothing here (a shared-budget subclass closes its store)."""
+        return None
+
     # ------------------------------------------------------------------------ exchange pushback
     def on_rate_limited(self, retry_after: float | None = None) -> float:
         """The exchange answered 429/418: pause every request through this throttler.

@@ -22,6 +22,7 @@ COMMANDS = {
     "replay": ["--connector"],
     "sandbox": ["--port", "--seed"],
     "new-connector": ["--perpetual", "--dir"],
+    "gateway": ["--bus", "--snapshot-interval", "--maxlen"],
 }
 
 
