@@ -25,6 +25,7 @@ DESCRIPTION = (
 )
 DEMO_LABEL = "cli-demo-account"
 DEMO_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decimal("10")}
+DEMO_FUTURES_BALANCES = {"USDT": Decimal("100000")}
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -56,7 +57,19 @@ def _demo_account(sb: Sandbox) -> tuple[str, str]:
     for account in sb.accounts:
         if account.label == DEMO_LABEL:
             return account.api_key, account.secret
-    return sb.create_account(DEMO_BALANCES, label=DEMO_LABEL)
+    futures = DEMO_FUTURES_BALANCES if sb.futures is not None else None
+    return sb.create_account(DEMO_BALANCES, futures_balances=futures, label=DEMO_LABEL)
+
+
+def _balances_lines(sb: Sandbox, api_key: str) -> list[str]:
+    """The demo account's balances as the sandbox holds them (also after a ``--state`` restore)."""
+    account_id = sb.account_id(api_key)
+    spot = sb.spot.ledger.balances[account_id]
+    lines = ["spot balances:   " + ", ".join(f"{a} {b.free + b.locked}" for a, b in sorted(spot.items()))]
+    if sb.futures is not None:
+        acct = sb.futures.exchange.account(account_id)
+        lines.append("futures wallet:  " + ", ".join(f"{a} {acct.balance(a)}" for a in acct.assets()))
+    return lines
 
 
 def _stderr(line: str) -> None:
@@ -119,6 +132,8 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
             out(f"futures streams: {sb.futures_ws_url}")
         out(f"api key:         {api_key}")
         out(f"secret:          {secret}")
+        for line in _balances_lines(sb, api_key):
+            out(line)
         out("admin:           POST /sandbox/accounts, GET /sandbox/state, POST /sandbox/faults/<kind>")
         if sb.admin_token is not None:
             out(f"admin token:     {sb.admin_token}  (send 'Authorization: Bearer <token>' to /sandbox/...)")

@@ -179,3 +179,14 @@ def unknown_listen_key() -> ApiError:
 
 def server_error(status: int) -> ApiError:
     return ApiError(-1001, "Internal error; unable to process your request. Please try again.", status)
+
+
+def invalid_interval() -> ApiError:
+    """Spot / USD-M "Error codes" -1120 BAD_INTERVAL."""
+    return ApiError(-1120, "Invalid interval.")
+
+
+def not_found() -> ApiError:
+    """Spot "Error codes" -1099 "Not found, authenticated, or authorized" (the docs' wording; it replaced
+    -1999): the answer to a path the API does not have (HTTP 404)."""
+    return ApiError(-1099, "Not found, authenticated, or authorized.", 404)

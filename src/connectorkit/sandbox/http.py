@@ -204,3 +204,18 @@ class ApiGateway:
             return error_response(
                 ApiError(-1000, "An unknown error occurred while processing the request.", 500), headers
             )
+
+
+@web.middleware
+async def json_errors_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A path the sandbox does not serve answers as Binance's API does, in JSON: HTTP 404 with -1099
+    (Spot "Error codes": NOT_FOUND), and a known path with the wrong method HTTP 405 with -1020
+    ("This operation is not supported.") — never aiohttp's plain-text page."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return error_response(errors.not_found())
+    except web.HTTPMethodNotAllowed:
+        return error_response(ApiError(-1020, "This operation is not supported.", 405))

@@ -20,6 +20,7 @@ from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.admin import AdminApi, admin_token_for
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.http import json_errors_middleware
 from connectorkit.sandbox.markets import DEFAULT_MARKETS, Market
 from connectorkit.sandbox.persistence import SandboxStateError, load_state, save_state
 from connectorkit.sandbox.product import Product, SandboxConfig, SandboxContext
@@ -164,8 +165,8 @@ class Sandbox:
                         f"{self.state_file} holds state the sandbox cannot load ({type(exc).__name__}: {exc})"
                     ) from exc
                 log.info("sandbox state loaded from %s", self.state_file)
-        main_app = web.Application()
-        futures_streams = web.Application()
+        main_app = web.Application(middlewares=[json_errors_middleware])
+        futures_streams = web.Application(middlewares=[json_errors_middleware])
         for product in self.products:
             product.mount(main_app, main_app if product is self.spot else futures_streams)
         self.admin.mount(main_app)

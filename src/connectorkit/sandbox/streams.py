@@ -15,7 +15,9 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.http import error_response
 from connectorkit.sandbox.wsconn import QueuedSocket, SocketSet
 
 
@@ -35,8 +37,11 @@ class StreamHub(SocketSet[_Conn]):
         name: str,
         on_subscribe: Callable[[str], None] | None = None,
         heartbeat: float | None = 20.0,
+        serves: Callable[[str], bool] | None = None,
     ) -> None:
+        """``serves(stream)``: is this a stream the product produces (None = every name is)."""
         self.name = name
+        self.serves = serves
         self.faults = faults
         self._on_subscribe = on_subscribe
         self._by_stream: dict[str, set[int]] = {}
@@ -48,11 +53,16 @@ class StreamHub(SocketSet[_Conn]):
         app.router.add_get("/ws/{streams:.+}", self._handle_raw)
         app.router.add_get("/stream", self._handle_combined)
 
+    def mount_raw_alias(self, app: web.Application, prefix: str) -> None:
+        """Serve the raw endpoints (``/ws``, ``/ws/<streams>``) under ``prefix`` too."""
+        app.router.add_get(prefix, self._handle_raw)
+        app.router.add_get(prefix + "/{streams:.+}", self._handle_raw)
+
     # ---- publishing ------------------------------------------------------------------------------
     def has_subscribers(self, stream: str) -> bool:
         return bool(self._by_stream.get(stream))
 
-    def publish(self, stream: str, payload: dict[str, Any]) -> None:
+    def publish(self, stream: str, payload: dict[str, Any] | list[Any]) -> None:
         ids = self._by_stream.get(stream)
         if not ids:
             return
@@ -100,9 +110,15 @@ class StreamHub(SocketSet[_Conn]):
                 del self._by_stream[stream]
 
     async def _serve(self, request: web.Request, streams: list[str], *, combined: bool) -> web.StreamResponse:
+        unserved = self._unserved(streams)
+        if unserved:
+            # Refused before the upgrade: a socket that opens and then stays silent would look healthy.
+            return error_response(ApiError(2, f"Invalid request: invalid stream {unserved[0]}"))
         conn = await self._accept(
-            request, lambda ws, transport: _Conn(ws, combined, transport),
-            f"sandbox-{self.name}-ws-writer", self._sent,
+            request,
+            lambda ws, transport: _Conn(ws, combined, transport),
+            f"sandbox-{self.name}-ws-writer",
+            self._sent,
         )
         ws = conn.ws
         for stream in streams:
@@ -118,6 +134,11 @@ class StreamHub(SocketSet[_Conn]):
         finally:
             await self._close(conn)
         return ws
+
+    def _unserved(self, streams: list[str]) -> list[str]:
+        if self.serves is None:
+            return []
+        return [s for s in streams if not self.serves(s)]
 
     def _sent(self) -> None:
         self.messages_sent += 1
@@ -142,6 +163,8 @@ class StreamHub(SocketSet[_Conn]):
         params = msg.get("params", [])
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                return {"code": 2, "msg": "Invalid request: invalid stream", "id": req_id}
+            if method == "SUBSCRIBE" and self._unserved(params):
                 return {"code": 2, "msg": "Invalid request: invalid stream", "id": req_id}
             for stream in params:
                 (self._subscribe if method == "SUBSCRIBE" else self._unsubscribe)(conn, stream)

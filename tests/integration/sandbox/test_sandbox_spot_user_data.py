@@ -157,8 +157,10 @@ async def test_ws_api_errors_follow_the_response_format() -> None:
         assert (await recv_json(ws))["status"] == 200
         await ws.send_json(subscribe_request(client.key, client.secret, req_id="again"))
         assert (await recv_json(ws))["error"]["code"] == -2035
-        await ws.send_json({"id": "x", "method": "order.place", "params": {}})
-        assert (await recv_json(ws))["error"]["code"] == -1020
+        await ws.send_json({"id": "x", "method": "order.amend.keepPriority", "params": {}})
+        assert (await recv_json(ws))["error"]["code"] == -1020  # not served by the sandbox
+        await ws.send_json({"id": "y", "method": "order.place", "params": {}})
+        assert (await recv_json(ws))["error"]["code"] == -2014  # SIGNED: the API key comes first
 
 
 async def test_ws_api_malformed_params_get_an_error_answer_and_the_session_lives() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.history import MarketHistory
 from connectorkit.sandbox.markets import Market
 from connectorkit.sandbox.spot.exchange import SpotExchange
 from connectorkit.sandbox.spot.marketdata import SpotMarketData
@@ -33,7 +34,7 @@ def test_gap_inside_a_slow_window_shows_on_the_slow_stream() -> None:
     accounts = AccountRegistry()
     ex = SpotExchange([Market("BTCUSDT", "BTC", "USDT")], clock, accounts)
     hub = _Hub()
-    md = SpotMarketData(ex, hub, faults)  # type: ignore[arg-type]
+    md = SpotMarketData(ex, hub, faults, MarketHistory(ex.markets))  # type: ignore[arg-type]
     acct = accounts.create()
     ex.deposit(acct.account_id, "USDT", D("100000"))
 

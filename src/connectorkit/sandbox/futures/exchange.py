@@ -30,11 +30,12 @@ from connectorkit.sandbox.engine import (
     UnknownOrder,
     WouldTake,
 )
+from connectorkit.sandbox.history import MarketHistory
 from connectorkit.sandbox.venue import Execution, Venue
 
 from . import errors, wire
 from .account import FillResult, FuturesAccount, IncomeRecord
-from .funding import MarkState
+from .funding import FundingRecord, MarkState
 from .ledger import FuturesLedger, order_position_side, trade_type
 from .markets import FuturesMarket
 
@@ -126,6 +127,10 @@ class FuturesExchange:
         # Accounts whose history is not kept (the simulated traders): only their state is.
         self.ephemeral_accounts: set[int] = set()
         self.agg_ids = dict.fromkeys(self.markets, 0)  # last aggTrade id per symbol
+        # Public trades, klines and 24 h statistics (Market Data REST and streams).
+        self.history = MarketHistory(self.markets)
+        # Settled funding periods per symbol, oldest first (Market Data REST "Get Funding Rate History").
+        self.funding_history: dict[str, list[FundingRecord]] = {s: [] for s in self.markets}
         self._margin_called: set[tuple[int, str]] = set()
         self._tickers: dict[str, tuple[Any, Any]] = {}
 
@@ -566,6 +571,7 @@ class FuturesExchange:
             if not state.due(now):
                 continue
             funding_time, rate = state.settle(now)
+            self.funding_history[symbol].append(FundingRecord(funding_time, rate, state.mark_price))
             for account_id, acct in self.ledger.accounts.items():
                 booked = acct.apply_funding(symbol, state.mark_price, rate, funding_time)
                 payments += len(booked)
@@ -671,7 +677,13 @@ class FuturesExchange:
                 first, last = run[0].fill, run[-1].fill
                 assert first is not None and last is not None
                 symbol = first.symbol
+                for e in run:
+                    if e.fill is not None:
+                        self._publish(f"{symbol.lower()}@trade", wire.trade(e.fill, now))
                 self.agg_ids[symbol] += 1
+                self.history[symbol].add_aggregate(
+                    self.agg_ids[symbol], [e.fill for e in run if e.fill is not None]
+                )
                 self._publish(
                     f"{symbol.lower()}@aggTrade",
                     wire.agg_trade(

@@ -48,6 +48,15 @@ def funding_rate(
     return clamp(rate, -cap, cap).quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
+@dataclass(frozen=True, slots=True)
+class FundingRecord:
+    """One settled funding period (USDⓈ-M Market Data REST, "Get Funding Rate History")."""
+
+    funding_time: int
+    rate: Decimal
+    mark_price: Decimal
+
+
 @dataclass
 class MarkState:
     """What ``GET /fapi/v1/premiumIndex`` and ``<symbol>@markPrice`` publish for one symbol."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,17 +25,21 @@ from typing import Any
 from aiohttp import web
 
 from connectorkit.sandbox.engine import Side
+from connectorkit.sandbox.history import FUTURES_INTERVALS, MAX_BACKFILL_VOLATILITY, BackfillSpec, backfill
 from connectorkit.sandbox.http import ApiGateway
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.product import SandboxContext
 from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
+from connectorkit.sandbox.stats_streams import FUTURES_SPEEDS, StatsStreams, StreamNames
 from connectorkit.sandbox.streams import StreamHub
 from connectorkit.sandbox.userstream import UserEventBus
 
 from . import wire
 from .errors import USDM_TOO_MANY_REQUESTS
 from .exchange import FuturesExchange, OrderRequest
+from .funding import FundingRecord, next_funding_time
+from .market_rest import MarginTypes, mount_market_rest
 from .markets import DEFAULT_FUTURES_MARKETS, FuturesMarket
 from .private import PrivateStreams
 from .rest import mount_rest
@@ -50,6 +55,12 @@ FUTURES_RATE_LIMITS = (
 )
 # "Diff. Book Depth Streams": pushed every 250 ms (default), 500 ms or 100 ms.
 DEPTH_SPEEDS_MS = {"@depth@100ms": 100, "@depth": 250, "@depth@500ms": 500}
+# "Partial Book Depth Streams": <symbol>@depth<levels>, every 250 ms, 500 ms or 100 ms.
+PARTIAL_DEPTH_SPEEDS_MS = {
+    f"@depth{n}{speed}": every
+    for n in (5, 10, 20)
+    for speed, every in (("", 250), ("@500ms", 500), ("@100ms", 100))
+}
 # "Mark Price Stream": every 3 s, or every second with @1s.
 MARK_SPEEDS_MS = {"@markPrice": 3000, "@markPrice@1s": 1000}
 
@@ -110,9 +121,14 @@ class FuturesProduct:
             too_many_requests=USDM_TOO_MANY_REQUESTS,
         )
         self.gateway = ApiGateway(ctx.accounts, ctx.clock, ctx.faults, self.limiter)
-        self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s)
-        self.public_hub = StreamHub(ctx.faults, name="futures-public", heartbeat=cfg.ws_heartbeat_s)
-        self.market_hub = StreamHub(ctx.faults, name="futures-market", heartbeat=cfg.ws_heartbeat_s)
+        names = futures_stream_names(markets)
+        self.hub = StreamHub(ctx.faults, name="futures", heartbeat=cfg.ws_heartbeat_s, serves=names)
+        self.public_hub = StreamHub(
+            ctx.faults, name="futures-public", heartbeat=cfg.ws_heartbeat_s, serves=names
+        )
+        self.market_hub = StreamHub(
+            ctx.faults, name="futures-market", heartbeat=cfg.ws_heartbeat_s, serves=names
+        )
         self.listen_keys = ListenKeyRegistry(cfg.listen_key_validity_ms)
         self.bus = UserEventBus(ctx.faults, self.hub, self.listen_keys, ctx.clock)
         self.private = PrivateStreams(ctx.faults, self.bus, self.listen_keys, cfg.ws_heartbeat_s)
@@ -124,14 +140,29 @@ class FuturesProduct:
             (m.symbol, suffix): _DepthStream() for m in markets for suffix in DEPTH_SPEEDS_MS
         }
         self._depth_skips = dict.fromkeys(self.exchange.markets, 0)
+        # Partial depth: (symbol, suffix) -> (next push time, last pushed final update id).
+        self._partial: dict[tuple[str, str], tuple[int, int]] = {}
+        self.stats_streams = StatsStreams(
+            self.exchange.history,
+            publish=self.publish,
+            has_subscribers=self._has_subscribers,
+            fmt=wire.fmt,
+            intervals=FUTURES_INTERVALS,
+            speeds=FUTURES_SPEEDS,
+            top=None,
+            rolling_windows=False,
+            continuous_klines=True,
+        )
         self._next_mark_push = dict.fromkeys(MARK_SPEEDS_MS, 0)
         self._next_sweep_ms = 0
+        self.margin_types = MarginTypes()
         self.simulator: MarketSimulator | None = None
         self.tick_errors = 0
 
     # ---- Product protocol ------------------------------------------------------------------------
     def mount(self, rest_app: web.Application, stream_app: web.Application) -> None:
         mount_rest(rest_app, self, self.gateway)
+        mount_market_rest(rest_app, self, self.gateway)
         self.hub.mount(stream_app)
         self.private.mount(stream_app)
         for prefix, hub in (("/public", self.public_hub), ("/market", self.market_hub)):
@@ -142,7 +173,8 @@ class FuturesProduct:
     def publish(self, stream: str, payload: dict[str, Any]) -> None:
         """Send a market event on the legacy endpoint and on its route (/public or /market)."""
         self.hub.publish(stream, payload)
-        route = self.public_hub if "@depth" in stream or stream.endswith("@bookTicker") else self.market_hub
+        public = "@depth" in stream or stream.endswith(("@bookTicker", "@trade"))
+        route = self.public_hub if public else self.market_hub
         route.publish(stream, payload)
 
     def set_commission(self, account_id: int, maker: Decimal, taker: Decimal) -> None:
@@ -157,6 +189,7 @@ class FuturesProduct:
     async def start(self) -> None:
         self.ctx.spawn(self._run(), name="sandbox-futures-ticker")
         if self.ctx.simulate and self.exchange.markets:
+            self._backfill_history()
             self.simulator = self._build_simulator()
             interval = self.ctx.config.simulator_interval_s
             self.ctx.spawn(self.simulator.run(interval), "sandbox-futures-simulator")
@@ -176,6 +209,32 @@ class FuturesProduct:
                 self.deposit(account.account_id, asset, _BOT_FUNDS)
         return account.account_id
 
+    def _backfill_history(self) -> None:
+        """Synthetic trades and settled funding periods before start-up (see
+        :mod:`connectorkit.sandbox.history`), for a contract that never traded."""
+        steps_per_minute = 60 / self.ctx.config.simulator_interval_s
+        now = self.ctx.clock.now_ms()
+        rng = self.ctx.rng("futures-history")
+        for m in self.exchange.markets.values():
+            book = self.exchange.engine.book(m.symbol)
+            if book.next_trade_id != 1:
+                continue
+            volatility = min(float(m.volatility) * math.sqrt(steps_per_minute), MAX_BACKFILL_VOLATILITY)
+            spec = BackfillSpec(m.tick_size, m.step_size, m.min_qty, m.min_notional, m.mid, volatility)
+            history = self.exchange.history[m.symbol]
+            next_trade, next_agg = backfill(
+                history, spec, now, rng, first_agg_id=self.exchange.agg_ids[m.symbol] + 1
+            )
+            book.next_trade_id = next_trade
+            self.exchange.agg_ids[m.symbol] = next_agg - 1
+            mark = self.exchange.marks[m.symbol]
+            first = history.trades[0].time if history.trades else now
+            t = next_funding_time(first, m.funding_interval_ms)
+            while t <= now:
+                price = history.window_stats(now - t, now, minute_aligned=False).open
+                self.exchange.funding_history[m.symbol].append(FundingRecord(t, mark.current_rate(), price))
+                t += m.funding_interval_ms
+
     def _build_simulator(self) -> MarketSimulator:
         maker, taker = self._bot(MAKER_LABEL), self._bot(TAKER_LABEL)
         sim_markets = [
@@ -192,11 +251,16 @@ class FuturesProduct:
             await hub.close()
 
     def dump_state(self) -> dict[str, Any]:
-        return {"exchange": dump_exchange(self.exchange), "listen_keys": self.listen_keys.dump()}
+        return {
+            "exchange": dump_exchange(self.exchange),
+            "listen_keys": self.listen_keys.dump(),
+            "margin_types": self.margin_types.dump(),
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         load_exchange(self.exchange, state["exchange"])
         self.listen_keys.load(state.get("listen_keys", []))
+        self.margin_types.load(state.get("margin_types", []))
 
     # ---- background work -------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -217,7 +281,9 @@ class FuturesProduct:
         self.exchange.check_margin_calls()
         self.exchange.liquidate()
         self._push_depth(now)
+        self._push_partial_depth(now)
         self._push_marks(now)
+        self.stats_streams.tick(now)
         if now >= self._next_sweep_ms:
             self.listen_keys.sweep(now)
             self.exchange.prune_orders(now)
@@ -233,6 +299,24 @@ class FuturesProduct:
             self._next_mark_push[suffix] = now + every
             for symbol, state in self.exchange.marks.items():
                 self.publish(f"{symbol.lower()}{suffix}", wire.mark_price_update(state, now))
+
+    def _push_partial_depth(self, now: int) -> None:
+        """ "Partial Book Depth Streams": the top levels with ``U``/``u``/``pu`` like the diff stream."""
+        for symbol in self.exchange.markets:
+            book = self.exchange.engine.book(symbol)
+            for suffix, every in PARTIAL_DEPTH_SPEEDS_MS.items():
+                name = f"{symbol.lower()}{suffix}"
+                due, last_final = self._partial.get((symbol, suffix), (0, book.update_id))
+                if now < due or not self._has_subscribers(name):
+                    continue
+                levels = int(suffix[len("@depth") :].split("@")[0])
+                bids, asks = book.depth(levels)
+                final = book.update_id
+                event = wire.depth_update(
+                    symbol, min(last_final + 1, final), final, last_final, bids, asks, now, now
+                )
+                self._partial[(symbol, suffix)] = (now + every, final)
+                self.publish(name, event)
 
     def _push_depth(self, now: int) -> None:
         for symbol in self.exchange.markets:
@@ -277,6 +361,17 @@ class FuturesProduct:
                     self._depth_skips[symbol] -= 1
                     continue
                 self.publish(name, event)
+
+
+def futures_stream_names(markets: Sequence[FuturesMarket]) -> StreamNames:
+    """USDⓈ-M "Websocket Market Streams" that the sandbox produces."""
+    intervals = "|".join(FUTURES_INTERVALS)
+    per_symbol = [
+        "aggTrade", "trade", "bookTicker", "depth(?:@100ms|@500ms)?", "depth(?:5|10|20)(?:@100ms|@500ms)?",
+        "markPrice(?:@1s)?", "ticker", "miniTicker", f"kline_(?:{intervals})",
+    ]  # fmt: skip
+    per_pair = [f"continuousKline_(?:{intervals})"]
+    return StreamNames([m.symbol for m in markets], per_symbol, ["!ticker@arr", "!miniTicker@arr"], per_pair)
 
 
 def create_product(ctx: SandboxContext, markets: Sequence[FuturesMarket] | None = None) -> FuturesProduct:

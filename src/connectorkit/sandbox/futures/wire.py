@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from connectorkit.core.enums import PositionSide
-from connectorkit.sandbox.engine import Order, Side
+from connectorkit.sandbox.engine import Fill, Order, Side
 
 from .account import FuturesAccount, IncomeRecord, Position, initial_margin
 from .funding import MarkState
@@ -633,6 +633,21 @@ def depth_update(
         "pu": prev_final_id,
         "b": levels(bids),
         "a": levels(asks),
+    }
+
+
+def trade(fill: Fill, event_time: int) -> Json:
+    """``<symbol>@trade`` (served on the /public route; ``X`` is the trade's type, MARKET here)."""
+    return {
+        "e": "trade",
+        "E": event_time,
+        "T": fill.time,
+        "s": fill.symbol,
+        "t": fill.trade_id,
+        "p": fmt(fill.price),
+        "q": fmt(fill.qty),
+        "X": "MARKET",
+        "m": fill.is_buyer_maker,
     }
 
 

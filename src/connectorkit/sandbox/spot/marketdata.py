@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from connectorkit.sandbox.engine import DepthChanges, Fill
 from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.history import MarketHistory
 from connectorkit.sandbox.product import Repeater
 from connectorkit.sandbox.spot import events
 from connectorkit.sandbox.spot.exchange import SpotExchange
@@ -61,8 +62,11 @@ class _SlowDiff:
 
 
 class SpotMarketData:
-    def __init__(self, exchange: SpotExchange, hub: StreamHub, faults: FaultInjector) -> None:
+    def __init__(
+        self, exchange: SpotExchange, hub: StreamHub, faults: FaultInjector, history: MarketHistory
+    ) -> None:
         self.exchange = exchange
+        self.history = history
         self.hub = hub
         self.faults = faults
         self._slow = {s: _SlowDiff() for s in exchange.markets}
@@ -90,6 +94,7 @@ class SpotMarketData:
     def _agg(self, symbol: str, run: list[Fill], now: int) -> None:
         agg_id = self.next_agg_ids[symbol]
         self.next_agg_ids[symbol] = agg_id + 1
+        self.history[symbol].add_aggregate(agg_id, run)
         self.hub.publish(f"{symbol.lower()}@aggTrade", events.agg_trade(agg_id, run, now))
 
     def tick(self, *, slow: bool) -> None:

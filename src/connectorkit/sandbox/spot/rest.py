@@ -6,12 +6,14 @@ Account endpoints, User Data Stream endpoints). Weights are the documented reque
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from connectorkit.sandbox import errors
+from connectorkit.sandbox.accounts import Account
 from connectorkit.sandbox.engine import ZERO, Order
 from connectorkit.sandbox.http import ApiGateway, ApiRequest
 from connectorkit.sandbox.listenkeys import ListenKeyRegistry
@@ -110,6 +112,38 @@ def cancel_json(o: Order) -> dict[str, Any]:
     }
 
 
+def account_json(ex: SpotExchange, acct: Account, omit_zero: bool, now: int) -> dict[str, Any]:
+    """Account endpoints → "Account information (USER_DATA)" (also the WS-API ``account.status``)."""
+    balances = [
+        {"asset": asset, "free": fmt(b.free), "locked": fmt(b.locked)}
+        for asset, b in sorted(ex.ledger.balances[acct.account_id].items())
+        if not (omit_zero and b.free == 0 and b.locked == 0)
+    ]
+    return {
+        "makerCommission": int(acct.maker_commission * 10000),
+        "takerCommission": int(acct.taker_commission * 10000),
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": {
+            "maker": fmt(acct.maker_commission),
+            "taker": fmt(acct.taker_commission),
+            "buyer": fmt(ZERO),
+            "seller": fmt(ZERO),
+        },
+        "canTrade": True,
+        "canWithdraw": True,
+        "canDeposit": True,
+        "brokered": False,
+        "requireSelfTradePrevention": False,
+        "preventSor": False,
+        "updateTime": now,
+        "accountType": "SPOT",
+        "balances": balances,
+        "permissions": ["SPOT"],
+        "uid": acct.account_id,
+    }
+
+
 def trade_json(t: TradeRecord) -> dict[str, Any]:
     """Account endpoints → "Account trade list (USER_DATA)"."""
     return {
@@ -129,7 +163,7 @@ def trade_json(t: TradeRecord) -> dict[str, Any]:
     }
 
 
-def _depth_weight(req: ApiRequest) -> int:
+def depth_weight(req: ApiRequest) -> int:
     # Market Data endpoints → "Order book": weight by limit (a malformed limit is the handler's -1100).
     raw = req.params.get("limit") or "100"
     limit = int(raw) if raw.isascii() and raw.isdigit() else 100
@@ -152,7 +186,7 @@ _SYMBOLS_LEGAL = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
 _SYMBOLS_PATTERN = re.compile(_SYMBOLS_LEGAL)
 
 
-def _symbols_param(req: ApiRequest) -> list[str] | None:
+def symbols_param(req: ApiRequest) -> list[str] | None:
     raw = req.get("symbols")
     if raw is None:
         return None
@@ -162,7 +196,7 @@ def _symbols_param(req: ApiRequest) -> list[str] | None:
     return symbols
 
 
-def _one_or_many_weight(single: int, many: int) -> Any:
+def one_or_many_weight(single: int, many: int) -> Callable[[ApiRequest], int]:
     return lambda req: single if req.params.get("symbol") else many
 
 
@@ -178,21 +212,22 @@ class SpotRest:
         r.add_get("/api/v3/ping", gw.endpoint(weight=1)(self.ping))
         r.add_get("/api/v3/time", gw.endpoint(weight=1)(self.time))
         r.add_get("/api/v3/exchangeInfo", gw.endpoint(weight=20)(self.exchange_info))
-        r.add_get("/api/v3/depth", gw.endpoint(weight=_depth_weight)(self.depth))
-        r.add_get("/api/v3/ticker/price", gw.endpoint(weight=_one_or_many_weight(2, 4))(self.ticker_price))
-        r.add_get(
-            "/api/v3/ticker/bookTicker", gw.endpoint(weight=_one_or_many_weight(2, 4))(self.book_ticker)
-        )
+        r.add_get("/api/v3/depth", gw.endpoint(weight=depth_weight)(self.depth))
+        r.add_get("/api/v3/ticker/price", gw.endpoint(weight=one_or_many_weight(2, 4))(self.ticker_price))
+        r.add_get("/api/v3/ticker/bookTicker", gw.endpoint(weight=one_or_many_weight(2, 4))(self.book_ticker))
         r.add_post("/api/v3/order", gw.endpoint(weight=1, security="SIGNED", order=True)(self.new_order))
         r.add_post("/api/v3/order/test", gw.endpoint(weight=1, security="SIGNED")(self.test_order))
         r.add_delete("/api/v3/order", gw.endpoint(weight=1, security="SIGNED")(self.cancel_order))
         r.add_get("/api/v3/order", gw.endpoint(weight=4, security="SIGNED")(self.query_order))
         r.add_get(
             "/api/v3/openOrders",
-            gw.endpoint(weight=_one_or_many_weight(6, 80), security="SIGNED")(self.open_orders),
+            gw.endpoint(weight=one_or_many_weight(6, 80), security="SIGNED")(self.open_orders),
         )
         r.add_delete("/api/v3/openOrders", gw.endpoint(weight=1, security="SIGNED")(self.cancel_all))
         r.add_get("/api/v3/account", gw.endpoint(weight=20, security="SIGNED")(self.account))
+        r.add_get(
+            "/api/v3/account/commission", gw.endpoint(weight=20, security="SIGNED")(self.account_commission)
+        )
         r.add_get(
             "/api/v3/myTrades", gw.endpoint(weight=_my_trades_weight, security="SIGNED")(self.my_trades)
         )
@@ -215,7 +250,7 @@ class SpotRest:
 
     async def exchange_info(self, req: ApiRequest) -> Any:
         """General endpoints → "Exchange information"."""
-        wanted = _symbols_param(req)
+        wanted = symbols_param(req)
         single = req.get("symbol")
         if single is not None:
             wanted = [single]
@@ -271,7 +306,7 @@ class SpotRest:
         symbol = req.get("symbol")
         if symbol is not None:
             return [self.ex.market(symbol).symbol], True
-        symbols = _symbols_param(req)
+        symbols = symbols_param(req)
         if symbols is not None:
             return [self.ex.market(s).symbol for s in symbols], False
         return list(self.ex.markets), False
@@ -300,7 +335,7 @@ class SpotRest:
 
     # ---- Trading endpoints -----------------------------------------------------------------------
     @staticmethod
-    def _order_params(req: ApiRequest) -> NewOrderParams:
+    def order_params(req: ApiRequest) -> NewOrderParams:
         return {
             "symbol": req.get("symbol"),
             "side": req.get("side"),
@@ -313,7 +348,7 @@ class SpotRest:
         }
 
     def _place(self, req: ApiRequest) -> PlaceResult:
-        return self.ex.new_order(req.acct, **self._order_params(req))
+        return self.ex.new_order(req.acct, **self.order_params(req))
 
     async def new_order(self, req: ApiRequest) -> Any:
         """Trading endpoints → "New order (TRADE)"."""
@@ -327,7 +362,7 @@ class SpotRest:
 
     async def test_order(self, req: ApiRequest) -> Any:
         """Trading endpoints → "Test new order (TRADE)": the checks of a new order; places nothing."""
-        self.ex.validate_order(**self._order_params(req))
+        self.ex.validate_order(**self.order_params(req))
         return {}
 
     async def cancel_order(self, req: ApiRequest) -> Any:
@@ -359,35 +394,32 @@ class SpotRest:
 
     async def account(self, req: ApiRequest) -> Any:
         """Account endpoints → "Account information (USER_DATA)"."""
+        return account_json(
+            self.ex, req.acct, req.boolean("omitZeroBalances") or False, self.ex.clock.now_ms()
+        )
+
+    async def account_commission(self, req: ApiRequest) -> Any:
+        """Account endpoints → "Query Commission Rates (USER_DATA)": the account's rates; no special,
+        tax or BNB-discount rates in the sandbox (zeros, discount disabled)."""
+        market = self.ex.market(req.require("symbol"))
         acct = req.acct
-        omit_zero = req.boolean("omitZeroBalances") or False
-        balances = [
-            {"asset": asset, "free": fmt(b.free), "locked": fmt(b.locked)}
-            for asset, b in sorted(self.ex.ledger.balances[acct.account_id].items())
-            if not (omit_zero and b.free == 0 and b.locked == 0)
-        ]
+        zeros = {"maker": fmt(ZERO), "taker": fmt(ZERO), "buyer": fmt(ZERO), "seller": fmt(ZERO)}
         return {
-            "makerCommission": int(acct.maker_commission * 10000),
-            "takerCommission": int(acct.taker_commission * 10000),
-            "buyerCommission": 0,
-            "sellerCommission": 0,
-            "commissionRates": {
+            "symbol": market.symbol,
+            "standardCommission": {
                 "maker": fmt(acct.maker_commission),
                 "taker": fmt(acct.taker_commission),
                 "buyer": fmt(ZERO),
                 "seller": fmt(ZERO),
             },
-            "canTrade": True,
-            "canWithdraw": True,
-            "canDeposit": True,
-            "brokered": False,
-            "requireSelfTradePrevention": False,
-            "preventSor": False,
-            "updateTime": self.ex.clock.now_ms(),
-            "accountType": "SPOT",
-            "balances": balances,
-            "permissions": ["SPOT"],
-            "uid": acct.account_id,
+            "specialCommission": dict(zeros),
+            "taxCommission": dict(zeros),
+            "discount": {
+                "enabledForAccount": False,
+                "enabledForSymbol": False,
+                "discountAsset": "BNB",
+                "discount": fmt(ZERO),
+            },
         }
 
     async def my_trades(self, req: ApiRequest) -> Any:
