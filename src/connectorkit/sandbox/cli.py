@@ -19,7 +19,9 @@ from connectorkit.sandbox.sandbox import Sandbox
 DESCRIPTION = (
     "Run the local Binance-compatible exchange (spot and USD-M futures) until interrupted. Prints its "
     "URLs and the keys of a ready-made funded account. --state FILE keeps accounts, balances, orders "
-    "and trades across clean restarts."
+    "and trades across clean restarts. The admin API (/sandbox/...: create accounts, deposit, inject "
+    "faults) is open on a loopback address only; on any other --host every /sandbox/... request needs "
+    "'Authorization: Bearer <admin token>' (printed at start, or set with --admin-token)."
 )
 DEMO_LABEL = "cli-demo-account"
 DEMO_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decimal("10")}
@@ -30,7 +32,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox", help="run the local Binance-compatible exchange", description=DESCRIPTION
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1). On a non-loopback address (e.g. "
+                             "0.0.0.0) the /sandbox/... admin routes require the admin token")
+    parser.add_argument("--admin-token", default=None, metavar="TOKEN", type=_admin_token,
+                        help="token the /sandbox/... admin routes require as 'Authorization: Bearer "
+                             "TOKEN' (default: none on loopback, a random one printed at start otherwise)")
     parser.add_argument("--port", type=int, default=0, help="REST/spot-stream port (default: any free port)")
     parser.add_argument("--futures-stream-port", type=int, default=0, help="futures stream port")
     parser.add_argument("--seed", type=int, default=None, help="seed of the simulated market")
@@ -38,6 +45,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--no-simulation", action="store_true", help="no background traders")
     parser.add_argument("--no-futures", action="store_true", help="serve spot only")
     return parser
+
+
+def _admin_token(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the admin token must not be empty")
+    return text
 
 
 def _demo_account(sb: Sandbox) -> tuple[str, str]:
@@ -98,6 +111,7 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
         host=args.host,
         port=args.port,
         futures_stream_port=args.futures_stream_port,
+        admin_token=getattr(args, "admin_token", None),
     )
     try:
         await sandbox.start()
@@ -121,6 +135,8 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
         for line in _balances_lines(sb, api_key):
             out(line)
         out("admin:           POST /sandbox/accounts, GET /sandbox/state, POST /sandbox/faults/<kind>")
+        if sb.admin_token is not None:
+            out(f"admin token:     {sb.admin_token}  (send 'Authorization: Bearer <token>' to /sandbox/...)")
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
