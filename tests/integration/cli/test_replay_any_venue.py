@@ -99,13 +99,18 @@ class ToyxDataSource(OrderBookTrackerDataSource):
             async for raw in ws.iter_messages():
                 self._on_frame(raw)
         finally:
+            self.report_book_stream(self.trading_pairs, live=False)
             await ws.disconnect()
 
     def _on_frame(self, raw: str | bytes) -> None:
         frame = _frames.decode(raw)
-        if frame.op == "subscribed" or frame.ch is None:
+        if frame.ch is None:
             return
         channel, _, symbol = frame.ch.partition(".")
+        if frame.op == "subscribed":  # the venue's acknowledgement: the book's stream is live
+            if channel == "book":
+                self.report_book_stream([self._pairs[symbol]], live=True)
+            return
         pair = self._pairs[symbol]
         if channel == "book":
             if frame.first is None or frame.last is None:
