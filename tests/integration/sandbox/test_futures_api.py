@@ -27,8 +27,8 @@ import pytest
 from yarl import URL
 
 from connectorkit.sandbox import Sandbox, SandboxConfig
-from connectorkit.sandbox.futures import FuturesMarket
-from connectorkit.sandbox.futures.funding import EIGHT_HOURS_MS
+from connectorkit.sandbox.venues.binance.futures import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.funding import EIGHT_HOURS_MS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_futures"
 # Fields the docs' examples carry only for trailing-stop orders (REST order / ORDER_TRADE_UPDATE).
