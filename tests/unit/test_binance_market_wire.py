@@ -148,6 +148,12 @@ def test_subscription_ack_and_unused_streams_give_none() -> None:
         b'{"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"x","q":"1","T":1,"m":true}',  # bad price
         b'{"e":"aggTrade","E":1,"s":"BNBBTC","p":"1","q":"1","T":1,"m":true}',  # no trade id
         b'{"u":5,"s":"BNBUSDT","b":"1","B":"1","a":"2"}',  # bookTicker without A
+        # Decimal reads "NaN"/"Infinity": a price, quantity or rate must still be a finite number.
+        b'{"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"NaN","q":"1","T":1,"m":true}',
+        b'{"e":"trade","E":1,"s":"BNBBTC","t":1,"p":"1","q":"Infinity","T":1,"m":true}',
+        b'{"u":5,"s":"BNBUSDT","b":"1","B":"1","a":"-Infinity","A":"1"}',
+        b'{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"1","i":"1","r":"NaN","T":1}',
+        b'{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"Infinity","i":"1","r":"0.0001","T":1}',
     ],
 )
 def test_malformed_frames_raise_a_typed_error(frame: bytes) -> None:

@@ -39,6 +39,7 @@ from connectorkit.net.throttler import AsyncThrottler, LinkedLimitWeightPair, Ra
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_request import WSJSONRequest
 from support.clocks import SkipClock
+from support.local_server import local_server
 
 API_KEY = "kX9mQ2vL7pR4tY8wZ1aB3cD5eF6gH0jK2lM4nP6qR8sT0uV2wX4yZ6aB8cD0eF2g"
 SECRET = "sS3cr3tV4lu3Th4tMustN3v3rL34kAnywh3r3xYz0123456789abcdefABCDEF01"
@@ -153,11 +154,8 @@ RATE_LIMITS = [
 
 @pytest.fixture
 async def server() -> AsyncIterator[TestServer]:
-    # No access log: it is the exchange's log (it would show the signatures the exchange received).
-    srv = TestServer(build_app(), host="127.0.0.1", port=0)
-    await srv.start_server(access_log=None)
-    yield srv
-    await srv.close()
+    async with local_server(build_app()) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from connectorkit.net.rest_request import RESTMethod
 from connectorkit.net.throttler import AsyncThrottler, RateLimit
 from connectorkit.net.time_synchronizer import TimeSynchronizer, call_with_time_resync
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
+from support.local_server import local_server
 
 
 class SteppingClock:
@@ -104,10 +105,8 @@ def clock() -> SteppingClock:
 
 @pytest.fixture
 async def server(clock: SteppingClock) -> AsyncIterator[TestServer]:
-    srv = TestServer(build_app(clock), host="127.0.0.1", port=0)
-    await srv.start_server(access_log=None)
-    yield srv
-    await srv.close()
+    async with local_server(build_app(clock)) as srv:
+        yield srv
 
 
 async def test_rejected_timestamp_triggers_one_resync_and_retry(

@@ -23,6 +23,7 @@ from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.net.ws_assistant import WSAssistant, reconnect_delay, run_with_reconnect
 from connectorkit.net.ws_request import WSJSONRequest
 from support.clocks import SkipClock
+from support.local_server import local_server
 
 LISTEN_KEY = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
 API_KEY = "wsApiKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
@@ -120,10 +121,8 @@ class WsAuth(AuthBase):
 
 @pytest.fixture
 async def server() -> AsyncIterator[TestServer]:
-    srv = TestServer(build_app(), host="127.0.0.1", port=0)
-    await srv.start_server(access_log=None)
-    yield srv
-    await srv.close()
+    async with local_server(build_app()) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ The format is the one of the public recordings in ``tests/data/captures`` (see t
   ``config``, so a replay needs nothing else;
 - ``{"t": "http", "conn", "ts", "url", "data"}``: one REST answer (body as a string);
 - ``{"t": "connect", "conn", "ts", "addr"}``: a WebSocket connection opened to ``addr``;
-- ``{"t": "recv", "conn", "ts", "data"}``: one raw frame received on connection ``conn``.
+- ``{"t": "recv", "conn", "ts", "data"}``: one raw frame received on connection ``conn``;
+- ``{"t": "send", "conn", "ts", "data"}``: one frame the client sent on ``conn`` (a subscription).
 
 Schemas are msgspec Structs tagged by ``t``; :func:`encode_record` is pure.
 """
@@ -52,7 +53,13 @@ class Recv(msgspec.Struct, tag_field="t", tag="recv"):
     data: str
 
 
-Record = Header | Http | Connect | Recv
+class Send(msgspec.Struct, tag_field="t", tag="send"):
+    conn: str
+    ts: float
+    data: str
+
+
+Record = Header | Http | Connect | Recv | Send
 
 _encoder = msgspec.json.Encoder()
 
@@ -86,7 +93,7 @@ class CaptureWriter:
     def set_header(self, header: Header) -> None:
         self._header = header
 
-    def write(self, record: Http | Connect | Recv) -> None:
+    def write(self, record: Http | Connect | Recv | Send) -> None:
         self._buffer.append(encode_record(record))
         self.records += 1
 

@@ -1,9 +1,10 @@
 """``connectorkit record <connector> <PAIR>... --out FILE``: record a connector's raw market data.
 
 Runs the connector's public side (order book tracker, instruments, and for perpetuals funding
-info) and writes every REST answer and every WebSocket frame it receives, exactly as received, to
-FILE in the capture format (see :mod:`connectorkit.cli.capture`) that ``connectorkit replay``
-reads. Stops after ``--duration`` seconds or at Ctrl-C.
+info) and writes every REST answer and every WebSocket frame it receives, exactly as received, and
+every frame it sends (its subscriptions), to FILE in the capture format (see
+:mod:`connectorkit.cli.capture`) that ``connectorkit replay`` reads. Stops after ``--duration``
+seconds or at Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ FLUSH_EVERY = 0.5
 
 DESCRIPTION = """\
 Record a connector's public market data: every REST answer (instruments, depth snapshots, and
-funding info for perpetuals) and every WebSocket frame it receives, exactly as received, as JSON
-lines in FILE (overwritten). `connectorkit replay FILE` rebuilds the books from it offline.
-Stops after --duration seconds or at Ctrl-C."""
+funding info for perpetuals), every WebSocket frame it receives, exactly as received, and every
+frame it sends (subscriptions), as JSON lines in FILE (overwritten). `connectorkit replay FILE`
+rebuilds the books from it offline. Stops after --duration seconds or at Ctrl-C."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -3,17 +3,19 @@
 The capture's frames and snapshots go through the connector's own data source (its parsing and
 routing) and its own :class:`~connectorkit.connector.order_book_tracker.OrderBookTracker`; only
 the web layer is replaced (:class:`~connectorkit.cli.transport.ReplayTransport`), no socket is
-opened. Records are replayed in recorded time order, each one processed before the next: a depth
+opened. Records are replayed in recorded time order, each one processed before the next: a book
 snapshot request is answered with the recording's next snapshot of that symbol (one the
 recording reaches before the tracker asks is kept for its request), so diffs that arrived before
 it are buffered, bridged or dropped as they were live. A resync needs a later snapshot; if the
-recording has none, the book is reported as not ready. Recorded ``bookTicker`` frames, which the
+recording has none, the book is reported as not ready. Recorded top-of-book tickers, which the
 connector does not subscribe to, serve as an independent check of the rebuilt top of book.
 
-Trades: Binance has two public trade streams, ``trade`` and ``aggTrade``, and a connector
-subscribes to one (Spot: ``trade``, futures: ``aggTrade``). When a recording holds only the other
-one for a symbol (the public spot capture records ``aggTrade``), its frames are delivered on the
-connector's trade stream and decoded by the connector's own parser, and the report says so.
+This engine knows no venue: the connector's registered
+:class:`~connectorkit.connector.replay_adapter.ReplayAdapter` says which captures it serves,
+which records are book snapshots, which frames are book updates, trades and tickers, and which
+subscriptions a connection makes. Frames of a stream the connector does not subscribe to may be
+delivered on an equivalent one the adapter names (Binance's ``aggTrade`` for ``trade``), and the
+report says so.
 """
 
 from __future__ import annotations
@@ -30,28 +32,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from connectorkit.cli.levels import book_levels
 from connectorkit.cli.options import settings_error
 from connectorkit.cli.transport import (
     ReplayTransport,
     ReplayWebAssistantsFactory,
     build_connector,
-    stream_of,
-    trade_stream_substitutes,
+    recorded_snapshot_symbol,
 )
 from connectorkit.connector.capture_reader import CaptureFormatError, CaptureRecord, read_capture_file
+from connectorkit.connector.replay_adapter import (
+    FrameRole,
+    RecordedFrame,
+    ReplayAdapter,
+    TopOfBook,
+    connector_for_exchange,
+    get_replay_adapter,
+)
 
 logger = logging.getLogger(__name__)
-
-#: Capture headers' ``exchange`` names (cryptofeed's, in the public captures) -> connector.
-EXCHANGE_CONNECTORS = {
-    "BINANCE": "binance",
-    "BINANCE_US": "binance",
-    "BINANCE_FUTURES": "binance_perpetual",
-    "BINANCE_DELIVERY": "binance_perpetual",
-}
 
 _SETTLE_STEPS = 10_000
 JSON_DEPTH = 20
@@ -61,8 +60,10 @@ DESCRIPTION = """\
 Rebuild order books offline from a capture file through the connector's own data source and
 order book tracker (no network), and report per pair: ready or not, best bid and ask, levels,
 diffs applied, stale diffs dropped, gaps, resyncs, trades and errors. Reads the files
-`connectorkit record` writes and the public captures in tests/data/captures. Recorded
-bookTicker frames, when present, check the rebuilt top of book.
+`connectorkit record` writes and the public captures in tests/data/captures, of any venue whose
+connector registers a replay adapter (a capture of another venue is an error naming the
+registered ones). Recorded top-of-book tickers (Binance: bookTicker), when present, check the
+rebuilt top of book.
 Lines that are not records (a last line cut short...) are skipped and counted (--strict: refuse
 the file). --json prints one JSON object instead of the table.
 Exit code: 0 every book ready with no error, no failed checksum and no top-of-book difference,
@@ -72,11 +73,6 @@ _QUIET_TURNS = 3
 
 class ReplayError(RuntimeError):
     """The capture cannot be replayed (unknown connector, no snapshots...)."""
-
-
-def endpoint_of(record: CaptureRecord) -> str:
-    """Last path segment of a REST record's URL (``depth``, ``exchangeInfo``...)."""
-    return record.path.rstrip("/").rsplit("/", 1)[-1]
 
 
 @dataclass
@@ -104,67 +100,33 @@ class Recording:
             return cls("", {}, events, capture.lines, capture.skipped)
         return cls(header.exchange or "", dict(header.config or {}), events, capture.lines, capture.skipped)
 
-    def streams(self) -> set[str]:
-        """Names of the combined streams the recorded frames belong to."""
-        names = (stream_of(r.data) for r in self.events if r.kind == "recv" and r.data is not None)
+    def streams(self, adapter: ReplayAdapter) -> set[str]:
+        """Names of the streams the recorded frames belong to."""
+        names = (adapter.describe_frame(r.data).stream for r in self.events
+                 if r.kind == "recv" and r.data is not None)
         return {name for name in names if name is not None}
 
-    def depth_symbols(self) -> list[str]:
-        """Exchange symbols with at least one depth snapshot, in first-seen order."""
+    def snapshot_symbols(self, adapter: ReplayAdapter) -> list[str]:
+        """Exchange symbols with at least one book snapshot, in first-seen order."""
         seen: dict[str, None] = {}
         for record in self.events:
-            symbol = record.query_param("symbol") if record.kind == "http" else None
-            if symbol and endpoint_of(record) == "depth":
+            symbol = recorded_snapshot_symbol(adapter, record)
+            if symbol:
                 seen.setdefault(symbol, None)
         return list(seen)
 
 
-class _InfoSymbol(msgspec.Struct):
-    symbol: str
-    baseAsset: str
-    quoteAsset: str
-    contractType: str | None = None
-
-
-class _ExchangeInfo(msgspec.Struct):
-    symbols: list[_InfoSymbol]
-
-
-class _BookTicker(msgspec.Struct):
-    """Binance ``bookTicker`` payload: best bid/ask as of book update ``u``."""
-
-    u: int
-    s: str
-    b: Decimal
-    a: Decimal
-
-
-class _TickerFrame(msgspec.Struct):
-    stream: str
-    data: _BookTicker
-
-
-class _DepthIds(msgspec.Struct):
-    s: str
-    U: int
-    u: int
-
-
-class _DepthFrame(msgspec.Struct):
-    stream: str
-    data: _DepthIds
-
-
 @dataclass
 class TopOfBookCheck:
-    """Recorded bookTicker frames compared with the rebuilt book in the same state.
+    """Recorded top-of-book tickers compared with the rebuilt book in the same state.
 
     They are an independent check: the connector never sees them (it does not subscribe to them).
-    After each diff the book is in the state of update ``last`` (the diff's ``u``) until the
-    recording's next diff for that symbol starts at ``U_next``; every ticker with
-    ``last <= u < U_next`` describes exactly that state and must show the same best bid and ask.
-    Tickers whose ``u`` falls inside a diff batch describe a state the book never shows and are
-    counted as not comparable.
+    After each book update the book is in the state of update ``last`` until the recording's next
+    update for that symbol starts at ``first_next``; every ticker with
+    ``last <= update_id < first_next`` describes exactly that state and must show the same best
+    bid and ask. Tickers whose update id falls inside an update batch describe a state the book
+    never shows and are counted as not comparable. (The adapter reads both from the frames; a
+    venue whose tickers carry no book update id gives none, and the check says so.)
     """
 
     matched: int = 0
@@ -173,31 +135,26 @@ class TopOfBookCheck:
     equal_by_symbol: dict[str, int] = field(default_factory=dict)
     different_by_symbol: dict[str, int] = field(default_factory=dict)
     _diff_ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    _tickers: dict[str, list[_BookTicker]] = field(default_factory=dict)
+    _tickers: dict[str, list[TopOfBook]] = field(default_factory=dict)
 
     @property
     def not_comparable(self) -> int:
         return self.tickers - self.matched - len(self.mismatched)
 
-    def learn(self, records: list[CaptureRecord]) -> None:
-        """Index every recorded diff's (u, U) and every bookTicker by symbol."""
+    def learn(self, frames: list[RecordedFrame]) -> None:
+        """Index every recorded book update's (last, first) and every ticker by symbol."""
         ranges: dict[str, list[tuple[int, int]]] = {}
-        tickers: dict[str, list[_BookTicker]] = {}
-        for record in records:
-            if record.kind != "recv" or record.data is None:
+        tickers: dict[str, list[TopOfBook]] = {}
+        for frame in frames:
+            if frame.symbol is None:
                 continue
-            try:
-                if "depthUpdate" in record.data:
-                    ids = msgspec.json.decode(record.data, type=_DepthFrame).data
-                    ranges.setdefault(ids.s, []).append((ids.u, ids.U))
-                elif '@bookTicker"' in record.data:
-                    ticker = msgspec.json.decode(record.data, type=_TickerFrame).data
-                    tickers.setdefault(ticker.s, []).append(ticker)
-                    self.tickers += 1
-            except msgspec.DecodeError:
-                continue
+            if frame.book_update is not None:
+                ranges.setdefault(frame.symbol, []).append((frame.book_update.last, frame.book_update.first))
+            elif frame.top_of_book is not None:
+                tickers.setdefault(frame.symbol, []).append(frame.top_of_book)
+                self.tickers += 1
         self._diff_ranges = {s: sorted(r) for s, r in ranges.items()}
-        self._tickers = {s: sorted(t, key=lambda t: t.u) for s, t in tickers.items()}
+        self._tickers = {s: sorted(t, key=lambda t: t.update_id) for s, t in tickers.items()}
 
     def check(self, symbol: str, book: Any) -> None:
         """Compare the tickers that describe the book's current state (call after each update)."""
@@ -208,62 +165,44 @@ class TopOfBookCheck:
             return  # no later diff in the recording: the state's end is unknown
         upcoming = ranges[index][1]
         tickers = self._tickers.get(symbol, [])
-        keys = [t.u for t in tickers]
+        keys = [t.update_id for t in tickers]
         for ticker in tickers[bisect.bisect_left(keys, last):bisect.bisect_left(keys, upcoming)]:
-            if (book.best_bid, book.best_ask) == (ticker.b, ticker.a):
+            if (book.best_bid, book.best_ask) == (ticker.bid, ticker.ask):
                 self.matched += 1
                 self.equal_by_symbol[symbol] = self.equal_by_symbol.get(symbol, 0) + 1
             else:
                 self.different_by_symbol[symbol] = self.different_by_symbol.get(symbol, 0) + 1
                 self.mismatched.append(
-                    f"{symbol} u={ticker.u}: book {book.best_bid}/{book.best_ask}, "
-                    f"ticker {ticker.b}/{ticker.a}"
+                    f"{symbol} u={ticker.update_id}: book {book.best_bid}/{book.best_ask}, "
+                    f"ticker {ticker.bid}/{ticker.ask}"
                 )
         del tickers[bisect.bisect_left(keys, last):bisect.bisect_left(keys, upcoming)]
 
 
-def pairs_from_capture(capture: Recording) -> dict[str, str]:
-    """Exchange symbol -> trading pair for every symbol with a depth snapshot.
+def pairs_from_capture(capture: Recording, adapter: ReplayAdapter) -> dict[str, str]:
+    """Exchange symbol -> trading pair for every symbol with a book snapshot.
 
-    Our recordings carry the map in their header. Otherwise it comes from the recorded
-    exchangeInfo (``BASE-QUOTE``; a delivery contract keeps its date, ``BTC-USD_211231``, so that
-    COIN-M perpetual and quarterly books stay apart); failing that the symbol itself is used.
+    Our recordings carry the map in their header; otherwise the adapter reads it from the
+    recorded instrument list.
     """
-    symbols = capture.depth_symbols()
+    symbols = capture.snapshot_symbols(adapter)
     recorded_pairs = capture.config.get("pairs")
     if isinstance(recorded_pairs, dict) and recorded_pairs:
         return {s: str(recorded_pairs.get(s, s)) for s in symbols}
-    info: dict[str, _InfoSymbol] = {}
-    for record in capture.events:
-        if record.kind == "http" and record.data is not None and endpoint_of(record) == "exchangeInfo":
-            try:
-                info = {s.symbol: s for s in msgspec.json.decode(record.data, type=_ExchangeInfo).symbols}
-            except msgspec.DecodeError as exc:
-                logger.warning("recorded exchangeInfo not understood (%s); using symbols as pairs", exc)
-            break
-    pairs = {}
-    for symbol in symbols:
-        entry = info.get(symbol)
-        if entry is None:
-            pairs[symbol] = symbol
-            continue
-        pair = f"{entry.baseAsset}-{entry.quoteAsset}"
-        if entry.contractType not in (None, "PERPETUAL") and "_" in symbol:
-            pair = f"{pair}_{symbol.split('_', 1)[1]}"  # a delivery contract: keep its date
-        pairs[symbol] = pair
-    return pairs
+    return adapter.pairs_from_instruments(capture.events, symbols)
 
 
 def connector_for(capture: Recording, override: str | None) -> str:
+    """The connector to replay through: ``override``, else the header's ``connector`` (our
+    recordings), else the one whose replay adapter serves the header's ``exchange``."""
     if override:
         return override
     recorded = capture.config.get("connector")
     if isinstance(recorded, str) and recorded:
         return recorded
-    name = EXCHANGE_CONNECTORS.get(capture.exchange.upper())
-    if name is None:
-        raise ReplayError(f"no connector known for exchange {capture.exchange!r}; pass --connector")
-    return name
+    if not capture.exchange:
+        raise ReplayError("the capture's header names no exchange; pass --connector")
+    return connector_for_exchange(capture.exchange)
 
 
 @dataclass
@@ -305,6 +244,8 @@ class ReplayReport:
     """Frames delivered on another stream than their own: (recorded kind, delivered kind) -> count."""
     pairs: list[PairReport] = field(default_factory=list)
     top_of_book: TopOfBookCheck = field(default_factory=TopOfBookCheck)
+    top_of_book_name: str = "ticker"
+    """What the venue calls its ticker frames (Binance: ``bookTicker``)."""
     lines_read: int = 0
     skipped_lines: list[str] = field(default_factory=list)
     """Why each skipped line of the file was not a record (``line N: ...``)."""
@@ -376,10 +317,11 @@ class ReplayReport:
             if p.waiting_for_snapshot:
                 out.append(f"  {p.pair}: resync pending, but the recording has no later snapshot")
         check = self.top_of_book
+        heading = f"top of book vs recorded {self.top_of_book_name}"
         if check.tickers == 0:
-            out.append("top of book vs recorded bookTicker: no ticker frames in the recording")
+            out.append(f"{heading}: no ticker frames in the recording")
         else:
-            out.append(f"top of book vs recorded bookTicker: {check.matched} equal, {len(check.mismatched)} "
+            out.append(f"{heading}: {check.matched} equal, {len(check.mismatched)} "
                        f"different ({check.not_comparable} tickers not comparable)")
         out.extend(f"  different: {m}" for m in check.mismatched[:10])
         checksums = sum(p.checksum_failures for p in self.pairs)
@@ -415,10 +357,11 @@ async def replay_capture(path: str | Path, connector_name: str | None = None, *,
     ``strict`` refused: CaptureFormatError)."""
     capture = Recording.read(path, strict=strict)
     name = connector_for(capture, connector_name)
-    pairs = pairs_from_capture(capture)
+    adapter = get_replay_adapter(name)
+    pairs = pairs_from_capture(capture, adapter)
     if not pairs:
-        raise ReplayError(f"{path}: no depth snapshot in the recording, no book can be built")
-    transport = ReplayTransport(trade_stream_substitutes(capture.streams()))
+        raise ReplayError(f"{path}: no book snapshot in the recording, no book can be built")
+    transport = ReplayTransport(adapter, adapter.stream_substitutes(capture.streams(adapter)))
     connector = build_connector(
         name, list(pairs.values()), lambda c: ReplayWebAssistantsFactory(c.throttler, transport),
         symbol_map=pairs,
@@ -429,23 +372,25 @@ async def replay_capture(path: str | Path, connector_name: str | None = None, *,
     try:
         await _settle(transport, source, lambda: bool(transport.connections))  # streams connected
         check = TopOfBookCheck()
-        timeline = capture.events
-        check.learn(timeline)
+        # The client's own connections and sent frames make the subscriptions: the recorded
+        # connect and send lines are not replayed.
+        timeline = [(r, adapter.describe_frame(r.data) if r.kind == "recv" and r.data is not None else None)
+                    for r in capture.events if r.kind in ("http", "recv")]
+        check.learn([frame for _, frame in timeline if frame is not None])
         books = tracker.order_books
         messages: dict[str, int] = dict.fromkeys(pairs, 0)
-        by_stream_prefix = {symbol.lower(): symbol for symbol in pairs}
-        for record in timeline:
-            if record.kind == "http":
-                symbol = record.query_param("symbol")
-                if endpoint_of(record) == "depth" and symbol in pairs:
+        for record, frame in timeline:
+            if frame is not None and frame.role is FrameRole.ANSWER:
+                continue  # the client's own requests were answered when it sent them
+            if frame is None:
+                symbol = transport.snapshot_symbol(record)
+                if symbol in pairs:
                     messages[symbol] += 1
                     transport.release_snapshot(record)
                     await _settle(transport, source)
-            elif record.kind == "recv" and record.data is not None and transport.deliver(record.data):
-                stream = stream_of(record.data) or ""
-                delivered_for = by_stream_prefix.get(stream.split("@", 1)[0])
-                if delivered_for is not None:
-                    messages[delivered_for] += 1
+            elif record.data is not None and transport.deliver(record.data, frame.stream):
+                if frame.symbol in messages and frame.role is not FrameRole.TOP_OF_BOOK:
+                    messages[frame.symbol] += 1
                 await _settle(transport, source)
                 for symbol, pair in pairs.items():
                     if tracker.is_ready(pair):
@@ -461,7 +406,8 @@ async def replay_capture(path: str | Path, connector_name: str | None = None, *,
             malformed_frames=source.malformed_frames,
             unused_snapshots=transport.unused_snapshots + transport.kept_snapshots,
             undelivered=dict(transport.undelivered), substituted=dict(transport.substituted),
-            top_of_book=check, lines_read=capture.lines, skipped_lines=[str(e) for e in capture.skipped],
+            top_of_book=check, top_of_book_name=adapter.TOP_OF_BOOK_NAME,
+            lines_read=capture.lines, skipped_lines=[str(e) for e in capture.skipped],
         )
         for symbol, pair in pairs.items():
             metrics = tracker.metrics(pair)

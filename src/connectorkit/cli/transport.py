@@ -5,15 +5,20 @@ Both work through the template's documented extension point, ``_create_web_assis
 :class:`WebAssistantsFactory`. Everything above the web layer (the connector's data source, its
 parsing, the order book tracker) is the connector's own, unchanged code.
 
-- :class:`RecordingWebAssistantsFactory`: the real network, plus every 2xx REST answer and every
-  WebSocket connection and frame written to a :class:`~connectorkit.cli.capture.CaptureWriter`.
-- :class:`ReplayWebAssistantsFactory`: no network at all; :class:`ReplayTransport` answers depth
-  snapshot requests with recorded snapshots and feeds recorded frames to the connections whose
-  streams they belong to, in recorded order, when the replay driver says so. A request waits
-  for the recording's next snapshot of its symbol; a snapshot the recording reaches before the
-  tracker asked (the recorder's tracker asked earlier than this one) answers the next request.
-  A recorded trade frame of a stream no connection subscribed to may be delivered on the
-  symbol's other Binance trade stream (:func:`trade_stream_substitutes`), and is counted.
+- :class:`RecordingWebAssistantsFactory`: the real network, plus every 2xx REST answer, every
+  WebSocket connection, every frame received and every frame the client sent written to a
+  :class:`~connectorkit.cli.capture.CaptureWriter`.
+- :class:`ReplayWebAssistantsFactory`: no network at all; :class:`ReplayTransport` answers book
+  snapshot requests with recorded snapshots and feeds recorded frames to the connections
+  subscribed to them, in recorded order, when the replay driver says so. A request waits for the
+  recording's next snapshot of its symbol; a snapshot the recording reaches before the tracker
+  asked (the recorder's tracker asked earlier than this one) answers the next request.
+
+Neither knows any venue: which requests are snapshots, which subscriptions a connection URL or a
+client frame makes, and which subscription a frame belongs to come from the connector's
+:class:`~connectorkit.connector.replay_adapter.ReplayAdapter`. A recorded frame of a stream no
+connection subscribed to may be delivered on a stream the adapter names as its equivalent
+(:meth:`~connectorkit.connector.replay_adapter.ReplayAdapter.stream_substitutes`), and is counted.
 """
 
 from __future__ import annotations
@@ -23,14 +28,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import msgspec
 
-from connectorkit.cli.capture import CaptureWriter, Connect, Http, Recv
+from connectorkit.cli.capture import CaptureWriter, Connect, Http, Recv, Send
 from connectorkit.connector.capture_reader import CaptureRecord
 from connectorkit.connector.exchange_py_base import ExchangePyBase
+from connectorkit.connector.replay_adapter import ReplayAdapter
 from connectorkit.connector.settings import build_settings, get_registration
 from connectorkit.net.errors import ExchangeConnectionError
 from connectorkit.net.rest_assistant import RESTAssistant, RESTPostProcessorBase
@@ -87,7 +93,9 @@ class _RecordAnswers(RESTPostProcessorBase):
 
 
 class RecordingWSAssistant(WSAssistant):
-    """A real WebSocket connection that also writes its URL and every frame it receives."""
+    """A real WebSocket connection that also writes its URL, every frame it receives and every
+    frame the client sends (its subscriptions, for a venue that subscribes by message). The
+    recording factory has no auth, so no sent frame is ever signed: no key reaches the file."""
 
     def __init__(self, session: aiohttp.ClientSession, throttler: AsyncThrottler, writer: CaptureWriter,
                  conn: str) -> None:
@@ -98,6 +106,10 @@ class RecordingWSAssistant(WSAssistant):
     async def connect(self, url: str, **kwargs: Any) -> None:
         await super().connect(url, **kwargs)
         self._writer.write(Connect(self._conn, time.time(), url))
+
+    async def _send_str(self, ws: aiohttp.ClientWebSocketResponse, text: str) -> None:
+        await super()._send_str(ws, text)
+        self._writer.write(Send(self._conn, time.time(), text))
 
     async def receive(self) -> str | bytes | None:
         message = await super().receive()
@@ -123,40 +135,28 @@ class RecordingWebAssistantsFactory(WebAssistantsFactory):
 
 
 # ------------------------------------------------------------------------------------------ replay
-class _StreamName(msgspec.Struct):
-    stream: str | None = None
-
-
-_stream_decoder = msgspec.json.Decoder(_StreamName)
 _NO_SESSION = cast(aiohttp.ClientSession, None)
 """The replay assistants override every method that would touch a session; none is ever opened."""
 
 
-def stream_of(frame: str) -> str | None:
-    """The stream name of a combined-stream frame (None for raw frames and answers)."""
-    try:
-        return _stream_decoder.decode(frame).stream
-    except msgspec.DecodeError:
+def request_params(url: str, params: Mapping[str, Any] | None = None) -> dict[str, object]:
+    """A request's parameters: its URL's query merged with ``params`` (which win)."""
+    merged: dict[str, object] = dict(parse_qsl(urlsplit(url).query))
+    merged.update(params or {})
+    return merged
+
+
+def recorded_snapshot_symbol(adapter: ReplayAdapter, record: CaptureRecord) -> str | None:
+    """The symbol of a recorded REST answer that is a book snapshot (None: any other record)."""
+    if record.kind != "http" or record.url is None:
         return None
-
-
-def _kind(stream: str | None) -> str:
-    """``btcusdt@depth@100ms`` -> ``depth@100ms`` (the stream without its symbol)."""
-    return stream.split("@", 1)[1] if stream and "@" in stream else str(stream)
-
-
-def streams_of_url(url: str) -> set[str]:
-    """Streams a Binance-style stream URL subscribes to (``/stream?streams=a/b`` or ``/ws/a/b``)."""
-    parts = urlsplit(url)
-    combined = parse_qs(parts.query).get("streams")
-    if combined:
-        return set(combined[0].split("/"))
-    path = parts.path
-    return set(path.split("/ws/", 1)[1].split("/")) if "/ws/" in path else set()
+    return adapter.snapshot_symbol(record.url, request_params(record.url))
 
 
 class ReplayWSAssistant(WSAssistant):
-    """A connection fed by :class:`ReplayTransport` instead of a socket."""
+    """A connection fed by :class:`ReplayTransport` instead of a socket. Its subscriptions are
+    those of its URL plus those its sent frames add (minus those they remove), as the adapter
+    reads them; a sent frame the venue answers gets the adapter's answer in the inbox."""
 
     def __init__(self, transport: ReplayTransport, throttler: AsyncThrottler) -> None:
         super().__init__(_NO_SESSION, throttler)
@@ -172,12 +172,19 @@ class ReplayWSAssistant(WSAssistant):
 
     async def connect(self, url: str, **kwargs: Any) -> None:
         self.url = url
-        self.streams = streams_of_url(url)
+        self.streams = self._transport.adapter.subscriptions_of_url(url)
         self._open = True
         self._transport.connections.append(self)
 
     async def send(self, request: WSJSONRequest) -> None:
-        """Live (un)subscriptions have nothing to act on in a recording; they are ignored."""
+        frame = msgspec.json.encode(request.payload).decode()
+        adapter = self._transport.adapter
+        change = adapter.subscription_change(frame)
+        if change is not None:
+            self.streams = (self.streams | change.added) - change.removed
+        answer = adapter.acknowledgement(frame)
+        if answer is not None and self._open:
+            self.inbox.put_nowait(answer)
 
     async def ping(self, payload: bytes = b"") -> None:
         """Nothing to ping."""
@@ -204,35 +211,15 @@ class ReplayRESTAssistant(RESTAssistant):
         return await self._transport.answer(request)
 
 
-TRADE_STREAM_KINDS = ("trade", "aggTrade")
-"""Binance's two public trade streams: ``trade`` (each trade) and ``aggTrade`` (trades of one taker
-order at one price, aggregated). Both carry price, quantity, time and the maker side, and the
-market wire decodes both into the same TRADE message."""
-
-
-def trade_stream_substitutes(recorded_streams: Iterable[str]) -> dict[str, str]:
-    """Recorded trade stream -> the other trade stream of the same symbol, when the recording has
-    only one of the two for that symbol (so a connector subscribed to the other one still sees the
-    trades, and never sees a trade twice)."""
-    recorded = set(recorded_streams)
-    substitutes: dict[str, str] = {}
-    for stream in recorded:
-        symbol, _, kind = stream.partition("@")
-        if kind in TRADE_STREAM_KINDS:
-            other = f"{symbol}@{TRADE_STREAM_KINDS[1 - TRADE_STREAM_KINDS.index(kind)]}"
-            if other not in recorded:
-                substitutes[stream] = other
-    return substitutes
-
-
 class ReplayTransport:
     """Holds the replay's connections and pending snapshot requests (see module docs).
 
     ``stream_substitutes`` (recorded stream -> stream to deliver it on) is used only for a frame
-    no connection subscribed to; see :func:`trade_stream_substitutes`.
+    no connection subscribed to (see :meth:`ReplayAdapter.stream_substitutes`).
     """
 
-    def __init__(self, stream_substitutes: Mapping[str, str] | None = None) -> None:
+    def __init__(self, adapter: ReplayAdapter, stream_substitutes: Mapping[str, str] | None = None) -> None:
+        self.adapter = adapter
         self.connections: list[ReplayWSAssistant] = []
         self._substitutes = dict(stream_substitutes or {})
         self.substituted: dict[tuple[str, str], int] = defaultdict(int)
@@ -246,11 +233,13 @@ class ReplayTransport:
         self.delivered = 0
         self._answering = 0
 
+    def snapshot_symbol(self, record: CaptureRecord) -> str | None:
+        """The symbol of a recorded REST answer that is a book snapshot (None: any other record)."""
+        return recorded_snapshot_symbol(self.adapter, record)
+
     async def answer(self, request: RESTRequest) -> RESTResponse:
-        parts = urlsplit(request.url)
-        endpoint = parts.path.rstrip("/").rsplit("/", 1)[-1]
-        symbol = (request.params or {}).get("symbol")
-        if endpoint != "depth" or not isinstance(symbol, str):
+        symbol = self.adapter.snapshot_symbol(request.url, request_params(request.url, request.params))
+        if symbol is None:
             raise ExchangeConnectionError(request.method.value, request.url, "not part of the recording")
         record = self._kept.pop(symbol, None)
         if record is None:
@@ -267,7 +256,7 @@ class ReplayTransport:
     def release_snapshot(self, record: CaptureRecord) -> bool:
         """Answer the oldest pending request for the record's symbol; if nobody asked yet, keep
         the snapshot for the next request (False)."""
-        symbol = record.query_param("symbol") or ""
+        symbol = self.snapshot_symbol(record) or ""
         waiters = self._waiters.get(symbol, [])
         while waiters:
             future = waiters.pop(0)
@@ -289,16 +278,18 @@ class ReplayTransport:
         """Snapshots released that no request has taken (yet)."""
         return len(self._kept)
 
-    def deliver(self, frame: str) -> int:
-        """Put a frame in the inbox of every connection subscribed to its stream; how many."""
-        stream = stream_of(frame)
+    def deliver(self, frame: str, stream: str | None = None) -> int:
+        """Put a frame in the inbox of every connection subscribed to its stream (``stream``, or
+        as the adapter reads it; a frame of no stream goes to every connection); how many."""
+        if stream is None:
+            stream = self.adapter.describe_frame(frame).stream
         targets = [c for c in self.connections if stream is None or stream in c.streams]
-        kind = _kind(stream)
+        kind = "" if stream is None else self.adapter.stream_kind(stream)
         if not targets and stream in self._substitutes:
             substitute = self._substitutes[stream]
             targets = [c for c in self.connections if substitute in c.streams]
             if targets:
-                self.substituted[(kind, _kind(substitute))] += 1
+                self.substituted[(kind, self.adapter.stream_kind(substitute))] += 1
         for connection in targets:
             connection.inbox.put_nowait(frame)
         if targets:

@@ -80,6 +80,7 @@ from types import TracebackType
 
 from connectorkit.net.clock import Clock, LoopClock
 from connectorkit.net.errors import RateLimitConfigError, UnknownRateLimitIdError
+from connectorkit.net.rate_limit_specs import LimitSpec
 
 _logger = logging.getLogger(__name__)
 
@@ -169,6 +170,23 @@ class RateLimit:
                     f"{self.limit_id!r}: weight linked to {pair.limit_id!r} must be a positive int, "
                     f"got {pair.weight!r}"
                 )
+
+
+def rate_limits_from_specs(pools: Iterable[LimitSpec], endpoints: Iterable[LimitSpec]) -> list[RateLimit]:
+    """The throttler's :class:`RateLimit` s for a venue's declared pools and endpoints, pools first.
+
+    A linked pool with weight 0 is left out (a ``RateLimit`` link must weigh at least 1).
+    """
+    return [
+        RateLimit(
+            limit_id=spec.limit_id,
+            limit=spec.limit,
+            time_interval=spec.interval_s,
+            weight=spec.weight,
+            linked_limits=[LinkedLimitWeightPair(pool, w) for pool, w in spec.linked if w > 0],
+        )
+        for spec in (*pools, *endpoints)
+    ]
 
 
 def usable_limit(limit: int, limits_share_percentage: Decimal, safety_margin_pct: Decimal) -> int:

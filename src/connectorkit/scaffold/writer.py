@@ -5,7 +5,7 @@ package uses relative imports, so it works inside ``connectorkit/exchanges/`` an
 ``sys.path``. Every method a template leaves abstract becomes a stub marked
 :func:`~connectorkit.scaffold.unwritten.unwritten` that raises ``NotImplementedError`` naming
 itself; the generated test fails with the first of them until all are written (the order is the
-guide's: auth, order book data source, user stream data source, connector).
+guide's: auth, order book data source, user stream data source, connector, replay adapter).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.replay_adapter import ReplayAdapter
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.net.auth import AuthBase
 from connectorkit.scaffold.template_methods import TemplateMethod, template_methods
@@ -86,6 +87,12 @@ def write_connector(name: str, directory: Path, *, perpetual: bool = False) -> l
             f"{name}'s authenticated private stream.",
         ),
         connector,
+        _Stub(
+            f"{name}_replay",
+            f"{camel}ReplayAdapter",
+            ReplayAdapter,
+            f"How ``connectorkit replay`` reads {name}'s captures (registered in ``__init__``).",
+        ),
     )
     target = _Stub(
         f"tests/{name}_conformance_target",
@@ -95,7 +102,7 @@ def write_connector(name: str, directory: Path, *, perpetual: bool = False) -> l
         _target_attributes(name),
     )
     files: dict[str, str] = {
-        "__init__.py": _package_init(name, connector),
+        "__init__.py": _package_init(name, connector, classes[-1]),
         f"{name}_constants.py": _constants(name),
         f"{name}_utils.py": _utils(name, camel),
         f"{name}_web_utils.py": _web_utils(name),
@@ -133,14 +140,19 @@ def _target_attributes(name: str) -> str:
 '''
 
 
-def _package_init(name: str, connector: _Stub) -> str:
+def _package_init(name: str, connector: _Stub, adapter: _Stub) -> str:
     camel = camel_case(name)
-    return f'''"""{name}: a connectorkit connector, registered as ``{name}`` (see {GUIDE})."""
+    return f'''"""{name}: a connectorkit connector, registered as ``{name}`` (see {GUIDE}).
+
+Importing the package registers the connector and its replay adapter; their modules are imported
+only when a connector is created or a capture replayed.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectorkit.connector.replay_adapter import ReplayAdapter, register_replay_adapter
 from connectorkit.connector.settings import register_connector
 
 from .{name}_utils import DEFAULT_FEES, {camel}Settings
@@ -155,7 +167,16 @@ def _create(settings: {camel}Settings) -> {connector.class_name}:
     return {connector.class_name}(settings)
 
 
+def _replay_adapter() -> ReplayAdapter:
+    from .{adapter.module} import {adapter.class_name}
+
+    return {adapter.class_name}()
+
+
 register_connector("{name}", _create, DEFAULT_FEES, {camel}Settings)
+# The capture header names the adapter serves: `connectorkit record` writes "{name.upper()}"; add
+# the names other recorders use for this venue.
+register_replay_adapter("{name}", _replay_adapter, exchanges=("{name.upper()}",))
 '''
 
 
@@ -235,7 +256,7 @@ def _render_stub(klass: str, method: TemplateMethod) -> str:
     lines.extend(_signature_lines(f"    {prefix} {method.name}", method.parameters, f"{returns}:"))
     if method.summary:
         opening = f'        """Template: ``{method.template}``.'
-        summary = textwrap.wrap(method.summary, _WIDTH - 8)
+        summary = textwrap.wrap(method.summary, _WIDTH - 8, break_on_hyphens=False)
         lines.extend([opening, "", *(f"        {line}" for line in summary), '        """'])
     else:
         lines.append(f'        """Template: ``{method.template}``."""')

@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from connectorkit.cli import book, record, replay
+from connectorkit.cli.capture import CaptureWriter, recording_header
+from connectorkit.cli.transport import RecordingWebAssistantsFactory, ReplayTransport, ReplayWSAssistant
 from connectorkit.connector.capture_reader import read_capture
+from connectorkit.exchanges.binance import binance_web_utils
+from connectorkit.exchanges.binance.binance_replay import BinanceReplayAdapter
+from connectorkit.net.throttler import AsyncThrottler
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
 from support.paths import CAPTURES
 
@@ -177,6 +182,42 @@ async def test_a_gap_without_a_later_snapshot_is_reported_and_fails_the_replay(t
     assert pair.diffs_applied == 1 and pair.gaps + pair.bridge_failures == 1 and not pair.ready
     assert pair.waiting_for_snapshot and not report.healthy
     assert "  BTC-USDT: resync pending, but the recording has no later snapshot" in lines
+
+
+async def test_recording_writes_the_frames_the_client_sends_and_they_replay_its_subscriptions(
+        tmp_path: Path) -> None:
+    """A client subscribing by message (Binance's live SUBSCRIBE, answered by the sandbox): the
+    recording holds the sent frame as sent, and replaying it subscribes the replayed connection."""
+    out = tmp_path / "sent.jsonl"
+    writer = CaptureWriter(out)
+    writer.set_header(recording_header("binance", {"BTCUSDT": "BTC-USDT"}, 1.0))
+    async with Sandbox(seed=1, markets=[Market("BTCUSDT", "BTC", "USDT")], futures_markets=[],
+                       simulate=False) as sb:
+        factory = RecordingWebAssistantsFactory(AsyncThrottler([]), writer, request_timeout=5)
+        try:
+            ws = await factory.get_ws_assistant()
+            await ws.connect(binance_web_utils.combined_stream_url(["btcusdt@depth@100ms"], sb.ws_url))
+            await ws.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 1})
+            answer = await asyncio.wait_for(ws.receive(), timeout=10)
+            await ws.disconnect()
+        finally:
+            await factory.close()
+    await writer.flush()
+    assert json.loads(answer or "") == {"result": None, "id": 1}
+    records = read_capture(out)
+    assert [r.kind for r in records] == ["header", "connect", "send", "recv"]
+    sent = records[2]
+    assert sent.conn == records[1].conn == records[3].conn == "ws.1"
+    assert sent.data == '{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}'
+
+    transport = ReplayTransport(BinanceReplayAdapter())
+    replayed = ReplayWSAssistant(transport, AsyncThrottler([]))
+    await replayed.connect(records[1].url or "")
+    trade = '{"stream":"btcusdt@trade","data":{"e":"trade"}}'
+    assert transport.deliver(trade) == 0  # the URL alone does not carry the trade stream
+    await replayed.send_json(json.loads(sent.data))
+    assert await replayed.receive() == '{"result":null,"id":1}'
+    assert transport.deliver(trade) == 1
 
 
 @pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-5", "-0.001", "abc", ""])

@@ -12,6 +12,9 @@ import pytest
 
 from connectorkit.cli import replay
 from connectorkit.cli.main import build_parser, main
+from connectorkit.connector.settings import register_connector, unregister_connector
+from connectorkit.exchanges.binance.binance_exchange import BinanceExchange
+from connectorkit.exchanges.binance.binance_utils import DEFAULT_FEES, BinanceSettings
 from support.paths import CAPTURES
 
 D = Decimal
@@ -148,3 +151,25 @@ def test_binary_garbage_is_one_line_on_stderr(tmp_path: Path, capsys: pytest.Cap
     assert main(["replay", str(path)]) == 2
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and len(captured.err.splitlines()) == 1, captured.err
+
+
+@pytest.mark.parametrize(("name", "exchange"), [("okx_spot.jsonl", "OKX"), ("bybit_spot.jsonl", "BYBIT")])
+async def test_a_venue_no_adapter_serves_is_one_line_and_exit_2(name: str, exchange: str) -> None:
+    code, out, err = await _run(str(CAPTURES / name))
+    assert (code, out) == (2, [])
+    assert err == [f"replay: no replay adapter serves exchange {exchange!r}; registered adapters: binance "
+                   "(BINANCE, BINANCE_US), binance_perpetual (BINANCE_DELIVERY, BINANCE_FUTURES, "
+                   "BINANCE_PERPETUAL)"]
+
+
+async def test_a_connector_without_a_replay_adapter_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    register_connector("no_adapter", BinanceExchange, DEFAULT_FEES, BinanceSettings)
+    try:
+        header = {**HEADER, "config": {"connector": "no_adapter", "pairs": {"BTCUSDT": "BTC-USDT"}}}
+        code, out, err = await _run(str(_write(tmp_path / "t.jsonl", header, SNAPSHOT)))
+    finally:
+        unregister_connector("no_adapter")
+    assert (code, out) == (2, [])
+    (line,) = err
+    assert line.startswith("replay: connector 'no_adapter' has no replay adapter; "
+                           "registered adapters: binance (")

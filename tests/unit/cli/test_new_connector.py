@@ -14,6 +14,7 @@ from connectorkit.cli.main import main
 from connectorkit.connector.exchange_py_base import ExchangePyBase
 from connectorkit.connector.order_book_tracker_data_source import OrderBookTrackerDataSource
 from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from connectorkit.connector.replay_adapter import ReplayAdapter, unregister_replay_adapter
 from connectorkit.connector.settings import registered_connectors, unregister_connector
 from connectorkit.connector.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from connectorkit.net.auth import AuthBase
@@ -27,6 +28,7 @@ SPOT_FILES = {
     "demo_venue_constants.py",
     "demo_venue_utils.py",
     "demo_venue_web_utils.py",
+    "demo_venue_replay.py",
     "tests/__init__.py",
     "tests/test_demo_venue_connector.py",
     "tests/demo_venue_conformance_target.py",
@@ -81,6 +83,7 @@ def test_the_package_imports_registers_and_stubs_exactly_the_abstract_methods(tm
              OrderBookTrackerDataSource),
             ("demo_venue.demo_venue_api_user_stream_data_source", "DemoVenueAPIUserStreamDataSource",
              UserStreamTrackerDataSource),
+            ("demo_venue.demo_venue_replay", "DemoVenueReplayAdapter", ReplayAdapter),
         ]
         for module_name, class_name, template in pairs:
             klass = getattr(importlib.import_module(module_name), class_name)
@@ -96,6 +99,7 @@ def test_the_package_imports_registers_and_stubs_exactly_the_abstract_methods(tm
         sys.path.remove(str(tmp_path))
         for name in ("demo_venue", "demo_perp"):
             unregister_connector(name)
+            unregister_replay_adapter(name)
             for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
                 del sys.modules[module]
 
@@ -114,6 +118,27 @@ def test_generated_tests_name_the_first_method_to_write_then_pass_once_all_are_w
         path.write_text(path.read_text().replace("    @unwritten\n", ""))
     passing = _run_generated_tests(tmp_path, package, "-k", "every_template_method")
     assert passing.returncode == 0, passing.stdout + passing.stderr
+
+
+def test_the_generated_replay_adapter_is_registered_lazily_and_names_the_method_to_write(
+    tmp_path: Path,
+) -> None:
+    _scaffold(tmp_path, "demo_venue")
+    capture = tmp_path / "demo.jsonl"
+    capture.write_text(
+        '{"t":"header","exchange":"DEMO_VENUE","recorded":1.0,"config":{}}\n'
+        '{"t":"http","conn":"rest","ts":1.0,"url":"https://api.demo_venue.invalid/book?s=AAAZZZ","data":"{}"}\n',
+        encoding="utf-8",
+    )
+    probe = (
+        "import sys, demo_venue\n"
+        "from connectorkit.cli.main import main\n"
+        "print('demo_venue.demo_venue_replay' in sys.modules)\n"
+        f"sys.exit(main(['replay', {str(capture)!r}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], env=_env(tmp_path), capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == "False\n", done.stdout + done.stderr
+    assert done.stderr.strip().endswith("NotImplementedError: DemoVenueReplayAdapter.snapshot_symbol")
 
 
 def test_generated_code_is_lint_clean(tmp_path: Path) -> None:

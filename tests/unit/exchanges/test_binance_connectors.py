@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from aiohttp import web
-from binance_fixtures import fixture_json
+from binance_fixtures import fixture_json, rest_answer
 from pydantic import ValidationError
 
 from connectorkit.connector.settings import create_connector, registered_connectors
@@ -148,7 +148,7 @@ def test_perpetual_market_orders_follow_market_lot_size(amount: str, refused: st
         if entry["filterType"] == "MARKET_LOT_SIZE":
             entry.update(minQty="10", stepSize="5")
     perp = create_connector("binance_perpetual", trading_pairs=["BLZ-USDT"], trading_required=False)
-    rules = perp._format_trading_rules(perp_wire.decode_exchange_info(json.dumps(info)))
+    rules = perp._format_trading_rules(rest_answer(json.dumps(info), perp_wire.ExchangeInfo))
     perp._trading_rules.update({rule.trading_pair: rule for rule in rules})
 
     def order(order_type: OrderType) -> InFlightOrder:

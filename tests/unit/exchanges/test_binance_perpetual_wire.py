@@ -2,10 +2,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from binance_fixtures import fixture_bytes, fixture_json
+from binance_fixtures import fixture_answer, fixture_bytes, fixture_json, rest_answer
 
 from connectorkit.core.enums import OrderState, PositionAction, PositionSide
+from connectorkit.core.funding_info import FundingInfoUpdate
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee, TokenAmount
+from connectorkit.exchanges.binance.binance_market_wire import BinanceWireError, parse_stream_frame
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as wire
 from connectorkit.exchanges.binance_perpetual.binance_perpetual_utils import DEFAULT_FEES
 
@@ -16,7 +18,7 @@ HEDGE = "usdm__trade__position_information_v2__response_hedge.json"
 
 
 def test_exchange_information_rules() -> None:
-    info = wire.decode_exchange_info(fixture_bytes("usdm__market_data__exchange_information__response.json"))
+    info = fixture_answer("usdm__market_data__exchange_information__response.json", wire.ExchangeInfo)
     symbol = info.symbols[0]
     assert wire.is_perpetual_symbol_tradable(symbol)
     rules = wire.perpetual_symbol_rules(symbol)
@@ -29,25 +31,28 @@ def test_exchange_information_rules() -> None:
     assert rules.market_max_qty == Decimal("590119")
     quarterly = json.loads(fixture_bytes("usdm__market_data__exchange_information__response.json"))
     quarterly["symbols"][0]["contractType"] = "CURRENT_QUARTER"
-    assert not wire.is_perpetual_symbol_tradable(wire.decode_exchange_info(json.dumps(quarterly)).symbols[0])
+    (contract,) = rest_answer(json.dumps(quarterly), wire.ExchangeInfo).symbols
+    assert not wire.is_perpetual_symbol_tradable(contract)
 
 
 def test_order_answers() -> None:
-    new = wire.decode_order(fixture_bytes("usdm__trade__new_order__response.json"))
+    new = fixture_answer("usdm__trade__new_order__response.json", wire.FuturesOrder)
     update = wire.order_update_from_order(new, "BTC-USDT", 0.0)
     assert (update.new_state, update.client_order_id, update.exchange_order_id) == (
         OrderState.OPEN, "testOrder", "22542179")
     assert update.update_timestamp == pytest.approx(1566818724.722)
-    query = wire.decode_order(fixture_bytes("usdm__trade__query_order__response.json"))
+    query = fixture_answer("usdm__trade__query_order__response.json", wire.FuturesOrder)
     assert query.time == 1579276756075 and query.position_side == "SHORT"
     expired = json.loads(fixture_bytes("usdm__trade__query_order__response.json")) | {"status": "EXPIRED"}
-    update = wire.order_update_from_order(wire.decode_order(json.dumps(expired)), "BTC-USDT", 0.0)
+    answer = rest_answer(json.dumps(expired), wire.FuturesOrder)
+    update = wire.order_update_from_order(answer, "BTC-USDT", 0.0)
     assert update.new_state is OrderState.CANCELED and update.misc_updates == {"expired": True}
 
 
 def test_order_status_uses_the_futures_table() -> None:
     rejected = json.loads(fixture_bytes("usdm__trade__query_order__response.json")) | {"status": "REJECTED"}
-    update = wire.order_update_from_order(wire.decode_order(json.dumps(rejected)), "BTC-USDT", 0.0)
+    answer = rest_answer(json.dumps(rejected), wire.FuturesOrder)
+    update = wire.order_update_from_order(answer, "BTC-USDT", 0.0)
     assert update.new_state is OrderState.FAILED
     assert update.misc_updates == {
         "error_type": "REJECTED", "error_message": "order rejected by the exchange"}
@@ -67,7 +72,7 @@ def test_position_action(side: str, position_side: str, reduce_only: bool, actio
 
 
 def test_account_trade_list_fee_is_the_commission_magnitude() -> None:
-    trades = wire.decode_user_trades(fixture_bytes("usdm__trade__account_trade_list__response.json"))
+    trades = fixture_answer("usdm__trade__account_trade_list__response.json", list[wire.UserTrade])
     update = wire.trade_update_from_user_trade(trades[0], "BTC-USDT", DEFAULT_FEES, PositionAction.OPEN)
     assert (update.trade_id, update.exchange_order_id) == ("698759", "25851813")
     assert update.fill_quote_amount == Decimal("15.63802") and update.is_taker
@@ -83,7 +88,7 @@ def test_a_negative_maker_commission_is_a_rebate_never_a_charge() -> None:
     taker example "-0.07819010" stays a charge of that magnitude (test above)."""
     row = fixture_json("usdm__trade__account_trade_list__response.json")[0]
     row |= {"maker": True, "commission": "-0.00156380"}
-    (rebated,) = wire.decode_user_trades(json.dumps([row]))
+    (rebated,) = rest_answer(json.dumps([row]), list[wire.UserTrade])
     update = wire.trade_update_from_user_trade(rebated, "BTC-USDT", DEFAULT_FEES, PositionAction.OPEN)
     assert not update.is_taker
     assert update.fee.flat_fees == () and update.fee.percent == 0
@@ -103,14 +108,15 @@ def test_a_negative_maker_commission_is_a_rebate_never_a_charge() -> None:
 
 
 def test_balances_and_positions() -> None:
-    rows = wire.decode_balances(fixture_bytes("usdm__account__futures_account_balance_v2__response.json"))
+    rows = fixture_answer("usdm__account__futures_account_balance_v2__response.json",
+                          list[wire.FuturesBalance])
     snapshot = wire.balances_from_rows(rows)
     assert snapshot.total["USDT"] == Decimal("122607.35137903")
     assert snapshot.available["USDT"] == Decimal("23.72469206")
-    one_way = wire.decode_position_risk(
-        fixture_bytes("usdm__trade__position_information_v2__response_one_way.json"))
+    one_way = fixture_answer("usdm__trade__position_information_v2__response_one_way.json",
+                             list[wire.PositionRisk])
     assert wire.position_from_risk(one_way[0], "BTC-USDT", Decimal(20)) is None
-    hedge = wire.decode_position_risk(fixture_bytes(HEDGE))
+    hedge = fixture_answer(HEDGE, list[wire.PositionRisk])
     positions = [wire.position_from_risk(row, "BTC-USDT", Decimal(20)) for row in hedge]
     long = positions[0]
     assert long is not None and positions[1] is None
@@ -118,48 +124,57 @@ def test_balances_and_positions() -> None:
     assert long.leverage == Decimal(4)
     assert long.unrealized_pnl == Decimal("-1.06214947")
     v3_row = {k: v for k, v in fixture_json(HEDGE)[0].items() if k != "leverage"}
-    (row,) = wire.decode_position_risk(json.dumps([v3_row]))
+    (row,) = rest_answer(json.dumps([v3_row]), list[wire.PositionRisk])
     position = wire.position_from_risk(row, "BTC-USDT", Decimal(7))
     assert position is not None and position.leverage == Decimal(7)
 
 
 def test_leverage_and_position_mode_answers() -> None:
-    answer = wire.decode_leverage(fixture_bytes("usdm__trade__change_initial_leverage__response.json"))
+    answer = fixture_answer("usdm__trade__change_initial_leverage__response.json", wire.LeverageAnswer)
     assert answer.leverage == 21
-    mode = wire.decode_position_mode(fixture_bytes("usdm__trade__get_current_position_mode__response.json"))
+    mode = fixture_answer("usdm__trade__get_current_position_mode__response.json", wire.PositionModeAnswer)
     assert mode.dualSidePosition is True
 
 
+def mark_price_update(payload: dict[str, object]) -> FundingInfoUpdate:
+    """A markPrice stream payload through the path the data source reads every stream frame by."""
+    frame = json.dumps({"stream": "btcusdt@markPrice@1s", "data": payload})
+    update = parse_stream_frame(frame, {"BTCUSDT": "BTC-USDT"})
+    assert isinstance(update, FundingInfoUpdate)
+    return update
+
+
 def test_funding_from_premium_index_and_mark_price_stream() -> None:
-    index = wire.decode_premium_index(fixture_bytes("usdm__market_data__mark_price__response.json"))
+    index = fixture_answer("usdm__market_data__mark_price__response.json", wire.PremiumIndex)
     info = wire.funding_info_from_premium_index(index, "BTC-USDT")
     assert (info.mark_price, info.index_price, info.rate) == (
         Decimal("11793.63104562"), Decimal("11781.80495970"), Decimal("0.00038246"))
     assert info.next_funding_utc_timestamp == 1597392000
-    frame = json.dumps({"stream": "btcusdt@markPrice@1s",
-                        "data": fixture_json("usdm__websocket_market_streams__mark_price_stream.json")})
-    update = wire.funding_update_from_mark_price(wire.decode_mark_price_frame(frame), "BTC-USDT")
+    update = mark_price_update(fixture_json("usdm__websocket_market_streams__mark_price_stream.json"))
+    assert update.trading_pair == "BTC-USDT"
     new_info = info.updated(update)
     assert (new_info.mark_price, new_info.index_price, new_info.rate) == (
         Decimal("11794.15"), Decimal("11784.25641265"), Decimal("0.00038167"))
     assert new_info.next_funding_utc_timestamp == 1562306400
     delivery = fixture_json("usdm__websocket_market_streams__mark_price_stream.json") | {"r": "", "T": 0}
-    update = wire.funding_update_from_mark_price(
-        wire.decode_mark_price_frame(json.dumps({"stream": "s", "data": delivery})), "BTC-USDT")
+    update = mark_price_update(delivery)
     assert update.rate is None and update.next_funding_utc_timestamp is None
+    with pytest.raises(BinanceWireError):  # a rate that is not a number is refused, not dropped
+        mark_price_update(fixture_json("usdm__websocket_market_streams__mark_price_stream.json") | {"r": "x"})
     no_rate = fixture_json("usdm__market_data__mark_price__response.json") | {"lastFundingRate": ""}
     with pytest.raises(wire.WireFormatError):
-        wire.funding_info_from_premium_index(wire.decode_premium_index(json.dumps(no_rate)), "BTC-USDT")
+        wire.funding_info_from_premium_index(rest_answer(json.dumps(no_rate), wire.PremiumIndex), "BTC-USDT")
 
 
 def test_income_history_funding_payments() -> None:
     rows = fixture_json("usdm__account__get_income_history__response.json")
-    assert wire.funding_payments(wire.decode_income(json.dumps(rows)), {"BTCUSDT": "BTC-USDT"}) == []
+    records = rest_answer(json.dumps(rows), list[wire.IncomeRecord])
+    assert wire.funding_payments(records, {"BTCUSDT": "BTC-USDT"}) == []
     funding = rows[1] | {"incomeType": "FUNDING_FEE", "income": "-0.01000000", "time": 1570636800000}
     earlier = rows[1] | {"incomeType": "FUNDING_FEE", "income": "0.5", "time": 1570608000000, "tranId": 1}
     other = rows[1] | {"incomeType": "FUNDING_FEE", "symbol": "ETHUSDT"}
-    payments = wire.funding_payments(wire.decode_income(json.dumps([funding, earlier, other])),
-                                     {"BTCUSDT": "BTC-USDT"})
+    records = rest_answer(json.dumps([funding, earlier, other]), list[wire.IncomeRecord])
+    payments = wire.funding_payments(records, {"BTCUSDT": "BTC-USDT"})
     assert [(p.amount, p.timestamp) for p in payments] == [
         (Decimal("0.5"), 1570608000.0), (Decimal("-0.01"), 1570636800.0)]
     assert payments[1].transaction_id == "9689322392" and payments[1].asset == "USDT"

@@ -2,19 +2,22 @@ import json
 from decimal import Decimal
 
 import pytest
-from binance_fixtures import first_capture_http_body, fixture_bytes, fixture_json
+from binance_fixtures import first_capture_http_body, fixture_answer, fixture_bytes, fixture_json, rest_answer
 
 from connectorkit.core.enums import OrderState
 from connectorkit.core.trade_fee import AddedToCostTradeFee, DeductedFromReturnsTradeFee, TokenAmount
 from connectorkit.exchanges.binance import binance_trading_wire as wire
+from connectorkit.exchanges.binance import binance_web_utils as web_utils
 from connectorkit.exchanges.binance.binance_utils import DEFAULT_FEES
+from connectorkit.net.errors import ExchangeRequestError, ResponseDecodeError
+from connectorkit.net.rest_assistant import parse_code_msg_error
 
 TRADE_LIST = "spot__account_endpoints__account_trade_list__response.json"
 ACCOUNT_INFO = "spot__account_endpoints__account_information__response.json"
 
 
 def test_real_exchange_info_builds_trading_rules() -> None:
-    info = wire.decode_exchange_info(first_capture_http_body("binance_us_spot.jsonl"))
+    info = rest_answer(first_capture_http_body("binance_us_spot.jsonl"), wire.ExchangeInfo)
     assert len(info.symbols) == 121
     crv = next(s for s in info.symbols if s.symbol == "CRVUSDT")
     assert wire.is_spot_symbol_tradable(crv)
@@ -44,21 +47,21 @@ def test_notional_filter_and_missing_filters() -> None:
                         {"filterType": "NOTIONAL", "minNotional": "5.00", "applyMinToMarket": True,
                          "maxNotional": "9000000", "applyMaxToMarket": False, "avgPriceMins": 5},
                         {"filterType": "SOME_FUTURE_FILTER", "x": 1}]}
-    info = wire.decode_exchange_info(json.dumps({"symbols": [base]}))
+    info = rest_answer(json.dumps({"symbols": [base]}), wire.ExchangeInfo)
     rules = wire.symbol_rules(info.symbols[0])
     assert rules.rule.min_notional_size == Decimal("5.00")
     assert not rules.rule.supports_market_orders
     no_lot = dict(base, filters=base["filters"][:1])
     with pytest.raises(wire.WireFormatError):
-        wire.symbol_rules(wire.decode_exchange_info(json.dumps({"symbols": [no_lot]})).symbols[0])
-    halted = wire.decode_exchange_info(json.dumps({"symbols": [dict(base, status="BREAK")]}))
+        wire.symbol_rules(rest_answer(json.dumps({"symbols": [no_lot]}), wire.ExchangeInfo).symbols[0])
+    halted = rest_answer(json.dumps({"symbols": [dict(base, status="BREAK")]}), wire.ExchangeInfo)
     assert not wire.is_spot_symbol_tradable(halted.symbols[0])
-    with pytest.raises(wire.WireFormatError):
-        wire.decode_exchange_info(b'{"symbols": [{"symbol": 1}]}')
+    with pytest.raises(ResponseDecodeError):
+        rest_answer(b'{"symbols": [{"symbol": 1}]}', wire.ExchangeInfo)
 
 
 def test_new_order_ack_means_accepted() -> None:
-    ack = wire.decode_order(fixture_bytes("spot__trading_endpoints__new_order__response_ack.json"))
+    ack = fixture_answer("spot__trading_endpoints__new_order__response_ack.json", wire.OrderResponse)
     update = wire.order_update_from_response(ack, "BTC-USDT", fallback_timestamp=1.0)
     assert update.new_state is OrderState.OPEN
     assert (update.client_order_id, update.exchange_order_id) == ("6gCrw2kRUAF9CvJDGP16IP", "28")
@@ -67,9 +70,9 @@ def test_new_order_ack_means_accepted() -> None:
 
 
 def test_new_order_result_and_full_fills_with_commissions() -> None:
-    result = wire.decode_order(fixture_bytes("spot__trading_endpoints__new_order__response_result.json"))
+    result = fixture_answer("spot__trading_endpoints__new_order__response_result.json", wire.OrderResponse)
     assert wire.order_update_from_response(result, "BTC-USDT", 0.0).new_state is OrderState.FILLED
-    full = wire.decode_order(fixture_bytes("spot__trading_endpoints__new_order__response_full.json"))
+    full = fixture_answer("spot__trading_endpoints__new_order__response_full.json", wire.OrderResponse)
     trades = wire.trade_updates_from_response(full, "BTC-USDT", DEFAULT_FEES)
     assert [t.trade_id for t in trades] == ["56", "57", "58", "59", "60"]
     assert sum((t.fill_base_amount for t in trades), Decimal(0)) == full.executed_qty == Decimal("10")
@@ -83,11 +86,11 @@ def test_new_order_result_and_full_fills_with_commissions() -> None:
 
 
 def test_query_and_cancel_answers() -> None:
-    query = wire.decode_order(fixture_bytes("spot__trading_endpoints__query_order__response.json"))
+    query = fixture_answer("spot__trading_endpoints__query_order__response.json", wire.OrderResponse)
     update = wire.order_update_from_response(query, "LTC-BTC", 0.0)
     assert (update.new_state, update.client_order_id) == (OrderState.OPEN, "myOrder1")
     assert update.update_timestamp == pytest.approx(1499827319.559)
-    cancel = wire.decode_order(fixture_bytes("spot__trading_endpoints__cancel_order__response.json"))
+    cancel = fixture_answer("spot__trading_endpoints__cancel_order__response.json", wire.OrderResponse)
     update = wire.order_update_from_response(cancel, "LTC-BTC", 0.0)
     # The cancel answer's clientOrderId is the cancel request's id; the order is origClientOrderId.
     assert (update.new_state, update.client_order_id, update.exchange_order_id) == (
@@ -103,7 +106,8 @@ def test_query_and_cancel_answers() -> None:
 )
 def test_status_mapping(status: str, state: OrderState, misc: dict[str, object] | None) -> None:
     body = fixture_json("spot__trading_endpoints__query_order__response.json") | {"status": status}
-    update = wire.order_update_from_response(wire.decode_order(json.dumps(body)), "LTC-BTC", 0.0)
+    answer = rest_answer(json.dumps(body), wire.OrderResponse)
+    update = wire.order_update_from_response(answer, "LTC-BTC", 0.0)
     assert update.new_state is state
     if misc is None:
         assert update.misc_updates is None
@@ -114,7 +118,7 @@ def test_status_mapping(status: str, state: OrderState, misc: dict[str, object] 
 
 
 def test_account_trade_list() -> None:
-    trades = wire.decode_account_trades(fixture_bytes(TRADE_LIST))
+    trades = fixture_answer(TRADE_LIST, list[wire.AccountTrade])
     update = wire.trade_update_from_account_trade(trades[0], "BNB-BTC", DEFAULT_FEES)
     assert (update.trade_id, update.exchange_order_id, update.client_order_id) == ("28457", "100234", None)
     assert update.fill_quote_amount == Decimal("48.000012")
@@ -124,7 +128,7 @@ def test_account_trade_list() -> None:
 
 
 def test_account_information_balances() -> None:
-    account = wire.decode_account(fixture_bytes(ACCOUNT_INFO))
+    account = fixture_answer(ACCOUNT_INFO, wire.AccountInfo)
     snapshot = wire.balances_from_account(account)
     assert snapshot.total["BTC"] == Decimal("4723846.89208129")
     assert snapshot.available["LTC"] == Decimal("4763368.68006011")
@@ -194,9 +198,16 @@ def test_websocket_api_frames() -> None:
 
 
 def test_error_body() -> None:
-    error = wire.decode_error(b'{"code": -2013, "msg": "Order does not exist."}')
-    assert error is not None and error.code == -2013
-    assert wire.decode_error(b"<html>bad gateway</html>") is None
+    """Failed answers are parsed by the REST assistant's error parser (the Binance connectors use
+    the default one) into the ExchangeRequestError their classification reads."""
+    code, message = parse_code_msg_error(b'{"code": -2013, "msg": "Order does not exist."}')
+    assert (code, message) == (-2013, "Order does not exist.")
+    error = ExchangeRequestError(status=400, method="GET", url="/api/v3/order", code=code, message=message)
+    assert web_utils.exchange_error_code(error) == -2013 and web_utils.is_order_not_found(error)
+    code, message = parse_code_msg_error(b"<html>bad gateway</html>")
+    assert code is None and message == "<html>bad gateway</html>"
+    error = ExchangeRequestError(status=502, method="GET", url="/api/v3/order", code=code, message=message)
+    assert web_utils.exchange_error_code(error) is None
 
 
 def test_added_to_cost_when_the_schema_says_so() -> None:
@@ -204,6 +215,6 @@ def test_added_to_cost_when_the_schema_says_so() -> None:
 
     schema = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.001"),
                             taker_percent_fee_decimal=Decimal("0.001"))
-    trades = wire.decode_account_trades(fixture_bytes(TRADE_LIST))
+    trades = fixture_answer(TRADE_LIST, list[wire.AccountTrade])
     update = wire.trade_update_from_account_trade(trades[0], "BNB-BTC", schema)
     assert isinstance(update.fee, AddedToCostTradeFee)

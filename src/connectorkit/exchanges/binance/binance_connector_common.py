@@ -24,6 +24,7 @@ from connectorkit.exchanges.binance import binance_web_utils as web_utils
 from connectorkit.exchanges.binance.binance_utils import trading_pair
 from connectorkit.net.errors import RateLimitConfigError
 from connectorkit.net.rest_request import RESTMethod
+from connectorkit.net.typed_request import typed_request
 
 if TYPE_CHECKING:
     from connectorkit.connector.exchange_py_base import ExchangePyBase
@@ -72,7 +73,7 @@ class BinanceConnectorMixin(_Base):
     ) -> T:
         """One call under ``rest_url``, decoded straight into ``response_type`` (signed calls are
         retried once after a clock resync when the exchange answers -1021)."""
-        return await web_utils.typed_request(
+        return await typed_request(
             self._web_assistants_factory, web_utils.rest_url(path, self._rest_url), response_type,
             method=method, params=params, limit_id=limit_id or path, signed=signed,
             synchronizer=self._time_synchronizer, time_provider=self._request_server_time,

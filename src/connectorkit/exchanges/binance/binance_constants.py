@@ -2,8 +2,9 @@
 
 Every block cites the section of the official Binance Spot API documentation
 (https://developers.binance.com/docs/binance-spot-api-docs) it was taken from. Rate limits are
-expressed as plain data (:class:`LimitSpec`) so this module has no dependency on the web layer;
-``binance_web_utils.build_rate_limits()`` turns them into the throttler's ``RateLimit`` objects.
+expressed as plain data (:class:`~connectorkit.net.rate_limit_specs.LimitSpec`) so this module
+has no dependency on the web layer; ``binance_web_utils.build_rate_limits()`` turns them into the
+throttler's ``RateLimit`` objects.
 
 User data subscription (current official method, checked 2026-11):
     Binance discontinued the spot listenKey mechanism (``POST/PUT/DELETE /api/v3/userDataStream``)
@@ -19,10 +20,10 @@ User data subscription (current official method, checked 2026-11):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from connectorkit.core.enums import OrderState, TimeInForce
+from connectorkit.net.rate_limit_specs import LimitSpec
 
 EXCHANGE_NAME: Final = "binance"
 
@@ -99,20 +100,6 @@ REQUEST_WEIGHT: Final = "REQUEST_WEIGHT"
 ORDERS_10S: Final = "ORDERS_10S"
 ORDERS_1D: Final = "ORDERS_1D"
 RAW_REQUESTS: Final = "RAW_REQUESTS"
-
-
-@dataclass(frozen=True, slots=True)
-class LimitSpec:
-    """One rate-limited pool or endpoint: ``limit`` units per ``interval_s``.
-
-    ``linked`` names the pools the endpoint also draws from, with the weight it takes there.
-    """
-
-    limit_id: str
-    limit: int
-    interval_s: float
-    weight: int = 1
-    linked: tuple[tuple[str, int], ...] = ()
 
 
 POOL_LIMITS: Final[tuple[LimitSpec, ...]] = (

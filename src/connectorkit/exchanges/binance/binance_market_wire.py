@@ -207,6 +207,15 @@ def _event_to_item(
     return None
 
 
+def _finite(text: str) -> Decimal:
+    """:func:`exact_decimal` of a price, quantity or rate that must be a number: ``"NaN"`` and
+    ``"Infinity"`` (which ``Decimal`` accepts) raise ``ArithmeticError`` like any non-number."""
+    value = exact_decimal(text)
+    if not value.is_finite():
+        raise ArithmeticError(f"not a finite number: {text!r}")
+    return value
+
+
 def _pair(symbol: str | None, kind: str, symbol_map: Mapping[str, str]) -> str:
     if symbol is None:
         raise BinanceWireError(f"{kind} without symbol")
@@ -227,8 +236,8 @@ def _trade(
     if event.p is None or event.q is None or event.m is None or event.T is None:
         raise BinanceWireError(f"{event.e} without p/q/m/T")
     try:
-        price = exact_decimal(event.p)
-        amount = exact_decimal(event.q)
+        price = _finite(event.p)
+        amount = _finite(event.q)
     except ArithmeticError:
         raise BinanceWireError(f"trade with bad price/quantity {event.p!r}/{event.q!r}") from None
     return OrderBookMessage(
@@ -259,8 +268,7 @@ def _book_ticker(event: BinanceEvent, symbol_map: Mapping[str, str]) -> BookTick
     pair = _pair(event.s, "bookTicker", symbol_map)
     try:
         return BookTicker(
-            pair, event.u, exact_decimal(bid), exact_decimal(event.B), exact_decimal(ask),
-            exact_decimal(event.A),
+            pair, event.u, _finite(bid), _finite(event.B), _finite(ask), _finite(event.A),
         )
     except ArithmeticError:
         raise BinanceWireError("bookTicker with a non-numeric price or quantity") from None
@@ -275,10 +283,10 @@ def _funding(event: BinanceEvent, symbol_map: Mapping[str, str]) -> FundingInfoU
     try:
         return FundingInfoUpdate(
             trading_pair=pair,
-            index_price=exact_decimal(index) if index else None,
-            mark_price=exact_decimal(mark) if mark else None,
+            index_price=_finite(index) if index else None,
+            mark_price=_finite(mark) if mark else None,
             next_funding_utc_timestamp=next_funding_ms // 1000 if next_funding_ms else None,
-            rate=exact_decimal(rate) if rate else None,
+            rate=_finite(rate) if rate else None,
         )
     except ArithmeticError:
         raise BinanceWireError("markPriceUpdate with a non-numeric field") from None

@@ -111,13 +111,6 @@ class SymbolRules:
     market_step_size: Decimal | None = None
 
 
-_exchange_info_decoder: Final = msgspec.json.Decoder(ExchangeInfo)
-
-
-def decode_exchange_info(data: bytes | str) -> ExchangeInfo:
-    return decode_with(_exchange_info_decoder, data, "exchangeInfo")
-
-
 def is_spot_symbol_tradable(info: SymbolInfo) -> bool:
     """TRADING status and spot trading permitted (``isSpotTradingAllowed``, or a SPOT permission
     in ``permissions``/``permissionSets`` on older answers that lack the flag)."""
@@ -215,18 +208,6 @@ class OrderResponse(msgspec.Struct, frozen=True, rename="camel"):
         return self.transact_time or self.update_time or self.time
 
 
-_order_decoder: Final = msgspec.json.Decoder(OrderResponse)
-_orders_decoder: Final = msgspec.json.Decoder(list[OrderResponse])
-
-
-def decode_order(data: bytes | str) -> OrderResponse:
-    return decode_with(_order_decoder, data, "order")
-
-
-def decode_orders(data: bytes | str) -> list[OrderResponse]:
-    return decode_with(_orders_decoder, data, "orders")
-
-
 def order_state(status: str, table: Mapping[str, OrderState] = CONSTANTS.ORDER_STATE) -> OrderState:
     """Our state for a Binance order ``status``; ``table`` is the product's (Spot's by default)."""
     try:
@@ -319,13 +300,6 @@ class AccountTrade(msgspec.Struct, frozen=True, rename="camel"):
     is_maker: bool
 
 
-_trades_decoder: Final = msgspec.json.Decoder(list[AccountTrade])
-
-
-def decode_account_trades(data: bytes | str) -> list[AccountTrade]:
-    return decode_with(_trades_decoder, data, "myTrades")
-
-
 def trade_update_from_account_trade(
     trade: AccountTrade, trading_pair: str, fee_schema: TradeFeeSchema, client_order_id: str | None = None
 ) -> TradeUpdate:
@@ -359,13 +333,6 @@ class AccountInfo(msgspec.Struct, frozen=True, rename="camel"):
     balances: list[AssetBalance]
     can_trade: bool = True
     update_time: int | None = None
-
-
-_account_decoder: Final = msgspec.json.Decoder(AccountInfo)
-
-
-def decode_account(data: bytes | str) -> AccountInfo:
-    return decode_with(_account_decoder, data, "account")
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,21 +563,3 @@ def balances_from_account_position(event: OutboundAccountPosition) -> BalanceSna
         total={b.asset: b.free + b.locked for b in event.balances},
         available={b.asset: b.free for b in event.balances},
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors (docs: "Error Codes": {"code": -1121, "msg": "Invalid symbol."})
-# ---------------------------------------------------------------------------------------------
-
-
-class ErrorBody(msgspec.Struct, frozen=True):
-    code: int
-    msg: str = ""
-
-
-def decode_error(data: bytes | str) -> ErrorBody | None:
-    """The exchange error of a failed answer, or ``None`` when the body is not one."""
-    try:
-        return msgspec.json.decode(data, type=ErrorBody)
-    except msgspec.DecodeError:
-        return None

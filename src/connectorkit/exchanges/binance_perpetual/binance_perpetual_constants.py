@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Final
 
 from connectorkit.core.enums import OrderState, PositionMode, TimeInForce
-from connectorkit.exchanges.binance.binance_constants import LimitSpec
+from connectorkit.net.rate_limit_specs import LimitSpec
 
 EXCHANGE_NAME: Final = "binance_perpetual"
 

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from connectorkit.exchanges.binance import binance_web_utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
-from connectorkit.net.throttler import RateLimit
+from connectorkit.net.rate_limit_specs import with_weight
+from connectorkit.net.throttler import RateLimit, rate_limits_from_specs
 
 parse_server_time = binance_web_utils.parse_server_time
 # USDⓈ-M uses the same codes as spot for these ("Error Codes"): -2013, -2011, -1000/-1006/-1007, -1021.
@@ -67,8 +68,8 @@ def private_stream_url(
 
 def build_rate_limits(depth_limit: int = CONSTANTS.DEFAULT_SNAPSHOT_LIMIT) -> list[RateLimit]:
     """The documented USDⓈ-M limits; the depth snapshot is charged for ``depth_limit`` levels."""
-    endpoints = binance_web_utils.with_weight(
+    endpoints = with_weight(
         CONSTANTS.ENDPOINT_LIMITS, CONSTANTS.DEPTH_PATH, CONSTANTS.REQUEST_WEIGHT,
         CONSTANTS.depth_weight(depth_limit),
     )
-    return binance_web_utils.rate_limits_from_specs(CONSTANTS.POOL_LIMITS, endpoints)
+    return rate_limits_from_specs(CONSTANTS.POOL_LIMITS, endpoints)

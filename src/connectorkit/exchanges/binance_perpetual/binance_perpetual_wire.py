@@ -4,7 +4,9 @@ Each schema mirrors a documented payload of the USDⓈ-M Futures docs (section n
 Exchange information reuses the spot schema (same ``symbols[].filters`` layout, plus
 ``contractType``/``marginAsset``). Conversions produce connectorkit domain types: ``TradingRule``,
 ``OrderUpdate``/``TradeUpdate`` (fees from the commission fields ``N``/``n``), ``Position``,
-``FundingInfo``/``FundingInfoUpdate`` and funding payments.
+``FundingInfo`` and funding payments. REST answers are decoded into these schemas by the REST
+assistant (``typed_request``); the mark price stream, like every market stream, is parsed by
+``binance_market_wire.parse_stream_frame``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Final
 
 import msgspec
 
-from connectorkit.core.enums import OrderState, PositionAction, PositionSide, TradeType
-from connectorkit.core.funding_info import FundingInfo, FundingInfoUpdate
+from connectorkit.core.enums import OrderState, PositionAction, PositionSide
+from connectorkit.core.funding_info import FundingInfo
 from connectorkit.core.in_flight_order import OrderUpdate, TradeUpdate
 from connectorkit.core.position import Position
 from connectorkit.core.trade_fee import TokenAmount, TradeFeeBase, TradeFeeSchema
@@ -29,9 +31,6 @@ from connectorkit.exchanges.binance.binance_trading_wire import (
     SymbolRules,
     UnknownUserEventError,
     WireFormatError,
-    decode_error,
-    decode_exchange_info,
-    trade_type_of,
 )
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as CONSTANTS
 
@@ -41,8 +40,6 @@ __all__ = [
     "SymbolRules",
     "UnknownUserEventError",
     "WireFormatError",
-    "decode_error",
-    "decode_exchange_info",
 ]
 
 _ZERO: Final = Decimal(0)
@@ -90,18 +87,6 @@ class FuturesOrder(msgspec.Struct, frozen=True, rename="camel"):
     time_in_force: str = "GTC"
     update_time: int = 0
     time: int | None = None
-
-
-_order_decoder: Final = msgspec.json.Decoder(FuturesOrder)
-_orders_decoder: Final = msgspec.json.Decoder(list[FuturesOrder])
-
-
-def decode_order(data: bytes | str) -> FuturesOrder:
-    return spot_wire.decode_with(_order_decoder, data, "order")
-
-
-def decode_orders(data: bytes | str) -> list[FuturesOrder]:
-    return spot_wire.decode_with(_orders_decoder, data, "orders")
 
 
 def order_state(status: str) -> OrderState:
@@ -178,13 +163,6 @@ class UserTrade(msgspec.Struct, frozen=True, rename="camel"):
     position_side: str = "BOTH"
 
 
-_user_trades_decoder: Final = msgspec.json.Decoder(list[UserTrade])
-
-
-def decode_user_trades(data: bytes | str) -> list[UserTrade]:
-    return spot_wire.decode_with(_user_trades_decoder, data, "userTrades")
-
-
 def trade_update_from_user_trade(
     trade: UserTrade,
     trading_pair: str,
@@ -221,13 +199,6 @@ class FuturesBalance(msgspec.Struct, frozen=True, rename="camel"):
     cross_un_pnl: Decimal = _ZERO
 
 
-_balances_decoder: Final = msgspec.json.Decoder(list[FuturesBalance])
-
-
-def decode_balances(data: bytes | str) -> list[FuturesBalance]:
-    return spot_wire.decode_with(_balances_decoder, data, "balance")
-
-
 def balances_from_rows(rows: list[FuturesBalance]) -> spot_wire.BalanceSnapshot:
     """Total = wallet balance, available = what new orders may use (``availableBalance``)."""
     return spot_wire.BalanceSnapshot(
@@ -245,13 +216,6 @@ class PositionRisk(msgspec.Struct, frozen=True):
     leverage: Decimal | None = None  # V2 has it, V3 does not
     markPrice: Decimal | None = None
     updateTime: int = 0
-
-
-_position_risk_decoder: Final = msgspec.json.Decoder(list[PositionRisk])
-
-
-def decode_position_risk(data: bytes | str) -> list[PositionRisk]:
-    return spot_wire.decode_with(_position_risk_decoder, data, "positionRisk")
 
 
 def position_side_of(value: str) -> PositionSide:
@@ -290,23 +254,8 @@ class PositionModeAnswer(msgspec.Struct, frozen=True):
     dualSidePosition: bool
 
 
-_leverage_answer_decoder: Final = msgspec.json.Decoder(LeverageAnswer)
-
-
-def decode_leverage(data: bytes | str) -> LeverageAnswer:
-    return spot_wire.decode_with(_leverage_answer_decoder, data, "leverage")
-
-
-_position_mode_answer_decoder: Final = msgspec.json.Decoder(PositionModeAnswer)
-
-
-def decode_position_mode(data: bytes | str) -> PositionModeAnswer:
-    return spot_wire.decode_with(_position_mode_answer_decoder, data, "positionSide/dual")
-
-
 # ---------------------------------------------------------------------------------------------
-# Funding (docs: "Market Data > Mark Price" (premiumIndex), "Websocket Market Streams > Mark
-# Price Stream", "Account > Get Income History")
+# Funding (docs: "Market Data > Mark Price" (premiumIndex), "Account > Get Income History")
 # ---------------------------------------------------------------------------------------------
 
 
@@ -331,13 +280,6 @@ class PremiumIndex(msgspec.Struct, frozen=True, rename="camel"):
     time: int = 0
 
 
-_premium_index_decoder: Final = msgspec.json.Decoder(PremiumIndex)
-
-
-def decode_premium_index(data: bytes | str) -> PremiumIndex:
-    return spot_wire.decode_with(_premium_index_decoder, data, "premiumIndex")
-
-
 def funding_info_from_premium_index(index: PremiumIndex, trading_pair: str) -> FundingInfo:
     rate = _optional_decimal(index.last_funding_rate, "lastFundingRate")
     if rate is None:
@@ -351,40 +293,6 @@ def funding_info_from_premium_index(index: PremiumIndex, trading_pair: str) -> F
     )
 
 
-class MarkPriceUpdate(msgspec.Struct, frozen=True, tag_field="e", tag="markPriceUpdate"):
-    event_time: int = msgspec.field(name="E")
-    symbol: str = msgspec.field(name="s")
-    mark_price: Decimal = msgspec.field(name="p")
-    index_price: Decimal | None = msgspec.field(name="i", default=None)
-    funding_rate: str = msgspec.field(name="r", default="")  # "" for delivery contracts
-    next_funding_time: int = msgspec.field(name="T", default=0)
-
-
-class _StreamFrame(msgspec.Struct, frozen=True):
-    stream: str
-    data: MarkPriceUpdate
-
-
-_mark_price_frame_decoder: Final = msgspec.json.Decoder(_StreamFrame)
-
-
-def decode_mark_price_frame(data: bytes | str) -> MarkPriceUpdate:
-    """A combined-stream frame ``{"stream": "<symbol>@markPrice@1s", "data": {...}}``."""
-    return spot_wire.decode_with(_mark_price_frame_decoder, data, "markPrice frame").data
-
-
-def funding_update_from_mark_price(event: MarkPriceUpdate, trading_pair: str) -> FundingInfoUpdate:
-    """Delivery contracts send an empty rate and next funding time 0: those become ``None``."""
-    rate = _optional_decimal(event.funding_rate, "r")
-    return FundingInfoUpdate(
-        trading_pair=trading_pair,
-        index_price=event.index_price,
-        mark_price=event.mark_price,
-        next_funding_utc_timestamp=event.next_funding_time // 1000 if event.next_funding_time else None,
-        rate=rate,
-    )
-
-
 class IncomeRecord(msgspec.Struct, frozen=True, rename="camel"):
     symbol: str
     income_type: str
@@ -393,13 +301,6 @@ class IncomeRecord(msgspec.Struct, frozen=True, rename="camel"):
     time: int
     tran_id: int | str = 0
     info: str = ""
-
-
-_income_decoder: Final = msgspec.json.Decoder(list[IncomeRecord])
-
-
-def decode_income(data: bytes | str) -> list[IncomeRecord]:
-    return spot_wire.decode_with(_income_decoder, data, "income")
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,10 +459,6 @@ def trade_update_from_event(
         fee=_fee(fee_schema, action, data.commission_asset, data.commission, is_maker=data.is_maker),
         is_taker=not data.is_maker,
     )
-
-
-def trade_type_of_event(event: OrderTradeUpdate) -> TradeType:
-    return trade_type_of(event.order.side)
 
 
 def position_from_entry(entry: PositionEntry, trading_pair: str, leverage: Decimal) -> Position:
