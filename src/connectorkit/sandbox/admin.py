@@ -17,7 +17,7 @@ from aiohttp import web
 
 from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.errors import ApiError
-from connectorkit.sandbox.faults import FaultInjector
+from connectorkit.sandbox.faults import FaultInjector, FaultKind
 from connectorkit.sandbox.responses import json_response
 
 
@@ -50,21 +50,7 @@ class AdminTarget(Protocol):
 
     def state(self) -> dict[str, Any]: ...
 
-FAULT_KINDS = (
-    "drop_websockets",
-    "pause_stream",
-    "resume_stream",
-    "skip_depth_updates",
-    "duplicate_user_events",
-    "reorder_user_events",
-    "delay_rest",
-    "fail_next_requests",
-    "unknown_status_next_orders",
-    "force_429",
-    "expire_listen_key",
-    "clock_skew",
-    "clear",
-)
+FAULT_KINDS = (*(kind.value for kind in FaultKind), "clear")
 
 
 def _bad(msg: str) -> web.Response:

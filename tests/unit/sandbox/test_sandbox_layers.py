@@ -1,4 +1,5 @@
-"""The sandbox's folders say its layers: the core never imports a protocol skin (issue 11 item 5)."""
+"""The sandbox's folders say its layers: the core never imports a protocol skin, and each skin maps every
+core fault kind to its wire (issue 11 item 5)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import pytest
 import connectorkit
 import connectorkit.sandbox as sandbox_pkg
 from connectorkit.sandbox import cli
+from connectorkit.sandbox.admin import FAULT_KINDS
+from connectorkit.sandbox.faults import FaultInjector, FaultKind, unmapped_kinds
+from connectorkit.sandbox.venues.binance.faults import BINANCE_FAULTS
 from connectorkit.sandbox.venues.binance.sandbox import Sandbox as BinanceSandbox
 
 CORE = Path(sandbox_pkg.__file__).parent
@@ -66,3 +70,15 @@ def test_an_unknown_venue_is_refused(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_the_public_sandbox_is_the_binance_skin() -> None:
     assert connectorkit.Sandbox is sandbox_pkg.Sandbox is BinanceSandbox
+
+
+def test_every_core_fault_kind_is_mapped_by_the_binance_skin() -> None:
+    assert unmapped_kinds(BINANCE_FAULTS) == set()
+    partial = {FaultKind.SEQUENCE_GAP: "skipped seqId"}
+    assert unmapped_kinds(partial) == set(FaultKind) - {FaultKind.SEQUENCE_GAP}
+
+
+def test_each_fault_kind_is_an_injector_method_and_an_admin_route() -> None:
+    for kind in FaultKind:
+        assert callable(getattr(FaultInjector, kind.value)), kind
+    assert (*(kind.value for kind in FaultKind), "clear") == FAULT_KINDS
