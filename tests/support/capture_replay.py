@@ -158,6 +158,7 @@ class CaptureReplayDataSource(OrderBookTrackerDataSource):
         return wire.decode_depth_snapshot(record.data, trading_pair)
 
     async def listen_for_subscriptions(self) -> None:
+        self.report_book_stream(self._capture.pairs, live=True)  # the recorded connection was open
         for record in self._capture.records:
             if record.kind == "http" and record.path.endswith("/depth"):
                 symbol = record.query_param("symbol")

@@ -44,6 +44,7 @@ class FakeOrderBookDataSource(OrderBookTrackerDataSource):
     async def _connect_and_consume(self) -> None:
         ws = await self._factory.get_ws_assistant()
         await ws.connect(f"{self._connector.ws_base_url}/ws/market")
+        self.report_book_stream(self.trading_pairs, live=True)  # the server streams every symbol
         try:
             async for raw in ws.iter_messages():
                 frame: dict[str, Any] = msgspec.json.decode(raw)
@@ -57,6 +58,7 @@ class FakeOrderBookDataSource(OrderBookTrackerDataSource):
                     update = FundingInfoUpdate(pair, mark_price=Decimal(frame["p"]), rate=Decimal(frame["r"]))
                     self.route(update)
         finally:
+            self.report_book_stream(self.trading_pairs, live=False)
             await ws.disconnect()
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:

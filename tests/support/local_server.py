@@ -19,3 +19,10 @@ async def local_server(app: web.Application) -> AsyncIterator[TestServer]:
         yield server
     finally:
         await server.close()
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` and yield its ``127.0.0.1:<port>`` address; cleaned up on exit."""
+    async with local_server(app) as server:
+        yield f"127.0.0.1:{server.port}"

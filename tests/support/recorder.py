@@ -8,6 +8,7 @@ from typing import Any
 
 from connectorkit.connector.connector_base import ConnectorBase
 from connectorkit.core.events import MarketEvent
+from support.waiting import wait_until
 
 
 class Recorder:
@@ -44,8 +45,4 @@ class Recorder:
 
 
 async def until(predicate: Callable[[], bool], what: str) -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
+    await wait_until(predicate, 5, what)

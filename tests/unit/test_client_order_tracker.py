@@ -28,6 +28,7 @@ from connectorkit.core.events import (
 )
 from connectorkit.core.in_flight_order import InFlightOrder, OrderUpdate, TradeUpdate
 from connectorkit.core.trade_fee import AddedToCostTradeFee, TokenAmount
+from support.waiting import wait_until
 
 PAIR = "COINX-USDT"
 E = MarketEvent
@@ -643,10 +644,10 @@ def test_random_interleavings_keep_the_invariants(history: tuple[list[Any], list
                 assert order.current_state is before  # a final state is never left
         assert ranks == sorted(ranks)
 
-        for _ in range(50):  # let a FILLED-without-all-trades order time out
-            if "c1" not in tracker.active_orders or order.current_state is not OrderState.FILLED:
-                break
-            await asyncio.sleep(0.001)
+        await wait_until(  # let a FILLED-without-all-trades order time out (grace period 0)
+            lambda: "c1" not in tracker.active_orders or order.current_state is not OrderState.FILLED,
+            5, "a filled order short of trades to complete",
+        )
         for message in held_back:
             feed(message)
 

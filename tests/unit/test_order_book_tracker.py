@@ -80,14 +80,20 @@ class ScriptedDataSource(OrderBookTrackerDataSource):
         if self.fail_listen_once:
             self.fail_listen_once = False
             raise ConnectionError("socket dropped")
-        await asyncio.Event().wait()
+        self.report_book_stream(self.trading_pairs, live=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.report_book_stream(self.trading_pairs, live=False)
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
         self.subscribed.append(trading_pair)
+        self.report_book_stream([trading_pair], live=True)  # as on the venue's acknowledgement
         return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         self.unsubscribed.append(trading_pair)
+        self.report_book_stream([trading_pair], live=False)
         return True
 
     async def get_last_traded_prices(self, trading_pairs: list[str]) -> dict[str, Decimal]:
@@ -407,3 +413,28 @@ def test_local_update_ids_are_monotonic() -> None:
     source = ScriptedDataSource([BTC])
     ids = [source.next_update_id() for _ in range(5)]
     assert ids == sorted(ids) and len(set(ids)) == 5 and ids[0] >= 1
+
+
+async def test_a_book_is_ready_only_while_its_stream_is_live(source: ScriptedDataSource) -> None:
+    """The template's readiness: snapshot applied AND the data source reports the stream live; a
+    drop makes it not ready at once (buffering), the return resyncs it from a new snapshot."""
+    source.gate(BTC).set()
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
+    await tracker.start()
+    try:
+        await asyncio.wait_for(tracker.wait_ready(), 3)
+        assert tracker.metrics(BTC).snapshots_applied == 1
+        source.report_book_stream([BTC], live=False)
+        assert not tracker.is_ready(BTC) and not tracker.ready  # at once, not at the next message
+        source.route(diff(BTC, 11, 11, bids=[("100", "7")]))  # from before the drop: held, not applied
+        await eventually(lambda: tracker.metrics(BTC).diffs_applied == 0 and source.diff_queue.empty())
+        assert tracker.order_books[BTC].best_bid == Decimal(100) and not tracker.is_ready(BTC)
+        source.truth[BTC] = snap(BTC, 20, [("100", "2")], [("101", "1")])
+        source.report_book_stream([BTC], live=True)
+        source.route(diff(BTC, 21, 21, bids=[("99", "3")]))
+        await asyncio.wait_for(tracker.wait_ready(), 3)
+        metrics = tracker.metrics(BTC)
+        assert metrics.snapshots_applied == 2 and metrics.resyncs == 1
+        assert tracker.order_books[BTC].snapshot()[0][0].amount == Decimal(2)  # the new snapshot's
+    finally:
+        await tracker.stop()

@@ -247,6 +247,7 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
                     _LOG.warning("lost the market-data bus at %s (%s); books not ready until resynced",
                                  connection.mask_url(self._url), connection.describe(exc))
                     self._break_all("lost the market-data bus")
+                    self.report_book_stream(list(self._cursors), live=False)
                 failed_again = not self._read_ok
                 delay = min(delay * 2, self.RECONNECT_MAX_DELAY) if failed_again else self.RECONNECT_MIN_DELAY
                 await asyncio.sleep(delay)
@@ -309,6 +310,11 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
             run = None if heartbeat is None else heartbeat.run
             if cursor.synced and (cursor.pair not in served or run != cursor.run):
                 self._break(cursor, "gateway heartbeat expired or changed")
+        # The bus is this source's stream: a pair's is live while Redis answers and a live gateway
+        # serves the pair (the tracker makes a book ready only then).
+        pairs = list(self._cursors)
+        self.report_book_stream([p for p in pairs if p not in served], live=False)
+        self.report_book_stream([p for p in pairs if p in served], live=True)
 
     # ---- entries --------------------------------------------------------------------------------
     def _book_handler(self, cursor: _Cursor, generation: int) -> Any:
@@ -427,6 +433,7 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
         return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        self.report_book_stream([trading_pair], live=False)
         self._positions.pop(trading_pair, None)
         return self._cursors.pop(trading_pair, None) is not None
 

@@ -13,6 +13,12 @@ exception that ends one is logged):
   installs it. While it runs the pair keeps buffering its diffs, so none is lost. A pair's first
   snapshot waits for its first diff (the stream is live) or ``first_diff_wait`` seconds.
 
+A book is ready when its snapshot is applied and bridged AND the stream that updates it is
+connected and subscribed (the data source reports that, :meth:`OrderBookTrackerDataSource.
+report_book_stream`). When that stream drops, the book stops being ready at once and buffers;
+when it is back, the book is resynced from a fresh snapshot (taken once the stream delivers). A
+snapshot installed while the stream was not yet live is kept: the first diff must bridge it.
+
 Everything that touches a book runs synchronously on the event loop, so one pair's messages are
 processed strictly in arrival order. Per-pair isolation: an exception while handling one message
 is logged and counted for that pair only; a failing snapshot fetch only delays that pair.
@@ -91,6 +97,9 @@ class OrderBookTracker:
         self._running = False
         for pair in trading_pairs:
             self._add_sync(pair)
+            if pair not in data_source.trading_pairs:  # streamed, so that its book can be ready
+                data_source.trading_pairs.append(pair)
+        data_source.add_book_stream_listener(self._on_book_stream)
 
     # ------------------------------------------------------------------ public state
     @property
@@ -109,12 +118,13 @@ class OrderBookTracker:
 
     @property
     def ready(self) -> bool:
-        """True when every tracked book holds a synchronised snapshot (and there is one)."""
-        return bool(self._syncs) and all(sync.ready for sync in self._syncs.values())
+        """True when every tracked book is ready (see :meth:`is_ready`), and there is one."""
+        return bool(self._syncs) and all(self.is_ready(pair) for pair in self._syncs)
 
     def is_ready(self, trading_pair: str) -> bool:
+        """True when the pair's book holds a synchronised snapshot and its stream is live."""
         sync = self._syncs.get(trading_pair)
-        return sync is not None and sync.ready
+        return sync is not None and sync.ready and self._data_source.book_stream_live(trading_pair)
 
     def metrics(self, trading_pair: str) -> PairMetrics:
         """A consistent copy of the pair's counters (KeyError for an untracked pair)."""
@@ -197,6 +207,25 @@ class OrderBookTracker:
             self._request_snapshot(trading_pair)
 
     # ------------------------------------------------------------------ internals
+    def _on_book_stream(self, pair: str, live: bool) -> None:
+        """The data source's report that ``pair``'s book stream went up or down."""
+        sync = self._syncs.get(pair)
+        if sync is None or not self._running:
+            return  # untracked, or stopping: connections closing on stop are not a failure
+        if not live:
+            # Whatever arrives from now on may have a hole behind it: not ready, buffer, and take
+            # the next snapshot only once the stream is back (a snapshot now could not be bridged).
+            seen = self._stream_seen.get(pair)
+            if seen is not None:
+                seen.clear()
+            sync.request_resync("book stream down")
+            return
+        # A snapshot installed while the stream was down needs nothing more: until a diff bridges
+        # it, the first diff that arrives must (the continuity rule), or the book resyncs.
+        if sync.awaiting_snapshot:
+            self._request_snapshot(pair, initial=True)  # no-op while a fetch is running
+        self._snapshot_installed.set()  # wake wait_ready: the pair may be ready now
+
     def _add_sync(self, pair: str) -> None:
         self._stream_seen[pair] = asyncio.Event()
         sync = self._syncs[pair] = BookSynchronizer(

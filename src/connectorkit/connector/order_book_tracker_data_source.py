@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 # ContinuityRule is re-exported: every data source declares its rule next to this base class.
@@ -21,6 +22,12 @@ from connectorkit.connector.book_sync_rule import ContinuityRule as ContinuityRu
 from connectorkit.core.funding_info import FundingInfo, FundingInfoUpdate
 from connectorkit.core.order_book import OrderBook
 from connectorkit.core.order_book_message import OrderBookMessage, OrderBookMessageType
+
+_LOG = logging.getLogger(__name__)
+
+
+BookStreamListener = Callable[[str, bool], None]
+"""Called with ``(trading_pair, live)`` when the stream that updates a pair's book goes up or down."""
 
 
 class OrderBookTrackerDataSource(ABC):
@@ -35,7 +42,13 @@ class OrderBookTrackerDataSource(ABC):
       :meth:`route` with the result. Malformed frames are logged, counted in
       :attr:`malformed_frames` and skipped, never raised;
     - :meth:`subscribe_to_trading_pair` / :meth:`unsubscribe_from_trading_pair` change the
-      subscription of a running connection.
+      subscription of a running connection;
+    - :meth:`report_book_stream` tells the tracker, per pair, whether the stream that updates its
+      book is connected and subscribed. A book is ready only while it is: a REST snapshot with no
+      live stream behind it is a frozen picture, not a book. Call it with ``live=True`` once the
+      venue has accepted the subscription (the connection is open with the stream in its URL, or
+      the ``SUBSCRIBE`` was acknowledged) and with ``live=False`` as soon as that connection is
+      lost or the pair unsubscribed.
     """
 
     continuity: ContinuityRule = ContinuityRule.NONE
@@ -57,6 +70,8 @@ class OrderBookTrackerDataSource(ABC):
         self.funding_info_queue: asyncio.Queue[FundingInfoUpdate] = asyncio.Queue()
         self.malformed_frames = 0
         self._local_ids = itertools.count(1)
+        self._live_book_streams: set[str] = set()
+        self._book_stream_listeners: list[BookStreamListener] = []
         checksum = self.book_sync_rule.checksum
         self._checksum_verifier = None if checksum is None else checksum.verifier()
 
@@ -67,6 +82,30 @@ class OrderBookTrackerDataSource(ABC):
         snapshot's answer then counts as stale, and every later one as newer.
         """
         return next(self._local_ids)
+
+    # ---- book stream state ------------------------------------------------------------------------
+    def book_stream_live(self, trading_pair: str) -> bool:
+        """True while the stream that updates ``trading_pair``'s book is connected and subscribed."""
+        return trading_pair in self._live_book_streams
+
+    def add_book_stream_listener(self, listener: BookStreamListener) -> None:
+        self._book_stream_listeners.append(listener)
+
+    def report_book_stream(self, trading_pairs: Iterable[str], live: bool) -> None:
+        """Record that the book stream of ``trading_pairs`` went up (``live``) or down; listeners
+        hear of each pair whose state changed (a repeated report is not a change)."""
+        for pair in list(trading_pairs):
+            if (pair in self._live_book_streams) == live:
+                continue
+            if live:
+                self._live_book_streams.add(pair)
+            else:
+                self._live_book_streams.discard(pair)
+            for listener in list(self._book_stream_listeners):
+                try:
+                    listener(pair, live)
+                except Exception:  # a listener's bug must not break the stream loop reporting it
+                    _LOG.exception("%s: book stream listener failed", pair)
 
     def route(self, item: OrderBookMessage | FundingInfoUpdate) -> None:
         """Put a parsed item on its channel queue (called by the subscription loop)."""

@@ -1,5 +1,10 @@
 """Admin and fault-control HTTP endpoints of the standalone sandbox (``/sandbox/...``). Not part of
-the Binance API: JSON in, JSON out, no authentication (the server binds 127.0.0.1 only).
+the Binance API: JSON in, JSON out.
+
+They can create funded accounts and break the exchange on purpose, so they are open only on a
+loopback address. Bound anywhere else (``--host 0.0.0.0``, a LAN address), or whenever an admin token
+is given, every ``/sandbox/...`` request must carry ``Authorization: Bearer <admin token>``; without
+it the answer is 401. The Binance API itself keeps its own (API key) authentication.
 
 * ``POST /sandbox/accounts`` ``{"balances": {"USDT": "1000"}, "futuresBalances": {...},
   "makerCommission": "0.001", "takerCommission": "0.001"}`` → ``{"accountId", "apiKey", "secretKey"}``
@@ -10,6 +15,10 @@ the Binance API: JSON in, JSON out, no authentication (the server binds 127.0.0.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -53,6 +62,30 @@ class AdminTarget(Protocol):
 FAULT_KINDS = (*(kind.value for kind in FaultKind), "clear")
 
 
+ADMIN_PREFIX = "/sandbox"
+
+
+def is_loopback(host: str) -> bool:
+    """True if binding ``host`` reaches this machine only. ``0.0.0.0``/``::`` (every interface) and
+    any name other than ``localhost`` count as reachable from the network."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def admin_token_for(host: str, token: str | None) -> str | None:
+    """The token the admin routes require: ``token`` if given, a new random one if ``host`` is not
+    a loopback address, else None (open, as on 127.0.0.1)."""
+    if token is not None:
+        if not token:
+            raise ValueError("the admin token must not be empty")
+        return token
+    return None if is_loopback(host) else secrets.token_urlsafe(24)
+
+
 def _bad(msg: str) -> web.Response:
     return json_response({"error": msg}, 400)
 
@@ -72,16 +105,38 @@ def _decimals(raw: Any) -> dict[str, Decimal]:
     return {str(k): _amount(v) for k, v in raw.items()}
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 class AdminApi:
-    def __init__(self, sandbox: AdminTarget) -> None:
+    def __init__(self, sandbox: AdminTarget, token: str | None = None) -> None:
         self.sb = sandbox
+        self.token = token
 
     def mount(self, app: web.Application) -> None:
+        if self.token is not None:
+            app.middlewares.append(self._require_token)
         app.router.add_post("/sandbox/accounts", self.create_account)
         app.router.add_post("/sandbox/deposit", self.deposit)
         app.router.add_get("/sandbox/state", self.state)
         app.router.add_get("/sandbox/faults", self.fault_log)
         app.router.add_post("/sandbox/faults/{kind}", self.fault)
+
+    @web.middleware
+    async def _require_token(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every ``/sandbox`` path (unknown ones too) needs the bearer token; other paths pass."""
+        path = request.path
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            assert self.token is not None
+            valid = hmac.compare_digest(given.strip().encode(), self.token.encode())
+            if scheme.lower() != "bearer" or not valid:
+                response = json_response(
+                    {"error": "admin token required: send 'Authorization: Bearer <admin token>'"}, 401
+                )
+                response.headers["WWW-Authenticate"] = 'Bearer realm="connectorkit sandbox admin"'
+                return response
+        return await handler(request)
 
     async def _json(self, request: web.Request) -> dict[str, Any]:
         if not request.can_read_body:

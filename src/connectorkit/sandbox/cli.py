@@ -1,7 +1,8 @@
 """``connectorkit sandbox [--venue NAME]``: run one protocol skin of the local exchange until interrupted.
 
-The core parser holds what every skin shares (address, port, seed, ``--state``, simulation); each skin
-adds its own flags with ``add_arguments(parser)`` and serves with ``async run(args, out=, err=)``.
+The core parser holds what every skin shares (address, admin token, port, seed, ``--state``,
+simulation); each skin adds its own flags with ``add_arguments(parser)`` and serves with
+``async run(args, out=, err=)``.
 ``binance`` (spot and USD-M futures) is the default and, today, the only skin.
 """
 
@@ -36,7 +37,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--venue", choices=sorted(VENUES), default=DEFAULT_VENUE,
         help=f"protocol skin to serve (default {DEFAULT_VENUE})",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1). On a non-loopback address (e.g. "
+                             "0.0.0.0) the /sandbox/... admin routes require the admin token")
+    parser.add_argument("--admin-token", default=None, metavar="TOKEN", type=_admin_token,
+                        help="token the /sandbox/... admin routes require as 'Authorization: Bearer "
+                             "TOKEN' (default: none on loopback, a random one printed at start otherwise)")
     parser.add_argument("--port", type=int, default=0, help="REST/spot-stream port (default: any free port)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the simulated market")
     parser.add_argument("--state", default=None, metavar="FILE", help="SQLite state file")
@@ -44,6 +50,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     for skin in VENUES.values():
         skin.add_arguments(parser)
     return parser
+
+
+def _admin_token(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the admin token must not be empty")
+    return text
 
 
 async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,

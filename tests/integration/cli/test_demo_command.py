@@ -11,12 +11,15 @@ import re
 import signal
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from connectorkit.cli.demo import command
 from connectorkit.cli.demo.summary import AccountView
+
+IMPATIENT_CHILD = Path(__file__).with_name("demo_impatient_child.py")
 
 
 def _figures(lines: list[str]) -> dict[str, int]:
@@ -92,20 +95,20 @@ async def test_a_stop_signal_ends_cleanly_with_the_same_summary(stop_signal: sig
 
 
 async def test_a_second_ctrl_c_stops_at_once_with_exit_130() -> None:
+    """The first Ctrl-C comes while the position is held; the child sends itself the second one as
+    the settlement starts (demo_impatient_child.py), so it always lands while settling: no race
+    between this process's signal and a settlement that may already be over."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "connectorkit.cli.main", "demo", "--duration", "60", "--seed", "3",
+        sys.executable, str(IMPATIENT_CHILD), "demo", "--duration", "60", "--seed", "3",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
     )
     assert process.stdout is not None
     try:
         async with asyncio.timeout(30):
-            while b"waiting for a funding payment" not in await process.stdout.readline():
-                pass
-            process.send_signal(signal.SIGINT)
-            while b"stopping" not in (line := await process.stdout.readline()):
+            while b"waiting for a funding payment" not in (line := await process.stdout.readline()):
                 assert line
-            process.send_signal(signal.SIGINT)  # impatient: do not wait for the settlement
+            process.send_signal(signal.SIGINT)
             rest = (await process.stdout.read()).decode()
             code = await process.wait()
     finally:
@@ -113,7 +116,8 @@ async def test_a_second_ctrl_c_stops_at_once_with_exit_130() -> None:
             process.kill()
             await process.wait()
     assert code == 130, rest
-    assert "demo summary" not in rest
+    assert "stopping: cancelling open orders" in rest  # it was settling...
+    assert "demo summary" not in rest  # ...and stopped at once
 
 
 @pytest.mark.parametrize("seed", [2, 4, 11, 17])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from connectorkit.cli import book, record, replay
-from connectorkit.cli.capture import CaptureWriter, recording_header
+from connectorkit.cli.capture import CaptureWriter, Connect, Http, Recv, recording_header
 from connectorkit.cli.transport import RecordingWebAssistantsFactory, ReplayTransport, ReplayWSAssistant
 from connectorkit.connector.capture_reader import read_capture
 from connectorkit.exchanges.binance import binance_web_utils
@@ -22,6 +22,7 @@ from connectorkit.exchanges.binance.binance_replay import BinanceReplayAdapter
 from connectorkit.net.throttler import AsyncThrottler
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
 from support.paths import CAPTURES
+from support.waiting import wait_until
 
 CAPTURES = CAPTURES
 D = Decimal
@@ -82,21 +83,43 @@ def _place(sb: Sandbox, account_id: int, side: str, price: str, quantity: str) -
                                time_in_force="GTC", quantity=D(quantity), price=D(price))
 
 
-async def test_a_recording_of_the_sandbox_replays_to_the_sandbox_book(tmp_path: Path) -> None:
+async def test_a_recording_of_the_sandbox_replays_to_the_sandbox_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "spot.jsonl"
+    written: list[Http | Connect | Recv] = []
+
+    class SeenWriter(CaptureWriter):
+        """The real writer, also keeping what it was given, so the test waits on what was recorded."""
+
+        def write(self, record: Http | Connect | Recv) -> None:
+            written.append(record)
+            super().write(record)
+
+    def recorded(what: str) -> bool:
+        return any(what in (r.url if isinstance(r, Http) else getattr(r, "data", "")) for r in written)
+
+    monkeypatch.setattr(record, "CaptureWriter", SeenWriter)
     async with Sandbox(seed=1, markets=[Market("BTCUSDT", "BTC", "USDT")], futures_markets=[],
                        simulate=False) as sb:
         key, _ = sb.create_account({"USDT": D(100_000), "BTC": D(10)})
         account = sb.account_id(key)
         _place(sb, account, "BUY", "29990", "0.5")
         _place(sb, account, "SELL", "30010", "0.4")
-        args = argparse.Namespace(connector="binance", pairs=["BTC-USDT"], out=str(out), duration=1.5,
-                                  rest_url=sb.rest_url, ws_url=sb.ws_url, option=[])
-        recording = asyncio.create_task(record.run(args, out=lambda _: None))
-        await asyncio.sleep(0.6)  # changes while recording: diffs on the stream
+        stop = asyncio.Event()
+        recording = asyncio.create_task(record.record(
+            "binance", ["BTC-USDT"], out, duration=None, stop=stop,
+            overrides={"rest_url": sb.rest_url, "ws_url": sb.ws_url}), name="test-recording")
+        # changes while recording, once the snapshot is in and the diff stream subscribed: diffs
+        subscribed = lambda: sb.spot.hub.has_subscribers("btcusdt@depth@100ms")  # noqa: E731
+        await wait_until(lambda: recorded("/api/v3/depth") and subscribed(),
+                         what="the snapshot and the diff subscription")
         _place(sb, account, "BUY", "29995", "0.25")
         _place(sb, account, "SELL", "29995", "0.1")  # trades against the new bid
-        assert await recording == 0
+        await wait_until(lambda: recorded('"e":"trade"') and recorded('["29995.00000000","0.15000000"]'),
+                         what="the trade and the last diff recorded")
+        stop.set()
+        assert (await recording).records == len(written)
         true_bids, true_asks = sb.spot.engine.book("BTCUSDT").depth(20)
     records = read_capture(out)
     kinds = {r.kind for r in records}

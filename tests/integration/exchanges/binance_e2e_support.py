@@ -10,6 +10,9 @@ from typing import Any
 from connectorkit.connector.settings import create_connector
 from connectorkit.core.events import MarketEvent
 from connectorkit.sandbox import Sandbox
+from support.waiting import wait_until
+
+__all__ = ["wait_until"]  # re-exported: the e2e tests import it from here
 
 FAST = {
     "short_poll_interval": 0.2,
@@ -18,15 +21,6 @@ FAST = {
     "funding_payment_poll_interval": 0.3,
     "request_timeout": 5.0,
 }
-
-
-async def wait_until(predicate: Callable[[], bool], seconds: float = 10.0, what: str = "condition") -> None:
-    """Poll ``predicate`` every 10 ms (event-driven code under test runs meanwhile)."""
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class EventLog:
@@ -86,6 +80,10 @@ async def assert_book_tracks(connector: Any, pair: str, true_book: Any, comparis
     the true book's. Needs ``comparisons`` distinct update ids compared, with every diff applied and
     no gap."""
     book = connector.get_order_book(pair)
+    tracker = connector.order_book_tracker
+    # From the first applied diff on, the book's update id is a diff's, never the snapshot's: a
+    # match with the snapshot's own id (possible while no diff has arrived) proves nothing here.
+    await wait_until(lambda: tracker.metrics(pair).diffs_applied >= 1, what="a first applied diff")
     compared: set[int] = set()
     for _ in range(1000):
         await asyncio.sleep(0.01)
@@ -95,5 +93,5 @@ async def assert_book_tracks(connector: Any, pair: str, true_book: Any, comparis
             if len(compared) >= comparisons:
                 break
     assert len(compared) >= comparisons
-    metrics = connector.order_book_tracker.metrics(pair)
-    assert metrics.diffs_applied >= comparisons and metrics.gaps == 0
+    metrics = tracker.metrics(pair)
+    assert metrics.diffs_applied >= comparisons and metrics.gaps == 0, metrics

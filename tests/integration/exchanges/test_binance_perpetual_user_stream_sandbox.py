@@ -1,7 +1,10 @@
 """The USD-M user stream data source against the in-process sandbox (listen key, keep-alive, expiry)."""
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
+
+import pytest
 
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_web_utils as web_utils
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as wire
@@ -14,15 +17,11 @@ from connectorkit.net.throttler import AsyncThrottler
 from connectorkit.net.time_synchronizer import TimeSynchronizer
 from connectorkit.net.web_assistants_factory import WebAssistantsFactory
 from connectorkit.sandbox import Market, Sandbox
+from support.waiting import wait_until
 
 
-async def _wait_for(predicate: object, seconds: float = 5.0) -> None:
-    assert callable(predicate)
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
+async def _wait_for(predicate: Callable[[], bool]) -> None:
+    await wait_until(predicate, 5)
 
 
 async def _next_event(queue: asyncio.Queue[object], kind: type) -> object:
@@ -32,8 +31,16 @@ async def _next_event(queue: asyncio.Queue[object], kind: type) -> object:
             return event
 
 
-async def test_listen_key_stream_keepalive_and_expiry_recovery() -> None:
+async def test_listen_key_stream_keepalive_and_expiry_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
     async with Sandbox(seed=3, markets=[Market("ETHUSDT", "ETH", "USDT")], simulate=False) as sb:
+        keep_alives: list[str] = []
+        real_keepalive = sb.futures.listen_keys.keepalive
+
+        def counted_keepalive(key: str, account_id: int, now_ms: int) -> None:
+            real_keepalive(key, account_id, now_ms)
+            keep_alives.append(key)
+
+        monkeypatch.setattr(sb.futures.listen_keys, "keepalive", counted_keepalive)
         key, secret = sb.create_account(futures_balances={"USDT": Decimal("10000")})
         auth = BinancePerpetualAuth(key, secret, TimeSynchronizer())
         factory = WebAssistantsFactory(AsyncThrottler(web_utils.build_rate_limits()), auth)
@@ -46,8 +53,8 @@ async def test_listen_key_stream_keepalive_and_expiry_recovery() -> None:
         try:
             await _wait_for(lambda: source.connected)
             assert source.listen_keys_created == 1
-            await asyncio.sleep(0.2)  # several keep-alives go through without reconnecting
-            assert source.connection_count == 1
+            await _wait_for(lambda: len(keep_alives) >= 3)  # several keep-alives go through...
+            assert source.connection_count == 1  # ...without reconnecting
             rest = await factory.get_rest_assistant()
             params = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
                       "quantity": "0.01", "price": "1000", "newClientOrderId": "ckBperp1"}

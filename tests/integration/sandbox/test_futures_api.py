@@ -8,7 +8,6 @@ tests/fixtures/binance_futures (same keys and JSON types).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -29,6 +28,8 @@ from yarl import URL
 from connectorkit.sandbox import Sandbox, SandboxConfig
 from connectorkit.sandbox.venues.binance.futures import FuturesMarket
 from connectorkit.sandbox.venues.binance.futures.funding import EIGHT_HOURS_MS
+from support.clocks import HeldSandboxClock
+from support.waiting import assert_nothing_queued, subscribed, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_futures"
 # Fields the docs' examples carry only for trailing-stop orders (REST order / ORDER_TRADE_UPDATE).
@@ -144,6 +145,11 @@ async def next_event(
                 return data  # type: ignore[no-any-return]
 
     return await asyncio.wait_for(scan(), within_s)
+
+
+async def private_connections(sandbox: Sandbox, count: int) -> None:
+    """Wait until ``count`` private (listen-key) connections are registered with their event sinks."""
+    await wait_until(lambda: sandbox.futures.private.open_connections >= count, 5, f"{count} private sockets")
 
 
 async def limit(c: Client, side: str, qty: str, price: str, **extra: Any) -> Any:
@@ -514,7 +520,7 @@ async def test_market_streams_depth_sequence_trades_tickers_and_marks(
     c, lp = client(sandbox, session), client(sandbox, session)
     streams = "btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@markPrice@1s"
     async with session.ws_connect(f"{sandbox.futures_ws_url}/stream?streams={streams}") as ws:
-        await asyncio.sleep(0.05)
+        await subscribed(sandbox.futures.hub, *streams.split("/"))
         await limit(lp, "SELL", "0.010", "30000.0")
         await limit(lp, "SELL", "0.010", "30000.0")
         ticker = await next_event(ws, lambda m: m["stream"] == "btcusdt@bookTicker")
@@ -540,7 +546,13 @@ async def test_market_streams_depth_sequence_trades_tickers_and_marks(
             assert nxt["pu"] == prev["u"] and nxt["U"] == prev["u"] + 1
         sandbox.faults.skip_depth_updates("BTCUSDT", 1)
         await limit(lp, "BUY", "0.010", "28000.0")
-        await asyncio.sleep(0.3)
+        # the next depth push (the one carrying 28000) is the one the fault drops: wait for it to be
+        # consumed, so that 27000 goes out in an event of its own
+        def skip_taken() -> bool:
+            taken = "skip_depth_updates" in sandbox.faults.kinds()
+            return taken and not sandbox.futures._depth_skips["BTCUSDT"]
+
+        await wait_until(skip_taken, 5, "the skipped depth update")
         await limit(lp, "BUY", "0.010", "27000.0")
         third = await next_event(ws, lambda m: m["stream"] == "btcusdt@depth@100ms")
         assert third["data"]["pu"] != second["data"]["u"]  # the gap a client must detect
@@ -582,19 +594,15 @@ async def test_routed_public_and_market_endpoints(sandbox: Sandbox, session: aio
         session.ws_connect(f"{ws_base}/public/stream?streams={both}") as public,
         session.ws_connect(f"{ws_base}/market/ws/btcusdt@markPrice@1s") as market_ws,
     ):
-        await asyncio.sleep(0.05)
+        await subscribed(sandbox.futures.public_hub, *both.split("/"))
+        await subscribed(sandbox.futures.market_hub, "btcusdt@markPrice@1s")
         await limit(lp, "BUY", "0.010", "29000.0")
         depth = await next_event(public, lambda m: True)
         assert depth["stream"] == "btcusdt@depth@100ms"  # /public carries depth...
         mark = await next_event(market_ws, lambda m: True, within_s=3)
         assert mark["e"] == "markPriceUpdate"  # ...and /market the mark price (raw frames in ws mode)
-        # that push went to both routes at once; /public, though subscribed to it, got nothing
-        while True:
-            try:
-                msg = await public.receive(timeout=0.1)
-            except TimeoutError:
-                break
-            assert json.loads(msg.data)["stream"] != "btcusdt@markPrice@1s"
+        # that push went to every route carrying it at once; /public, though subscribed, got nothing
+        await assert_nothing_queued(public)
 
 
 async def test_routed_private_stream_with_event_filter(
@@ -608,7 +616,7 @@ async def test_routed_private_stream_with_event_filter(
         session.ws_connect(f"{base}/private/stream?listenKey={key}&events=ORDER_TRADE_UPDATE") as combined,
         session.ws_connect(f"{base}/private/ws/{key}") as everything,
     ):
-        await asyncio.sleep(0.05)
+        await private_connections(sandbox, 3)
         await limit(lp, "SELL", "0.010", "30000.0")
         await market(c, "BUY", "0.010")
         account = await next_event(only_account, lambda e: True)
@@ -617,11 +625,11 @@ async def test_routed_private_stream_with_event_filter(
         assert wrapped["stream"] == key and wrapped["data"]["e"] == "ORDER_TRADE_UPDATE"
         kinds = [(await next_event(everything, lambda e: True))["e"] for _ in range(3)]
         assert sorted(kinds) == ["ACCOUNT_UPDATE", "ORDER_TRADE_UPDATE", "ORDER_TRADE_UPDATE"]
-        later: list[str] = []  # the filter holds back order updates (funding updates may still come)
-        with contextlib.suppress(TimeoutError):
-            while True:
-                later.append(json.loads((await only_account.receive(timeout=0.2)).data)["e"])
-        assert set(later) <= {"ACCOUNT_UPDATE"}
+        # The filter holds back order updates: a deposit's ACCOUNT_UPDATE, queued behind anything
+        # else this socket was sent, is the next thing it reads.
+        sandbox.futures.deposit(sandbox.account_id(c.key), "USDT", D(1))
+        later = await next_event(only_account, lambda e: True)
+        assert (later["e"], later["a"]["m"]) == ("ACCOUNT_UPDATE", "DEPOSIT")
         sandbox.faults.expire_listen_key(key)
         expired = await next_event(everything, lambda e: e.get("e") == "listenKeyExpired")
         assert expired["listenKey"] == key
@@ -679,7 +687,7 @@ async def test_slower_depth_streams_merge_changes_and_keep_the_pu_chain(
     lp = client(sandbox, session)
     streams = "btcusdt@depth/btcusdt@depth@500ms"
     async with session.ws_connect(f"{sandbox.futures_ws_url}/public/stream?streams={streams}") as ws:
-        await asyncio.sleep(0.05)
+        await subscribed(sandbox.futures.public_hub, *streams.split("/"))
         first = await limit(lp, "BUY", "0.010", "29000.0")
         await limit(lp, "BUY", "0.020", "29000.0")
         await lp.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=first["orderId"])
@@ -728,10 +736,12 @@ async def test_price_and_book_tickers(sandbox: Sandbox, session: aiohttp.ClientS
     )
 
 
-async def test_request_weight_limit_429_then_418(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
+async def test_request_weight_limit_429_then_418(
+    sandbox: Sandbox, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = sandbox.futures_rest_url + "/fapi/v1/depth?symbol=BTCUSDT&limit=1000"  # weight 20
-    if 60_000 - int(time.time() * 1000) % 60_000 < 3_000:
-        await asyncio.sleep(3.5)  # keep all requests inside one 1-minute window
+    # the sandbox's clock held at the start of a minute: every request falls in one weight window
+    HeldSandboxClock(sandbox.clock, monkeypatch, (int(time.time() * 1000) // 60_000 + 1) * 60_000)
     for n in range(1, 121):  # 120 * 20 = 2400, the documented REQUEST_WEIGHT per minute
         async with session.get(url) as r:
             assert r.status == 200
@@ -783,7 +793,7 @@ async def test_duplicated_and_reordered_user_events(sandbox: Sandbox, session: a
     key = (await c.keyed("POST", "/fapi/v1/listenKey"))["listenKey"]
     url = f"{sandbox.futures_ws_url}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE"
     async with session.ws_connect(url) as ws:
-        await asyncio.sleep(0.05)
+        await private_connections(sandbox, 1)
         sandbox.faults.duplicate_user_events(1)
         first = await limit(c, "BUY", "0.010", "20000.0")
         a = await next_event(ws, lambda e: True)
@@ -903,7 +913,7 @@ async def test_a_private_client_that_stops_reading_is_dropped_not_queued_for_for
     private = sandbox.futures.private
     private.max_queued = 5
     async with session.ws_connect(f"{sandbox.futures_ws_url}/private/ws/{key}") as ws:
-        await asyncio.sleep(0.05)  # the server registered the connection
+        await private_connections(sandbox, 1)
         # 20 events in one go: the writer gets no chance to send, so the 6th finds the queue full.
         for n in range(20):
             sandbox.futures.bus.push(account_id, {"e": "ACCOUNT_UPDATE", "E": n})
@@ -916,11 +926,7 @@ async def test_a_private_client_that_stops_reading_is_dropped_not_queued_for_for
 
 
 async def wait_for_no_private_connection(sandbox: Sandbox) -> None:
-    for _ in range(200):
-        if not sandbox.futures.private.open_connections:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the dropped connection is still registered")
+    await wait_until(lambda: not sandbox.futures.private.open_connections, 5, "the dropped connection to go")
 
 
 async def test_pause_drop_after_n_and_clock_skew_faults_act_on_the_futures_paths(
@@ -933,20 +939,20 @@ async def test_pause_drop_after_n_and_clock_skew_faults_act_on_the_futures_paths
         session.ws_connect(f"{base}/private/ws?listenKey={key}") as private,
         session.ws_connect(f"{base}/market/ws/btcusdt@aggTrade") as trades,
     ):
-        await asyncio.sleep(0.05)
+        await private_connections(sandbox, 1)
+        await subscribed(sandbox.futures.market_hub, "btcusdt@aggTrade")
         sandbox.faults.pause_stream(key)
         sandbox.faults.pause_stream("btcusdt@aggTrade")
         await limit(lp, "SELL", "0.020", "30000.0")
         await market(c, "BUY", "0.010")
-        for ws in (private, trades):
-            with pytest.raises(TimeoutError):
-                await ws.receive(timeout=0.3)  # paused: those events are lost
+        await assert_nothing_queued(trades)  # paused: that trade is lost
         sandbox.faults.resume_stream(key)
         sandbox.faults.resume_stream("btcusdt@aggTrade")
-        await market(c, "BUY", "0.010")
+        after = await market(c, "BUY", "0.010")
         assert (await next_event(trades, lambda e: True))["q"] == "0.010"
-        first = await next_event(private, lambda e: True)
-        assert first["e"] in ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE")
+        # the first order update on the private stream is the second order's: the first one's were lost
+        first = await next_event(private, lambda e: e["e"] == "ORDER_TRADE_UPDATE")
+        assert first["o"]["i"] == after["orderId"]
         sandbox.faults.drop_websockets(after_messages=1)
         await limit(c, "BUY", "0.010", "29000.0")  # NEW -> at least one more frame, then the drop
         closed = False

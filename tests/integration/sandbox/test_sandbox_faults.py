@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import aiohttp
-import pytest
 from sandbox_spot_support import LIMIT_BUY, Client, running, seed_book
 from test_sandbox_spot_streams import place, recv_json
 
 from connectorkit.sandbox import Sandbox
+from support.waiting import assert_nothing_queued, subscribed, wait_until
 
 ORDER = {**LIMIT_BUY, "newClientOrderId": "faulty1"}
 
@@ -20,7 +21,7 @@ ORDER = {**LIMIT_BUY, "newClientOrderId": "faulty1"}
 async def test_drop_websockets_now() -> None:
     async with running() as (sb, client):
         async with client.session.ws_connect(sb.ws_url + "/ws/btcusdt@trade") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, "btcusdt@trade")
             assert sb.faults.drop_websockets() == 1
             msg = await ws.receive(timeout=2)
             assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE)
@@ -32,7 +33,7 @@ async def test_drop_websockets_after_n_messages() -> None:
     async with running() as (sb, client):
         await seed_book(sb)
         async with client.session.ws_connect(sb.ws_url + "/ws/btcusdt@trade") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, "btcusdt@trade")
             sb.faults.drop_websockets(after_messages=2)
             for _ in range(3):
                 place(sb, client.key, "BUY", "0.01", type_="MARKET")
@@ -47,11 +48,10 @@ async def test_pause_and_resume_a_stream() -> None:
     async with running() as (sb, client):
         await seed_book(sb)
         async with client.session.ws_connect(sb.ws_url + "/ws/btcusdt@trade") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, "btcusdt@trade")
             sb.faults.pause_stream("btcusdt@trade")
             place(sb, client.key, "BUY", "0.01", type_="MARKET")
-            with pytest.raises(asyncio.TimeoutError):
-                await ws.receive(timeout=0.2)
+            await assert_nothing_queued(ws)
             sb.faults.resume_stream("btcusdt@trade")
             place(sb, client.key, "BUY", "0.02", type_="MARKET")
             trade = await recv_json(ws)
@@ -62,7 +62,7 @@ async def test_pause_and_resume_a_stream() -> None:
 async def test_skip_depth_update_ids_makes_a_gap() -> None:
     async with running() as (sb, client):
         async with client.session.ws_connect(sb.ws_url + "/ws/btcusdt@depth@100ms") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, "btcusdt@depth@100ms")
             place(sb, client.key, "BUY", "0.01", "29000")
             first = await recv_json(ws)
             sb.faults.skip_depth_updates("BTCUSDT", count=5)
@@ -74,15 +74,18 @@ async def test_skip_depth_update_ids_makes_a_gap() -> None:
         assert sb.faults.kinds() == ["skip_depth_updates"]
 
 
-async def _user_stream(sb: Sandbox, client: Client) -> Any:
+@contextlib.asynccontextmanager
+async def _user_stream(sb: Sandbox, client: Client) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A listen-key stream, returned once the sandbox has subscribed it."""
     listen_key = (await client.ok("POST", "/api/v3/userDataStream", key=True))["listenKey"]
-    return client.session.ws_connect(f"{sb.ws_url}/ws/{listen_key}")
+    async with client.session.ws_connect(f"{sb.ws_url}/ws/{listen_key}") as ws:
+        await subscribed(sb.spot.hub, listen_key)
+        yield ws
 
 
 async def test_duplicate_user_event() -> None:
     async with running() as (sb, client):
-        async with await _user_stream(sb, client) as ws:
-            await asyncio.sleep(0.05)
+        async with _user_stream(sb, client) as ws:
             sb.faults.duplicate_user_events(1)
             place(sb, client.key, "BUY", "0.01", "29000")
             first, second, third = await recv_json(ws), await recv_json(ws), await recv_json(ws)
@@ -93,8 +96,7 @@ async def test_duplicate_user_event() -> None:
 
 async def test_reorder_user_events() -> None:
     async with running() as (sb, client):
-        async with await _user_stream(sb, client) as ws:
-            await asyncio.sleep(0.05)
+        async with _user_stream(sb, client) as ws:
             sb.faults.reorder_user_events(1)
             place(sb, client.key, "BUY", "0.01", "29000")
             first, second = await recv_json(ws), await recv_json(ws)
@@ -106,7 +108,9 @@ async def test_delay_rest_answer() -> None:
     async with running() as (sb, client):
         sb.faults.delay_rest(0.5)
         task = asyncio.create_task(client.ok("GET", "/api/v3/ping"), name="delayed-ping")
-        await asyncio.sleep(0.1)
+        # The server takes the delay when the request arrives and only then sleeps: checked at once
+        # (this poll's timer falls due before the server's 0.5 s one), the answer is not there yet.
+        await wait_until(lambda: "delay_rest" in sb.faults.kinds(), 5, "the delayed request")
         assert not task.done()
         assert await task == {}
         assert sb.faults.kinds() == ["delay_rest"]
@@ -152,8 +156,7 @@ async def test_forced_429() -> None:
 
 async def test_expire_listen_key() -> None:
     async with running() as (sb, client):
-        async with await _user_stream(sb, client) as ws:
-            await asyncio.sleep(0.05)
+        async with _user_stream(sb, client) as ws:
             expired = sb.faults.expire_listen_key()
             assert len(expired) == 1
             event = await recv_json(ws)

@@ -14,6 +14,7 @@ from sandbox_spot_support import BTC, FAST, LIMIT_BUY, Client
 
 from connectorkit.sandbox import Sandbox
 from connectorkit.sandbox.cli import add_parser, run
+from support.waiting import wait_until
 
 
 async def test_state_survives_a_clean_restart(tmp_path: Path) -> None:
@@ -78,10 +79,7 @@ async def test_cli_run_prints_urls_and_working_keys(tmp_path: Path) -> None:
     lines: list[str] = []
     task = asyncio.create_task(run(args, out=lines.append), name="cli-sandbox")
     try:
-        for _ in range(200):
-            if any(line.startswith("secret:") for line in lines):
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: any(line.startswith("secret:") for line in lines), 5, "the keys printed")
         info = {line.split(":", 1)[0]: line.split(":", 1)[1].split()[0] for line in lines if ":" in line}
         async with aiohttp.ClientSession() as session:
             client = Client(session, info["rest"], info["api key"], info["secret"])

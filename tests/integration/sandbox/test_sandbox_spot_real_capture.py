@@ -6,7 +6,6 @@ real depth snapshots and combined-stream frames (depthUpdate, aggTrade, bookTick
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from sandbox_spot_support import assert_same_shape, running, seed_book
 from test_sandbox_spot_streams import place, recv_until
 
 from support.paths import CAPTURES
+from support.waiting import subscribed
 
 CAPTURE = (
     CAPTURES / "binance_us_spot.jsonl"
@@ -49,7 +49,7 @@ async def test_payloads_have_the_shape_of_recorded_binance_traffic() -> None:
         assert_same_shape(snapshot, real["snapshot"])
         streams = "btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@bookTicker"
         async with client.session.ws_connect(f"{sb.ws_url}/stream?streams={streams}") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, *streams.split("/"))
             place(sb, client.key, "BUY", "0.1", type_="MARKET")
             seen: dict[str, Any] = {}
             while len(seen) < 3:

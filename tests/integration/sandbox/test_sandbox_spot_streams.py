@@ -13,6 +13,7 @@ import aiohttp
 from sandbox_spot_support import FAST, assert_same_shape, fixture, running, seed_book
 
 from connectorkit.sandbox import Sandbox
+from support.waiting import subscribed
 
 
 async def recv_json(ws: aiohttp.ClientWebSocketResponse, wait: float = 3.0) -> Any:
@@ -81,7 +82,7 @@ async def test_raw_and_combined_trade_payloads() -> None:
                 sb.ws_url + "/stream?streams=btcusdt@trade/btcusdt@bookTicker"
             ) as combined,
         ):
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, "btcusdt@trade", "btcusdt@bookTicker")
             place(sb, client.key, "BUY", "0.1", type_="MARKET")
             trade = await recv_json(raw)
             assert_same_shape(trade, fixture("web_socket_streams__trade_streams"))
@@ -108,7 +109,7 @@ async def test_agg_trade_groups_fills_of_one_taker_at_one_price() -> None:
             place(sb, maker_key, "SELL", "0.01", "30000")
         place(sb, maker_key, "SELL", "0.01", "30001")
         async with client.session.ws_connect(sb.ws_url + "/ws/btcusdt@aggTrade") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, "btcusdt@aggTrade")
             place(sb, client.key, "BUY", "0.04", type_="MARKET")
             first, second = await recv_json(ws), await recv_json(ws)
             assert (first["p"], first["q"], first["l"] - first["f"]) == ("30000.00000000", "0.03000000", 2)
@@ -173,13 +174,18 @@ async def test_slow_depth_merges_fast_diffs_and_partial_depth() -> None:
         client.session.ws_connect(sb.ws_url + "/ws/btcusdt@depth") as slow,
         client.session.ws_connect(sb.ws_url + "/ws/btcusdt@depth5@100ms") as partial,
     ):
-        await asyncio.sleep(0.05)
+        await subscribed(sb.spot.hub, "btcusdt@depth", "btcusdt@depth5@100ms")
+        # The market-data rounds driven by hand: two 100 ms rounds, each with one change, then the
+        # 1000 ms round that must merge them (no timer decides which window an order falls in).
+        await sb.ctx.cancel_tasks()
         place(sb, client.key, "BUY", "0.1", "29000")
-        await asyncio.sleep(0.03)
+        sb.spot.market_data.tick(slow=False)
         place(sb, client.key, "BUY", "0.2", "29000")
+        sb.spot.market_data.tick(slow=False)
+        sb.spot.market_data.tick(slow=True)
         ev = await recv_json(slow)
         assert ev["b"] == [["29000.00000000", "0.30000000"]]
-        assert ev["u"] - ev["U"] == 1  # two updates merged into one 1000 ms (here 100 ms) event
+        assert ev["u"] - ev["U"] == 1  # two 100 ms updates merged into one 1000 ms event
         top = await recv_until(partial, lambda d: d["bids"] and d["bids"][0][1] == "0.30000000")
         assert_same_shape(top, fixture("web_socket_streams__partial_book_depth_streams"))
         assert top["lastUpdateId"] == sb.spot.engine.book("BTCUSDT").update_id

@@ -3,7 +3,6 @@ documented event payloads; listen-key keep-alive and expiry on an accelerated cl
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 from decimal import Decimal
@@ -22,6 +21,8 @@ from sandbox_spot_support import (
 from test_sandbox_spot_streams import place, recv_json
 
 from connectorkit.sandbox.venues.binance.spot.wsapi import ws_api_payload
+from support.clocks import HeldSandboxClock
+from support.waiting import assert_nothing_queued, subscribed
 
 EXEC_OPTIONAL = frozenset({"v"})  # prevented match id: only when self-trade prevention fired
 
@@ -31,7 +32,7 @@ async def test_listen_key_stream_delivers_documented_events() -> None:
         await seed_book(sb)
         listen_key = (await client.ok("POST", "/api/v3/userDataStream", key=True))["listenKey"]
         async with client.session.ws_connect(f"{sb.ws_url}/ws/{listen_key}") as ws:
-            await asyncio.sleep(0.05)
+            await subscribed(sb.spot.hub, listen_key)
             await client.ok(
                 "POST",
                 "/api/v3/order",
@@ -73,23 +74,26 @@ async def test_listen_key_stream_delivers_documented_events() -> None:
                 assert_same_key_order(event, fixture(doc))  # fields in the documented order
 
 
-async def test_listen_key_expires_unless_kept_alive() -> None:
+async def test_listen_key_expires_unless_kept_alive(monkeypatch: pytest.MonkeyPatch) -> None:
     config = replace(FAST, listen_key_validity_ms=300, listen_key_sweep_s=0.02)
     async with running(config=config) as (sb, client):
+        clock = HeldSandboxClock(sb.clock, monkeypatch, sb.clock.now_ms())  # time moves when we say
         listen_key = (await client.ok("POST", "/api/v3/userDataStream", key=True))["listenKey"]
         async with client.session.ws_connect(f"{sb.ws_url}/ws/{listen_key}") as ws:
+            await subscribed(sb.spot.hub, listen_key)
             for _ in range(4):  # keep-alives every 150 ms hold it open past its 300 ms validity
-                await asyncio.sleep(0.15)
+                clock.advance(150)
                 await client.ok("PUT", "/api/v3/userDataStream", {"listenKey": listen_key}, key=True)
+            await assert_nothing_queued(ws)  # the sweeps meanwhile found it alive
             assert sb.spot.listen_keys.get(listen_key) is not None
-            expired = await recv_json(ws, wait=2)
+            clock.advance(301)  # no keep-alive for longer than its validity: the next sweep expires it
+            expired = await recv_json(ws, wait=5)
             assert_same_shape(expired, fixture("user_data_stream__listen_key_expired"))
             assert expired["listenKey"] == listen_key
             assert sb.spot.listen_keys.get(listen_key) is None
             # Nothing more is delivered to an expired key.
             sb.spot.exchange.deposit(sb.account_id(client.key), "BTC", Decimal("1"))
-            with pytest.raises(asyncio.TimeoutError):
-                await ws.receive(timeout=0.2)
+            await assert_nothing_queued(ws)
         _status, body, _ = await client.request(
             "PUT", "/api/v3/userDataStream", {"listenKey": listen_key}, key=True
         )

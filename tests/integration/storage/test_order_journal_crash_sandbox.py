@@ -129,7 +129,9 @@ async def test_a_connector_killed_while_placing_resolves_the_order_after_restore
             order_id = (await _read_line(child.stdout, "TRACKED")).split()[1]
         finally:
             assert await child.wait() == -9  # it killed itself
-        await asyncio.sleep(0.2)  # let a request already in the sandbox finish
+        # A request the child sent before dying may still be in the sandbox (same event loop):
+        # wait until every server connection it had is closed and its handler has finished.
+        await wait_until(lambda: not _server_connection_tasks(), what="the dead child's requests to end")
 
         journal = OrderJournal(db, connector_name="binance")
         await journal.open()
@@ -162,6 +164,13 @@ async def test_a_connector_killed_while_placing_resolves_the_order_after_restore
         finally:
             await us.stop_network()
             await journal.close()
+
+
+def _server_connection_tasks() -> list[asyncio.Task[object]]:
+    """aiohttp's per-connection tasks (``RequestHandler.start``) of the in-process sandbox's servers:
+    one runs for each open client connection, until its last request has been handled."""
+    tasks = asyncio.all_tasks()
+    return [t for t in tasks if getattr(t.get_coro(), "__qualname__", "") == "RequestHandler.start"]
 
 
 def _files(directory: Path) -> dict[str, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 
@@ -23,6 +22,7 @@ from connectorkit.exchanges.binance_perpetual import BinancePerpetualDerivative
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_constants as perp_constants
 from connectorkit.exchanges.binance_perpetual import binance_perpetual_wire as perp_wire
 from connectorkit.net.errors import ExchangeRequestError
+from support.waiting import wait_until
 
 
 def _error(code: int, message: str, status: int = 400) -> ExchangeRequestError:
@@ -243,8 +243,8 @@ async def test_perpetual_account_update_derives_available_from_cw_and_never_abov
         perp._cross_wallet_balances.clear()  # as after a REST refresh
         total, available = await push("ORDER", "99999.8499469", "99999.8499469", "0")
         assert total == available == Decimal("99999.8499469")
-        await asyncio.sleep(0.3)
-        assert refreshes  # the REST refresh that brings the exact availableBalance was scheduled
+        # the REST refresh that brings the exact availableBalance was scheduled, and runs
+        await wait_until(lambda: bool(refreshes), 5, "the scheduled balance refresh")
     finally:
         await perp.stop_network()
 

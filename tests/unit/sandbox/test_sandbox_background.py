@@ -13,14 +13,11 @@ import pytest
 from connectorkit.sandbox.engine import Side
 from connectorkit.sandbox.product import Repeater
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
+from support.waiting import wait_until
 
 
 async def _until(predicate: Callable[[], bool]) -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the loop stopped")
+    await wait_until(predicate, 5, "the loop to go on")
 
 
 async def test_repeater_logs_counts_and_goes_on(caplog: pytest.LogCaptureFixture) -> None:

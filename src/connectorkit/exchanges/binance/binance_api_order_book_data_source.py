@@ -50,11 +50,16 @@ SymbolResolver = Callable[[str], Awaitable[str]]
 
 @dataclass(frozen=True, slots=True)
 class StreamGroup:
-    """One WebSocket connection: its URL builder and the streams each pair needs on it."""
+    """One WebSocket connection: its URL builder and the streams each pair needs on it.
+
+    ``carries_book``: the group's connection carries the diff depth stream, so its state is the
+    pairs' book stream state (reported to the tracker, which makes a book ready only while live).
+    """
 
     name: str
     url: Callable[[Sequence[str]], str]
     stream_templates: tuple[str, ...]
+    carries_book: bool = False
 
     def streams(self, symbols: Iterable[str]) -> list[str]:
         return [t.format(symbol=s.lower()) for s in symbols for t in self.stream_templates]
@@ -74,6 +79,19 @@ class _Connection:
 class _TickerPrice(msgspec.Struct, frozen=True):
     symbol: str
     price: Decimal
+
+
+class _Answer(msgspec.Struct, frozen=True):
+    """The answer to a live ``SUBSCRIBE`` ("Live Subscribing/Unsubscribing to streams": ``{"result":
+    null, "id": 1}`` on success, ``{"code": 2, "msg": "Invalid request: ...", "id": 1}`` otherwise)."""
+
+    id: int | str | None = None
+    result: object = None
+    code: int | None = None
+    msg: str | None = None
+
+
+_answer_decoder = msgspec.json.Decoder(_Answer)
 
 
 class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
@@ -106,6 +124,7 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         self._pair_by_symbol: dict[str, str] = {}
         self._connections: list[_Connection] = []
         self._request_ids = itertools.count(1)
+        self._pending_subscriptions: dict[int, str] = {}  # SUBSCRIBE request id -> its pair
         self.connection_count = 0
 
     # ---- what a Binance product defines -----------------------------------------------------------
@@ -195,11 +214,22 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         )
         conn.ws = ws
         self.connection_count += 1
+        in_url = [self._pair_by_symbol[symbol] for symbol in symbols]
+        if conn.group.carries_book:  # the handshake succeeded with these streams in the URL
+            self.report_book_stream(in_url, live=True)
         try:
+            symbol_of = {pair: symbol for symbol, pair in self._pair_by_symbol.items()}
+            for pair in [p for p in conn.pairs if p not in in_url and p in symbol_of]:
+                await self._send(conn, "SUBSCRIBE", symbol_of[pair], pair)  # added while connecting
             async for raw in ws.iter_messages():
                 self._on_frame(raw)
         finally:
             conn.ws = None
+            if conn.group.carries_book:
+                self.report_book_stream(list(conn.pairs), live=False)
+                for request_id, pair in list(self._pending_subscriptions.items()):
+                    if pair in conn.pairs:  # never answered now: the next connection's URL has it
+                        del self._pending_subscriptions[request_id]
             await ws.disconnect()
 
     async def _resolved_symbols(self, pairs: Sequence[str]) -> list[str]:
@@ -213,6 +243,8 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         return symbols
 
     def _on_frame(self, raw: str | bytes) -> None:
+        if self._pending_subscriptions and not _is_stream_payload(raw) and self._on_answer(raw):
+            return
         try:
             item = market_wire.parse_stream_frame(raw, self._pair_by_symbol)
         except market_wire.BinanceWireError as exc:
@@ -223,15 +255,36 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
             return
         self.route(item)
 
-    async def _send(self, conn: _Connection, method: str, symbol: str) -> None:
+    def _on_answer(self, raw: str | bytes) -> bool:
+        """Handle the answer to a pending ``SUBSCRIBE``; False if ``raw`` is not one."""
+        try:
+            answer = _answer_decoder.decode(raw)
+        except msgspec.DecodeError:
+            return False
+        pair = self._pending_subscriptions.pop(answer.id, None) if isinstance(answer.id, int) else None
+        if pair is None:
+            return False
+        if answer.code is None:
+            self.report_book_stream([pair], live=True)
+        else:  # stays not ready; the next reconnection subscribes it through its URL
+            logger.warning("%s: SUBSCRIBE %s refused: %s %s", type(self).__name__, pair, answer.code,
+                           answer.msg)
+        return True
+
+    async def _send(self, conn: _Connection, method: str, symbol: str, pair: str) -> None:
         """``SUBSCRIBE``/``UNSUBSCRIBE`` on a live connection; a connection that is down picks the
-        change up when it reconnects (its URL lists its current pairs)."""
+        change up when it reconnects (its URL lists its current pairs). A book stream's pair is
+        live once the venue acknowledges its ``SUBSCRIBE``."""
         if conn.ws is None:
             return
-        payload = {"method": method, "params": conn.group.streams([symbol]), "id": next(self._request_ids)}
+        request_id = next(self._request_ids)
+        payload = {"method": method, "params": conn.group.streams([symbol]), "id": request_id}
+        if method == "SUBSCRIBE" and conn.group.carries_book:
+            self._pending_subscriptions[request_id] = pair
         try:
             await conn.ws.send_json(payload)
         except WebError as exc:
+            self._pending_subscriptions.pop(request_id, None)
             logger.info("%s: %s %s deferred to the reconnection (%s)", conn.group.name, method, symbol, exc)
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
@@ -253,7 +306,7 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
                 self._open(group, [trading_pair])
                 continue
             conn.pairs.append(trading_pair)
-            await self._send(conn, "SUBSCRIBE", symbol)
+            await self._send(conn, "SUBSCRIBE", symbol, trading_pair)
             conn.changed.set()
         return True
 
@@ -261,10 +314,11 @@ class BinanceOrderBookDataSourceBase(OrderBookTrackerDataSource):
         if trading_pair in self.trading_pairs:
             self.trading_pairs.remove(trading_pair)
         symbol = await self._symbol(trading_pair)
+        self.report_book_stream([trading_pair], live=False)
         for conn in self._connections:
             if trading_pair in conn.pairs:
                 conn.pairs.remove(trading_pair)
-                await self._send(conn, "UNSUBSCRIBE", symbol)
+                await self._send(conn, "UNSUBSCRIBE", symbol, trading_pair)
         return True
 
 
@@ -295,5 +349,13 @@ class BinanceAPIOrderBookDataSource(BinanceOrderBookDataSourceBase):
                 "spot",
                 lambda streams: web_utils.combined_stream_url(streams, self._ws_url),
                 (CONSTANTS.DIFF_DEPTH_STREAM, CONSTANTS.TRADE_STREAM),
+                carries_book=True,
             )
         ]
+
+
+def _is_stream_payload(raw: str | bytes) -> bool:
+    """True for a combined-stream frame (``{"stream": ...``), the common case, checked without
+    decoding; anything else may be the answer to a request."""
+    head = raw[:10]
+    return (b'"stream"' in head) if isinstance(head, bytes) else ('"stream"' in head)

@@ -65,10 +65,12 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceOrderBookDataSourceBase):
                     "all",
                     lambda streams: web_utils.public_stream_url(streams, self._ws_url, routed=False),
                     depth + market,
+                    carries_book=True,
                 )
             ]
         return [
-            StreamGroup("public", lambda streams: web_utils.public_stream_url(streams, self._ws_url), depth),
+            StreamGroup("public", lambda streams: web_utils.public_stream_url(streams, self._ws_url), depth,
+                        carries_book=True),
             StreamGroup("market", lambda streams: web_utils.market_stream_url(streams, self._ws_url), market),
         ]
 

@@ -18,7 +18,9 @@ from connectorkit.sandbox.venues.binance.sandbox import Sandbox
 DESCRIPTION = (
     "Run the local Binance-compatible exchange (spot and USD-M futures) until interrupted. Prints its "
     "URLs and the keys of a ready-made funded account. --state FILE keeps accounts, balances, orders "
-    "and trades across clean restarts."
+    "and trades across clean restarts. The admin API (/sandbox/...: create accounts, deposit, inject "
+    "faults) is open on a loopback address only; on any other --host every /sandbox/... request needs "
+    "'Authorization: Bearer <admin token>' (printed at start, or set with --admin-token)."
 )
 DEMO_LABEL = "cli-demo-account"
 DEMO_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decimal("10")}
@@ -26,7 +28,8 @@ DEMO_FUTURES_BALANCES = {"USDT": Decimal("100000")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags only this skin understands (the core parser holds host, port, seed, state, simulation)."""
+    """The flags only this skin understands (the core parser holds host, admin token, port, seed,
+    state, simulation)."""
     parser.add_argument("--futures-stream-port", type=int, default=0, help="futures stream port")
     parser.add_argument("--no-futures", action="store_true", help="serve spot only")
 
@@ -89,6 +92,7 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
         host=args.host,
         port=args.port,
         futures_stream_port=args.futures_stream_port,
+        admin_token=getattr(args, "admin_token", None),
     )
     try:
         await sandbox.start()
@@ -112,6 +116,8 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
         for line in _balances_lines(sb, api_key):
             out(line)
         out("admin:           POST /sandbox/accounts, GET /sandbox/state, POST /sandbox/faults/<kind>")
+        if sb.admin_token is not None:
+            out(f"admin token:     {sb.admin_token}  (send 'Authorization: Bearer <token>' to /sandbox/...)")
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:

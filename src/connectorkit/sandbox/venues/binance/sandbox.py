@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from connectorkit.sandbox.accounts import AccountRegistry
-from connectorkit.sandbox.admin import AdminApi
+from connectorkit.sandbox.admin import AdminApi, admin_token_for
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.markets import DEFAULT_MARKETS, Market
@@ -48,7 +48,11 @@ class Sandbox:
         port: int = 0,
         futures_stream_port: int = 0,
         config: SandboxConfig | None = None,
+        admin_token: str | None = None,
     ) -> None:
+        """``admin_token``: required (``Authorization: Bearer``) on every ``/sandbox/...`` admin
+        route. On a ``host`` that is not a loopback address one is always required: a random one
+        is made if none is given (read it from :attr:`admin_token`)."""
         self.host = host
         self._port = port
         self._futures_port = futures_stream_port
@@ -73,7 +77,12 @@ class Sandbox:
         self.products: list[Product] = [self.spot] + ([self.futures] if self.futures is not None else [])
         self._runners: list[web.AppRunner] = []
         self._ports: tuple[int, int] | None = None
-        self.admin = AdminApi(self)
+        self.admin = AdminApi(self, admin_token_for(host, admin_token))
+
+    @property
+    def admin_token(self) -> str | None:
+        """The token the admin routes require, or None if they are open (loopback, none given)."""
+        return self.admin.token
 
     # ---- URLs ------------------------------------------------------------------------------------
     def _require_ports(self) -> tuple[int, int]:
