@@ -131,7 +131,7 @@ if TYPE_CHECKING:
     from connectorkit.net.ws_request import WSJSONRequest
     from connectorkit.sandbox import FaultRecord, Sandbox, SandboxConfig
     from connectorkit.sandbox import Market as SandboxMarket
-    from connectorkit.sandbox.futures import FuturesMarket
+    from connectorkit.sandbox.venues.binance.futures import FuturesMarket
     from connectorkit.storage import (
         JournalClosedError,
         JournalCorruptedError,
@@ -278,7 +278,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Sandbox": ("connectorkit.sandbox", "Sandbox"),
     "SandboxConfig": ("connectorkit.sandbox", "SandboxConfig"),
     "SandboxMarket": ("connectorkit.sandbox", "Market"),
-    "FuturesMarket": ("connectorkit.sandbox.futures", "FuturesMarket"),
+    "FuturesMarket": ("connectorkit.sandbox.venues.binance.futures", "FuturesMarket"),
     "JournalClosedError": ("connectorkit.storage", "JournalClosedError"),
     "JournalCorruptedError": ("connectorkit.storage", "JournalCorruptedError"),
     "JournalEntry": ("connectorkit.storage", "JournalEntry"),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from connectorkit.sandbox.streams import StreamHub
+from connectorkit.sandbox.venues.binance.streams import StreamHub
 
 
 async def wait_until(predicate: Callable[[], bool], seconds: float = 10.0, what: str = "condition") -> None:

@@ -1,4 +1,6 @@
-"""The local exchange: a Binance Spot / USD-M Futures compatible server with a real matching engine.
+"""The local exchange: a venue-neutral core (matching engine, accounts, clock, faults, rate limits,
+simulator, persistence, admin API) and protocol skins under ``venues/`` (today ``venues/binance/``:
+Binance Spot / USD-M Futures). ``Sandbox`` is the Binance skin's entry point.
 
 See ARCHITECTURE.md beside this file for how the parts fit together.
 """
@@ -8,7 +10,7 @@ from connectorkit.sandbox.faults import FaultInjector, FaultRecord
 from connectorkit.sandbox.markets import DEFAULT_MARKETS, Market
 from connectorkit.sandbox.product import SandboxConfig
 from connectorkit.sandbox.ratelimit import RateLimitRule
-from connectorkit.sandbox.sandbox import Sandbox
+from connectorkit.sandbox.venues.binance.sandbox import Sandbox
 
 __all__ = [
     "DEFAULT_MARKETS",

@@ -20,31 +20,46 @@ import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.errors import ApiError
-from connectorkit.sandbox.http import json_response
+from connectorkit.sandbox.faults import FaultInjector, FaultKind
+from connectorkit.sandbox.responses import json_response
 
-if TYPE_CHECKING:
-    from connectorkit.sandbox.sandbox import Sandbox
 
-FAULT_KINDS = (
-    "drop_websockets",
-    "pause_stream",
-    "resume_stream",
-    "skip_depth_updates",
-    "duplicate_user_events",
-    "reorder_user_events",
-    "delay_rest",
-    "fail_next_requests",
-    "unknown_status_next_orders",
-    "force_429",
-    "expire_listen_key",
-    "clock_skew",
-    "clear",
-)
+class AdminTarget(Protocol):
+    """What the admin API needs of a skin's sandbox (the Binance one: ``venues/binance/sandbox.py``).
+
+    ``futures_balances`` funds a second product's wallet; a skin with one product refuses it.
+    """
+
+    @property
+    def accounts(self) -> AccountRegistry: ...
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    def create_account(
+        self,
+        balances: dict[str, Decimal] | None = None,
+        *,
+        futures_balances: dict[str, Decimal] | None = None,
+        maker_commission: Decimal = ...,
+        taker_commission: Decimal = ...,
+        label: str = "",
+    ) -> tuple[str, str]: ...
+
+    def account_id(self, api_key: str) -> int: ...
+
+    def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
+        """Credit the main (spot) balance; raise ApiError when a withdrawal exceeds it."""
+
+    def state(self) -> dict[str, Any]: ...
+
+FAULT_KINDS = (*(kind.value for kind in FaultKind), "clear")
 
 
 ADMIN_PREFIX = "/sandbox"
@@ -94,7 +109,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class AdminApi:
-    def __init__(self, sandbox: Sandbox, token: str | None = None) -> None:
+    def __init__(self, sandbox: AdminTarget, token: str | None = None) -> None:
         self.sb = sandbox
         self.token = token
 
@@ -157,7 +172,7 @@ class AdminApi:
             body = await self._json(request)
             account_id = int(body["accountId"])
             self.sb.accounts.by_id(account_id)  # KeyError: no such account
-            self.sb.spot.exchange.deposit(account_id, str(body["asset"]), _amount(body["amount"]))
+            self.sb.deposit(account_id, str(body["asset"]), _amount(body["amount"]))
         except (ValueError, KeyError, InvalidOperation) as err:
             return _bad(f"bad deposit: {err}")
         except ApiError as err:  # a withdrawal larger than the free balance

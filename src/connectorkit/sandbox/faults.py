@@ -2,18 +2,52 @@
 
 Each fault, when it actually happens, appends a :class:`FaultRecord` to :attr:`FaultInjector.log` and is
 logged at WARNING, so tests can assert both that the sandbox did it and that the client coped.
+
+The kinds are venue-neutral and listed once in :class:`FaultKind`; a protocol skin decides what each one
+looks like on its wire and declares that in a :data:`FaultMapping` (every kind mapped, checked by
+tests). A sequence gap, for instance, is a skipped ``U`` on Binance spot and a lost event (``pu`` that
+does not chain) on USD-M; an OKX skin maps it to a skipped ``seqId`` (``prevSeqId`` that does not
+chain), a Bybit skin to a skipped ``u``. The skin's publisher consumes the armed fault with the
+``take_*`` method (e.g. :meth:`FaultInjector.take_depth_skip`) and applies it its own way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from connectorkit.sandbox.clock import SandboxClock
 
 log = logging.getLogger(__name__)
+
+
+class FaultKind(StrEnum):
+    """Every fault the core arms. The value is the :class:`FaultInjector` method (and admin route)."""
+
+    DROP_WEBSOCKETS = "drop_websockets"
+    PAUSE_STREAM = "pause_stream"
+    RESUME_STREAM = "resume_stream"
+    SEQUENCE_GAP = "skip_depth_updates"
+    DUPLICATE_USER_EVENTS = "duplicate_user_events"
+    REORDER_USER_EVENTS = "reorder_user_events"
+    DELAY_REST = "delay_rest"
+    FAIL_NEXT_REQUESTS = "fail_next_requests"
+    UNKNOWN_STATUS = "unknown_status_next_orders"
+    FORCE_429 = "force_429"
+    EXPIRE_USER_STREAM = "expire_listen_key"
+    CLOCK_SKEW = "clock_skew"
+
+
+#: A skin's answer to "what does this fault look like on my wire", one line per kind (all kinds).
+FaultMapping = Mapping[FaultKind, str]
+
+
+def unmapped_kinds(mapping: FaultMapping) -> set[FaultKind]:
+    """The kinds a skin's mapping leaves out (empty for a complete skin)."""
+    return set(FaultKind) - set(mapping)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,18 @@
-"""Rate limits as Binance enforces them (Spot docs "LIMITS"; Futures docs "Limits").
+"""Rate limiting, venue-neutral: fixed windows of request weight per IP and of new orders per account.
 
 Windows are fixed and aligned to the epoch (a 1-minute window resets at the start of each minute).
-REQUEST_WEIGHT is counted per IP, ORDERS per account. Over a limit the answer is 429 with Retry-After;
-an IP that keeps sending after 429s is banned with 418 for ``ban_ms``.
+REQUEST_WEIGHT is counted per IP, ORDERS per account (RAW_REQUESTS is advertised, not enforced). Over a
+limit the limiter raises the skin's answer (:class:`RateLimitAnswers`, e.g. Binance's 429 -1003) with
+Retry-After; an IP that keeps sending after rejections is banned for ``ban_ms``. Header names, default
+rules and the error wording belong to the skin (``venues/binance/ratelimit.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from connectorkit.sandbox import errors
+from connectorkit.sandbox.errors import ApiError
 
 _LETTER = {"SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"}
 _MS = {"SECOND": 1_000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
@@ -34,21 +37,15 @@ class RateLimitRule:
     def human(self) -> str:
         return f"{self.interval_num} {self.interval}"
 
-    def exchange_info(self) -> dict[str, object]:
-        return {
-            "rateLimitType": self.rate_limit_type,
-            "interval": self.interval,
-            "intervalNum": self.interval_num,
-            "limit": self.limit,
-        }
 
+class RateLimitAnswers(Protocol):
+    """How a skin words a rejection: the error (code, message, HTTP status) for each limit hit."""
 
-SPOT_RATE_LIMITS = (
-    RateLimitRule("REQUEST_WEIGHT", "MINUTE", 1, 6000),
-    RateLimitRule("ORDERS", "SECOND", 10, 100),
-    RateLimitRule("ORDERS", "DAY", 1, 200000),
-    RateLimitRule("RAW_REQUESTS", "MINUTE", 5, 61000),
-)
+    def too_much_weight(self, rule: RateLimitRule) -> ApiError: ...
+
+    def ip_banned(self, until_ms: int) -> ApiError: ...
+
+    def too_many_orders(self, rule: RateLimitRule) -> ApiError: ...
 
 
 class _Counter:
@@ -69,19 +66,21 @@ class _Counter:
 class RateLimiter:
     def __init__(
         self,
-        rules: tuple[RateLimitRule, ...] = SPOT_RATE_LIMITS,
+        rules: tuple[RateLimitRule, ...],
+        answers: RateLimitAnswers,
         *,
-        order_header_prefix: str = "X-MBX-ORDER-COUNT-",
+        weight_header_prefix: str,
+        order_header_prefix: str,
         ban_after_violations: int = 3,
         ban_ms: int = 120_000,
         unfilled_order_count: bool = False,
-        too_many_requests: errors.TooManyRequestsText = errors.SPOT_TOO_MANY_REQUESTS,
     ) -> None:
-        """``unfilled_order_count``: the spot ORDERS rule (Spot FAQ "Spot Unfilled Order Count Rules"):
-        only successful placements count, and an order's first fill takes one off every interval.
-        ``too_many_requests``: the product's own -1003 wording (USD-M words it differently from spot)."""
+        """``unfilled_order_count``: only successful placements count, and an order's first fill takes
+        one off every interval (Binance Spot FAQ "Spot Unfilled Order Count Rules").
+        ``answers``: the skin's rejection errors; ``*_header_prefix`` + rule tag name the usage headers."""
         self.rules = rules
-        self.text = too_many_requests
+        self.answers = answers
+        self._weight_prefix = weight_header_prefix
         self._unfilled = unfilled_order_count
         self._prefix = order_header_prefix
         self._ban_after = ban_after_violations
@@ -93,19 +92,19 @@ class RateLimiter:
         #: Requests answered 429/418 by this limiter (forced-429 faults are not counted here).
         self.rejections = 0
 
-    def too_much_weight(self, rule: RateLimitRule) -> errors.ApiError:
-        """The 429 -1003 answer for ``rule`` in this product's wording (no headers yet)."""
-        return errors.too_much_weight(rule.limit, rule.human, self.text)
+    def too_much_weight(self, rule: RateLimitRule) -> ApiError:
+        """The skin's over-weight answer for ``rule`` (no headers yet)."""
+        return self.answers.too_much_weight(rule)
 
-    def ip_banned(self, until_ms: int) -> errors.ApiError:
-        """The 418 -1003 answer in this product's wording (no headers yet)."""
-        return errors.ip_banned(until_ms, self.text)
+    def ip_banned(self, until_ms: int) -> ApiError:
+        """The skin's banned-IP answer (no headers yet)."""
+        return self.answers.ip_banned(until_ms)
 
     def _retry_after(self, rule: RateLimitRule, now_ms: int) -> str:
         return str(max(1, -(-(rule.window_ms - now_ms % rule.window_ms) // 1000)))
 
     def charge_weight(self, ip: str, weight: int, now_ms: int) -> dict[str, str]:
-        """Count ``weight`` for ``ip``; return the used-weight headers or raise 429/418 ApiError."""
+        """Count ``weight`` for ``ip``; return the used-weight headers or raise the skin's ApiError."""
         banned = self._banned_until.get(ip, 0)
         if banned > now_ms:
             self.rejections += 1
@@ -140,17 +139,17 @@ class RateLimiter:
         for rule in self.rules:
             if rule.rate_limit_type == "REQUEST_WEIGHT":
                 counter = self._weights.setdefault((ip, rule), _Counter())
-                out[f"X-MBX-USED-WEIGHT-{rule.tag}"] = str(counter.current(rule, now_ms))
+                out[f"{self._weight_prefix}{rule.tag}"] = str(counter.current(rule, now_ms))
         return out
 
     def charge_order(self, account_id: int, now_ms: int) -> dict[str, str]:
-        """Count one new order for the account; raise -1015 (429) when a window is full."""
+        """Count one new order for the account; raise the skin's answer when a window is full."""
         rules = [r for r in self.rules if r.rate_limit_type == "ORDERS"]
         for rule in rules:
             counter = self._orders.setdefault((account_id, rule), _Counter())
             if counter.current(rule, now_ms) + 1 > rule.limit:
                 self.rejections += 1
-                err = errors.too_many_orders(rule.limit, rule.human)
+                err = self.answers.too_many_orders(rule)
                 err.headers["Retry-After"] = self._retry_after(rule, now_ms)
                 raise err
         for rule in rules:

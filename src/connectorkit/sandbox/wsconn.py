@@ -1,7 +1,7 @@
 """One server-side WebSocket of the sandbox and the owned writer task that drains its frame queue.
 
-Both stream endpoints (the market/user :class:`~connectorkit.sandbox.streams.StreamHub` and the
-futures ``/private`` routes) queue encoded frames here instead of writing to the socket themselves,
+A skin's stream endpoints (on Binance: the market/user ``StreamHub`` and the futures ``/private``
+routes) queue encoded frames here instead of writing to the socket themselves,
 so a slow client never blocks the code that publishes.
 """
 

@@ -20,11 +20,11 @@ from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivat
 from connectorkit.connector.settings import create_connector
 from connectorkit.core.enums import OrderState, PositionMode, PositionSide
 from connectorkit.sandbox import Market, RateLimitRule, Sandbox, SandboxConfig
-from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.futures.markets import FuturesMarket
-from connectorkit.sandbox.futures.product import FUTURES_RATE_LIMITS
-from connectorkit.sandbox.ratelimit import SPOT_RATE_LIMITS
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.product import FUTURES_RATE_LIMITS
+from connectorkit.sandbox.venues.binance.ratelimit import SPOT_RATE_LIMITS
 from connectorkit.testing.target import (
     ConformanceTarget,
     Credentials,

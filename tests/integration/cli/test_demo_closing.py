@@ -15,8 +15,8 @@ from connectorkit.cli.demo.strategy import ScriptedStrategy, StepTimeout, Strate
 from connectorkit.core.enums import OrderType, PositionAction
 from connectorkit.core.events import MarketEvent, OrderExpiredEvent
 from connectorkit.sandbox import Sandbox
-from connectorkit.sandbox.futures.exchange import OrderRequest
-from connectorkit.sandbox.futures.markets import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.exchange import OrderRequest
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
 from support.recorder import until
 
 D = Decimal

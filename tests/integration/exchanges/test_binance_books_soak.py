@@ -18,7 +18,7 @@ from typing import Any
 from binance_e2e_support import connector_top, perpetual_connector, spot_connector, true_top, wait_until
 
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
-from connectorkit.sandbox.futures.markets import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
 
 PAIR = "BTC-USDT"
 SOAK_S = 60.0

@@ -19,8 +19,8 @@ from connectorkit.connector.order_options import UnsupportedOrderOptionError
 from connectorkit.core.enums import OrderState, OrderType, PositionAction, TimeInForce
 from connectorkit.core.events import MarketEvent
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
-from connectorkit.sandbox.futures.markets import FuturesMarket
 from connectorkit.sandbox.ratelimit import RateLimitRule
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
 
 PAIR = "BTC-USDT"
 OPEN = PositionAction.OPEN

@@ -11,7 +11,7 @@ from binance_e2e_support import EventLog, assert_book_tracks, perpetual_connecto
 from connectorkit.core.enums import OrderState, OrderType, PositionAction, PositionMode, PositionSide
 from connectorkit.core.events import MarketEvent
 from connectorkit.sandbox import Sandbox, SandboxConfig
-from connectorkit.sandbox.futures.markets import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
 
 PAIR = "BTC-USDT"
 OPEN, CLOSE = PositionAction.OPEN, PositionAction.CLOSE

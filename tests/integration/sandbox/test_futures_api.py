@@ -26,8 +26,8 @@ import pytest
 from yarl import URL
 
 from connectorkit.sandbox import Sandbox, SandboxConfig
-from connectorkit.sandbox.futures import FuturesMarket
-from connectorkit.sandbox.futures.funding import EIGHT_HOURS_MS
+from connectorkit.sandbox.venues.binance.futures import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.funding import EIGHT_HOURS_MS
 from support.clocks import HeldSandboxClock
 from support.waiting import assert_nothing_queued, subscribed, wait_until
 

@@ -20,7 +20,7 @@ from sandbox_spot_support import (
 )
 from test_sandbox_spot_streams import place, recv_json
 
-from connectorkit.sandbox.spot.wsapi import ws_api_payload
+from connectorkit.sandbox.venues.binance.spot.wsapi import ws_api_payload
 from support.clocks import HeldSandboxClock
 from support.waiting import assert_nothing_queued, subscribed
 

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from connectorkit.core.enums import PositionSide, TradeType
-from connectorkit.sandbox.futures import errors
-from connectorkit.sandbox.futures.account import (
+from connectorkit.sandbox.venues.binance.futures import errors
+from connectorkit.sandbox.venues.binance.futures.account import (
     INCOME_COMMISSION,
     INCOME_FUNDING_FEE,
     INCOME_REALIZED_PNL,

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectorkit.core.enums import PositionSide, TradeType
-from connectorkit.sandbox.errors import ApiError
-from connectorkit.sandbox.futures.account import (
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.futures.account import (
     INCOME_COMMISSION,
     INCOME_FUNDING_FEE,
     INCOME_REALIZED_PNL,

@@ -13,11 +13,11 @@ from test_futures_wire import assert_same_shape, doc_example
 
 from connectorkit.core.enums import PositionSide
 from connectorkit.sandbox.clock import SandboxClock
-from connectorkit.sandbox.errors import ApiError
-from connectorkit.sandbox.futures.exchange import FuturesExchange, OrderRequest
-from connectorkit.sandbox.futures.markets import FuturesMarket
-from connectorkit.sandbox.futures.product import FuturesSimAdapter
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.futures.exchange import FuturesExchange, OrderRequest
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.product import FuturesSimAdapter
 
 
 class Recorder:

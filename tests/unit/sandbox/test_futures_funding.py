@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from connectorkit.sandbox.futures.funding import (
+from connectorkit.sandbox.venues.binance.futures.funding import (
     EIGHT_HOURS_MS,
     MarkState,
     funding_rate,

@@ -16,10 +16,10 @@ import pytest
 
 from connectorkit.core.enums import PositionSide, TradeType
 from connectorkit.sandbox.engine import Order, OrderStatus, Side, TimeInForce
-from connectorkit.sandbox.futures import wire
-from connectorkit.sandbox.futures.account import new_account
-from connectorkit.sandbox.futures.funding import MarkState
-from connectorkit.sandbox.futures.markets import DEFAULT_FUTURES_MARKETS
+from connectorkit.sandbox.venues.binance.futures import wire
+from connectorkit.sandbox.venues.binance.futures.account import new_account
+from connectorkit.sandbox.venues.binance.futures.funding import MarkState
+from connectorkit.sandbox.venues.binance.futures.markets import DEFAULT_FUTURES_MARKETS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "binance_futures"
 MARKETS = {m.symbol: m for m in DEFAULT_FUTURES_MARKETS}

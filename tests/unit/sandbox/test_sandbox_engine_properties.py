@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.engine import ZERO, Order, OrderStatus, Side, SymbolBook, TimeInForce
-from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.markets import Market
-from connectorkit.sandbox.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
 
 MARKET = Market(
     "BTCUSDT",

@@ -15,9 +15,9 @@ from connectorkit.sandbox.history import (
     bucket_start,
     next_bucket,
 )
-from connectorkit.sandbox.marketstats import kline_row
-from connectorkit.sandbox.spot.format import fmt
-from connectorkit.sandbox.stats_streams import SPOT_SPEEDS, StatsStreams, StreamNames
+from connectorkit.sandbox.venues.binance.marketstats import kline_row
+from connectorkit.sandbox.venues.binance.spot.format import fmt
+from connectorkit.sandbox.venues.binance.stats_streams import SPOT_SPEEDS, StatsStreams, StreamNames
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % (24 * 3_600_000)  # a UTC midnight
 

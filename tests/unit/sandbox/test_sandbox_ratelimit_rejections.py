@@ -7,15 +7,15 @@ import aiohttp
 import pytest
 
 from connectorkit.sandbox import RateLimitRule, Sandbox, SandboxConfig
-from connectorkit.sandbox.errors import ApiError
-from connectorkit.sandbox.ratelimit import RateLimiter
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.ratelimit import BinanceRateLimiter, rate_limit_json
 
 RULES = (RateLimitRule("REQUEST_WEIGHT", "MINUTE", 1, 10), RateLimitRule("ORDERS", "SECOND", 10, 1))
 T0 = 1_700_000_080_000
 
 
 def test_every_429_and_418_is_counted_and_accepted_requests_are_not() -> None:
-    limiter = RateLimiter(RULES, ban_after_violations=1, ban_ms=60_000)
+    limiter = BinanceRateLimiter(RULES, ban_after_violations=1, ban_ms=60_000)
     limiter.charge_weight("ip", 10, T0)
     limiter.charge_order(7, T0)
     assert limiter.rejections == 0
@@ -36,4 +36,4 @@ async def test_futures_rate_limits_are_configurable_and_advertised() -> None:
         url = f"{sb.futures_rest_url}/fapi/v1/exchangeInfo"
         async with aiohttp.ClientSession() as http, http.get(url) as answer:
             advertised = (await answer.json())["rateLimits"]
-    assert advertised == [rule.exchange_info() for rule in rules]
+    assert advertised == [rate_limit_json(rule) for rule in rules]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from connectorkit.sandbox import security
 from connectorkit.sandbox.accounts import AccountRegistry
-from connectorkit.sandbox.errors import ApiError, TooManyRequestsText
-from connectorkit.sandbox.futures.errors import USDM_TOO_MANY_REQUESTS
-from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
+from connectorkit.sandbox.ratelimit import RateLimitRule
+from connectorkit.sandbox.venues.binance import security
+from connectorkit.sandbox.venues.binance.errors import ApiError, TooManyRequestsText
+from connectorkit.sandbox.venues.binance.futures.errors import USDM_TOO_MANY_REQUESTS
+from connectorkit.sandbox.venues.binance.ratelimit import BinanceRateLimiter, rate_limit_json
 
 RULES = (
     RateLimitRule("REQUEST_WEIGHT", "MINUTE", 1, 10),
@@ -18,7 +19,7 @@ T0 = 1_700_000_080_000  # 40 s into a minute
 
 
 def test_weight_window_is_aligned_and_resets() -> None:
-    limiter = RateLimiter(RULES, ban_after_violations=5)
+    limiter = BinanceRateLimiter(RULES, ban_after_violations=5)
     assert limiter.charge_weight("ip", 6, T0) == {"X-MBX-USED-WEIGHT-1M": "6"}
     with pytest.raises(ApiError) as err:
         limiter.charge_weight("ip", 5, T0 + 1000)
@@ -30,7 +31,7 @@ def test_weight_window_is_aligned_and_resets() -> None:
 
 
 def test_repeated_violations_ban_with_418_until_ban_ends() -> None:
-    limiter = RateLimiter(RULES, ban_after_violations=2, ban_ms=60_000)
+    limiter = BinanceRateLimiter(RULES, ban_after_violations=2, ban_ms=60_000)
     limiter.charge_weight("ip", 10, T0)
     codes = []
     for i in range(3):
@@ -67,7 +68,7 @@ def test_each_product_words_1003_its_own_way(
     text: TooManyRequestsText | None, weight_msg: str, ban_msg: str
 ) -> None:
     kw = {} if text is None else {"too_many_requests": text}
-    limiter = RateLimiter(RULES, ban_after_violations=1, ban_ms=60_000, **kw)
+    limiter = BinanceRateLimiter(RULES, ban_after_violations=1, ban_ms=60_000, **kw)
     limiter.charge_weight("ip", 10, T0)
     answers = []
     for i in range(3):
@@ -79,7 +80,7 @@ def test_each_product_words_1003_its_own_way(
 
 
 def test_order_counts_per_account() -> None:
-    limiter = RateLimiter(RULES)
+    limiter = BinanceRateLimiter(RULES)
     assert limiter.charge_order(1, T0) == {"X-MBX-ORDER-COUNT-10S": "1"}
     assert limiter.charge_order(1, T0 + 1) == {"X-MBX-ORDER-COUNT-10S": "2"}
     with pytest.raises(ApiError) as err:
@@ -90,7 +91,7 @@ def test_order_counts_per_account() -> None:
 
 
 def test_exchange_info_shape_of_a_rule() -> None:
-    assert RULES[0].exchange_info() == {
+    assert rate_limit_json(RULES[0]) == {
         "rateLimitType": "REQUEST_WEIGHT",
         "interval": "MINUTE",
         "intervalNum": 1,
@@ -171,7 +172,7 @@ def test_spot_timestamp_in_microseconds_and_recv_window_with_three_decimals() ->
 def test_unfilled_order_count_rules() -> None:
     # Spot FAQ "Spot Unfilled Order Count Rules": only successful placements count; an order's first fill
     # gives one back in every interval; the count never goes below zero; cancels change nothing.
-    limiter = RateLimiter(RULES, unfilled_order_count=True)
+    limiter = BinanceRateLimiter(RULES, unfilled_order_count=True)
     assert limiter.charge_order(1, T0) == {"X-MBX-ORDER-COUNT-10S": "1"}
     limiter.order_rejected(1, T0)  # the placement failed: it does not count
     assert limiter.order_headers(1, T0) == {"X-MBX-ORDER-COUNT-10S": "0"}
@@ -183,7 +184,7 @@ def test_unfilled_order_count_rules() -> None:
     limiter.order_filled(1, T0)  # no credit below zero
     assert limiter.order_headers(1, T0) == {"X-MBX-ORDER-COUNT-10S": "0"}
     # Without the rule (futures), every accepted request counts.
-    plain = RateLimiter(RULES)
+    plain = BinanceRateLimiter(RULES)
     plain.charge_order(1, T0)
     plain.order_rejected(1, T0)
     plain.order_filled(1, T0)

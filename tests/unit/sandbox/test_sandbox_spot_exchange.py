@@ -9,9 +9,9 @@ import pytest
 
 from connectorkit.sandbox.accounts import Account, AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
-from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.markets import Market
-from connectorkit.sandbox.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
 
 MARKET = Market(
     "BTCUSDT",

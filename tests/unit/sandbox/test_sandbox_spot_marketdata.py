@@ -11,8 +11,8 @@ from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.history import MarketHistory
 from connectorkit.sandbox.markets import Market
-from connectorkit.sandbox.spot.exchange import SpotExchange
-from connectorkit.sandbox.spot.marketdata import SpotMarketData
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.spot.marketdata import SpotMarketData
 
 
 class _Hub:

@@ -12,7 +12,7 @@ from typing import Any
 
 from connectorkit.connector.settings import create_connector
 from connectorkit.sandbox import Market, Sandbox, SandboxConfig
-from connectorkit.sandbox.futures.markets import FuturesMarket
+from connectorkit.sandbox.venues.binance.futures.markets import FuturesMarket
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from connectorkit.sandbox.engine import ZERO, DepthChanges, Fill, Order, TimeInForce
-from connectorkit.sandbox.spot.format import fmt
-from connectorkit.sandbox.spot.ledger import Balance
 from connectorkit.sandbox.venue import Execution
+from connectorkit.sandbox.venues.binance.spot.format import fmt
+from connectorkit.sandbox.venues.binance.spot.ledger import Balance
 
 
 def _working(ex: Execution) -> bool:

@@ -16,9 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from connectorkit.sandbox.engine import ZERO
-from connectorkit.sandbox.http import ApiGateway, ApiRequest
-from connectorkit.sandbox.spot.exchange import SpotExchange
-from connectorkit.sandbox.spot.format import fmt
+from connectorkit.sandbox.venues.binance.http import ApiGateway, ApiRequest
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.spot.format import fmt
 
 
 class SpotSapi:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.engine import Order
 from connectorkit.sandbox.history import AggTrade, Candle, PublicTrade, WindowStats, next_bucket
-from connectorkit.sandbox.http import ApiRequest
+from connectorkit.sandbox.venues.binance import errors
+from connectorkit.sandbox.venues.binance.http import ApiRequest
 
 Fmt = Callable[[Decimal], str]
 Json = dict[str, Any]

@@ -16,8 +16,8 @@ import hmac
 import re
 from decimal import Decimal
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.accounts import Account, AccountRegistry
+from connectorkit.sandbox.venues.binance import errors
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 DEFAULT_RECV_WINDOW = 5000

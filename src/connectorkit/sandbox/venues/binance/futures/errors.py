@@ -7,7 +7,7 @@ Codes are universal; where the docs list a message template we use it verbatim.
 
 from __future__ import annotations
 
-from connectorkit.sandbox.errors import ApiError, TooManyRequestsText
+from connectorkit.sandbox.venues.binance.errors import ApiError, TooManyRequestsText
 
 __all__ = ["ApiError"]
 

@@ -1,7 +1,8 @@
 """``/fapi`` REST routes: parameter parsing, weights and answers (USDⓈ-M Futures docs).
 
 Each handler names its documentation page; the weights are the documented "Request Weight".
-Security and rate limits are applied by the shared :class:`~connectorkit.sandbox.http.ApiGateway`.
+Security and rate limits are applied by the shared
+:class:`~connectorkit.sandbox.venues.binance.http.ApiGateway`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from connectorkit.sandbox import errors as core_errors
-from connectorkit.sandbox.http import ApiGateway, ApiRequest
+from connectorkit.sandbox.venues.binance import errors as core_errors
+from connectorkit.sandbox.venues.binance.http import ApiGateway, ApiRequest
+from connectorkit.sandbox.venues.binance.ratelimit import rate_limit_json
 
 from . import errors, wire
 from .exchange import OrderRequest
@@ -60,7 +62,7 @@ def mount_rest(app: web.Application, product: FuturesProduct, gw: ApiGateway) ->
     @gw.endpoint(weight=1)
     async def exchange_info(req: ApiRequest) -> Any:
         """Market Data REST, "Exchange Information": GET /fapi/v1/exchangeInfo."""
-        limits = [r.exchange_info() for r in product.limiter.rules if r.rate_limit_type != "RAW_REQUESTS"]
+        limits = [rate_limit_json(r) for r in product.limiter.rules if r.rate_limit_type != "RAW_REQUESTS"]
         return wire.exchange_info(ex.markets.values(), limits, now(), product.started_ms)
 
     @gw.endpoint(weight=_depth_weight)

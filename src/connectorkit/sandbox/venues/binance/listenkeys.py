@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from connectorkit.sandbox import errors
+from connectorkit.sandbox.venues.binance import errors
 
 _ALPHABET = string.ascii_letters + string.digits
 

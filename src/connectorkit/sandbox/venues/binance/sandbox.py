@@ -20,11 +20,11 @@ from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.admin import AdminApi, admin_token_for
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.http import json_errors_middleware
 from connectorkit.sandbox.markets import DEFAULT_MARKETS, Market
 from connectorkit.sandbox.persistence import SandboxStateError, load_state, save_state
 from connectorkit.sandbox.product import Product, SandboxConfig, SandboxContext
-from connectorkit.sandbox.spot.product import SpotProduct
+from connectorkit.sandbox.venues.binance.http import json_errors_middleware
+from connectorkit.sandbox.venues.binance.spot.product import SpotProduct
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Sandbox:
         self.spot = SpotProduct(self.ctx, list(markets) if markets is not None else list(DEFAULT_MARKETS))
         self.futures: Any = None
         if futures_markets is None or len(futures_markets) > 0:
-            futures_module = importlib.import_module("connectorkit.sandbox.futures")
+            futures_module = importlib.import_module("connectorkit.sandbox.venues.binance.futures")
             self.futures = futures_module.create_product(self.ctx, futures_markets)
         self.products: list[Product] = [self.spot] + ([self.futures] if self.futures is not None else [])
         self._runners: list[web.AppRunner] = []
@@ -134,6 +134,10 @@ class Sandbox:
             for asset, amount in futures_balances.items():
                 self.futures.deposit(account.account_id, asset, Decimal(amount))
         return account.api_key, account.secret
+
+    def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
+        """Credit (or, negative, debit) a spot balance: the ``balanceUpdate`` event of an admin deposit."""
+        self.spot.exchange.deposit(account_id, asset, amount)
 
     def account_id(self, api_key: str) -> int:
         account = self.accounts.by_key(api_key)

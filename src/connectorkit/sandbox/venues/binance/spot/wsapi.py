@@ -30,16 +30,21 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from connectorkit.sandbox import errors, security
 from connectorkit.sandbox.accounts import Account, AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
-from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.http import ApiRequest
 from connectorkit.sandbox.ratelimit import RateLimiter
-from connectorkit.sandbox.spot.market_rest import SpotMarketRest, rolling_weight, ticker_24hr_weight
-from connectorkit.sandbox.spot.rest import SpotRest, depth_weight, one_or_many_weight
-from connectorkit.sandbox.userstream import UserEventBus
+from connectorkit.sandbox.venues.binance import errors, security
+from connectorkit.sandbox.venues.binance.errors import ApiError
+from connectorkit.sandbox.venues.binance.http import ApiRequest
+from connectorkit.sandbox.venues.binance.ratelimit import rate_limit_json
+from connectorkit.sandbox.venues.binance.spot.market_rest import (
+    SpotMarketRest,
+    rolling_weight,
+    ticker_24hr_weight,
+)
+from connectorkit.sandbox.venues.binance.spot.rest import SpotRest, depth_weight, one_or_many_weight
+from connectorkit.sandbox.venues.binance.userstream import UserEventBus
 
 log = logging.getLogger(__name__)
 _session_ids = itertools.count(1)
@@ -264,7 +269,7 @@ class SpotWsApi:
         out = []
         for rule in self.limiter.rules:
             if rule.rate_limit_type == "REQUEST_WEIGHT":
-                entry = rule.exchange_info()
+                entry = rate_limit_json(rule)
                 entry["count"] = int(used[f"X-MBX-USED-WEIGHT-{rule.tag}"])
                 out.append(entry)
         return out

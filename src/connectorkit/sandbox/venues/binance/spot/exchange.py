@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Required, TypedDict, Unpack
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.accounts import Account
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.engine import (
@@ -30,9 +29,10 @@ from connectorkit.sandbox.engine import (
 )
 from connectorkit.sandbox.markets import Market
 from connectorkit.sandbox.persistence import order_from_json, order_to_json
-from connectorkit.sandbox.spot import events, filters
-from connectorkit.sandbox.spot.ledger import SpotLedger
 from connectorkit.sandbox.venue import Execution, PlaceResult, Venue
+from connectorkit.sandbox.venues.binance import errors
+from connectorkit.sandbox.venues.binance.spot import events, filters
+from connectorkit.sandbox.venues.binance.spot.ledger import SpotLedger
 
 _CLIENT_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
 _SYMBOL_RE = re.compile(r"^[A-Z0-9-_.]{1,20}$")

@@ -29,7 +29,7 @@ from connectorkit.sandbox.history import (
     bucket_start,
     next_bucket,
 )
-from connectorkit.sandbox.marketstats import Fmt, kline_event, mini_ticker_event, ticker_event
+from connectorkit.sandbox.venues.binance.marketstats import Fmt, kline_event, mini_ticker_event, ticker_event
 
 Top = tuple[tuple[Decimal, Decimal] | None, tuple[Decimal, Decimal] | None]
 #: Spot rolling-window statistics streams: ``<symbol>@ticker_<window>``.

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from connectorkit.core.enums import PositionSide
-from connectorkit.sandbox import errors as core_errors
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.engine import (
     MatchingEngine,
@@ -32,6 +31,7 @@ from connectorkit.sandbox.engine import (
 )
 from connectorkit.sandbox.history import MarketHistory
 from connectorkit.sandbox.venue import Execution, Venue
+from connectorkit.sandbox.venues.binance import errors as core_errors
 
 from . import errors, wire
 from .account import FillResult, FuturesAccount, IncomeRecord

@@ -15,9 +15,9 @@ from connectorkit.sandbox.engine import DepthChanges, Fill
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.history import MarketHistory
 from connectorkit.sandbox.product import Repeater
-from connectorkit.sandbox.spot import events
-from connectorkit.sandbox.spot.exchange import SpotExchange
-from connectorkit.sandbox.streams import StreamHub
+from connectorkit.sandbox.venues.binance.spot import events
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.streams import StreamHub
 
 PARTIAL_LEVELS = (5, 10, 20)
 

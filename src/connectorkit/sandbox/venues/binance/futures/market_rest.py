@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from connectorkit.sandbox import errors as core_errors
 from connectorkit.sandbox.history import DAY_MS, FUTURES_INTERVALS
-from connectorkit.sandbox.http import ApiGateway, ApiRequest
-from connectorkit.sandbox.marketstats import (
+from connectorkit.sandbox.venues.binance import errors as core_errors
+from connectorkit.sandbox.venues.binance.http import ApiGateway, ApiRequest
+from connectorkit.sandbox.venues.binance.marketstats import (
     agg_trade,
     bounded_limit,
     kline_params,

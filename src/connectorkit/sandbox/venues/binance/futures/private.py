@@ -8,8 +8,8 @@
 
 ``events`` is an allow-list per listen key; without it every event type is delivered. A key that expires
 gets its ``listenKeyExpired`` event and nothing more. Events reach this module through the shared
-:class:`~connectorkit.sandbox.userstream.UserEventBus` (so the duplicate/reorder faults apply), and the
-drop-websockets fault closes these sockets too.
+:class:`~connectorkit.sandbox.venues.binance.userstream.UserEventBus` (so the duplicate/reorder
+faults apply), and the drop-websockets fault closes these sockets too.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.listenkeys import ListenKey, ListenKeyRegistry
-from connectorkit.sandbox.userstream import UserEventBus
+from connectorkit.sandbox.venues.binance.listenkeys import ListenKey, ListenKeyRegistry
+from connectorkit.sandbox.venues.binance.userstream import UserEventBus
 from connectorkit.sandbox.wsconn import QueuedSocket, SocketSet
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any
 
 from connectorkit.sandbox.clock import SandboxClock
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.listenkeys import ListenKey, ListenKeyRegistry
-from connectorkit.sandbox.streams import StreamHub
+from connectorkit.sandbox.venues.binance.listenkeys import ListenKey, ListenKeyRegistry
+from connectorkit.sandbox.venues.binance.streams import StreamHub
 
 Event = dict[str, Any]
 Sink = Callable[[Event], None]

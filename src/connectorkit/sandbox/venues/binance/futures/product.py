@@ -26,14 +26,15 @@ from aiohttp import web
 
 from connectorkit.sandbox.engine import Side
 from connectorkit.sandbox.history import FUTURES_INTERVALS, MAX_BACKFILL_VOLATILITY, BackfillSpec, backfill
-from connectorkit.sandbox.http import ApiGateway
-from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.product import SandboxContext
-from connectorkit.sandbox.ratelimit import RateLimiter, RateLimitRule
+from connectorkit.sandbox.ratelimit import RateLimitRule
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
-from connectorkit.sandbox.stats_streams import FUTURES_SPEEDS, StatsStreams, StreamNames
-from connectorkit.sandbox.streams import StreamHub
-from connectorkit.sandbox.userstream import UserEventBus
+from connectorkit.sandbox.venues.binance.http import ApiGateway
+from connectorkit.sandbox.venues.binance.listenkeys import ListenKeyRegistry
+from connectorkit.sandbox.venues.binance.ratelimit import BinanceRateLimiter
+from connectorkit.sandbox.venues.binance.stats_streams import FUTURES_SPEEDS, StatsStreams, StreamNames
+from connectorkit.sandbox.venues.binance.streams import StreamHub
+from connectorkit.sandbox.venues.binance.userstream import UserEventBus
 
 from . import wire
 from .errors import USDM_TOO_MANY_REQUESTS
@@ -114,7 +115,7 @@ class FuturesProduct:
         self.tick_s = tick_s
         self.started_ms = ctx.clock.now_ms()
         cfg = ctx.config
-        self.limiter = RateLimiter(
+        self.limiter = BinanceRateLimiter(
             cfg.futures_rate_limits or FUTURES_RATE_LIMITS,
             ban_after_violations=cfg.rate_limit_ban_after,
             ban_ms=cfg.rate_limit_ban_ms,

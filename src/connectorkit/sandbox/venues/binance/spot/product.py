@@ -18,23 +18,24 @@ from connectorkit.sandbox.history import (
     MarketHistory,
     backfill,
 )
-from connectorkit.sandbox.http import ApiGateway
-from connectorkit.sandbox.listenkeys import ListenKeyRegistry
 from connectorkit.sandbox.markets import Market
 from connectorkit.sandbox.product import Repeater, SandboxContext
-from connectorkit.sandbox.ratelimit import SPOT_RATE_LIMITS, RateLimiter
+from connectorkit.sandbox.ratelimit import RateLimiter
 from connectorkit.sandbox.simulator import MarketSimulator, SimMarket
-from connectorkit.sandbox.spot.exchange import SpotExchange
-from connectorkit.sandbox.spot.format import fmt
-from connectorkit.sandbox.spot.market_rest import SpotMarketRest
-from connectorkit.sandbox.spot.marketdata import SpotMarketData
-from connectorkit.sandbox.spot.rest import SpotRest
-from connectorkit.sandbox.spot.sapi import SpotSapi
-from connectorkit.sandbox.spot.wsapi import SpotWsApi
-from connectorkit.sandbox.stats_streams import SPOT_SPEEDS, StatsStreams, StreamNames, Top
-from connectorkit.sandbox.streams import StreamHub
-from connectorkit.sandbox.userstream import UserEventBus
 from connectorkit.sandbox.venue import Execution
+from connectorkit.sandbox.venues.binance.http import ApiGateway
+from connectorkit.sandbox.venues.binance.listenkeys import ListenKeyRegistry
+from connectorkit.sandbox.venues.binance.ratelimit import SPOT_RATE_LIMITS, BinanceRateLimiter
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.spot.format import fmt
+from connectorkit.sandbox.venues.binance.spot.market_rest import SpotMarketRest
+from connectorkit.sandbox.venues.binance.spot.marketdata import SpotMarketData
+from connectorkit.sandbox.venues.binance.spot.rest import SpotRest
+from connectorkit.sandbox.venues.binance.spot.sapi import SpotSapi
+from connectorkit.sandbox.venues.binance.spot.wsapi import SpotWsApi
+from connectorkit.sandbox.venues.binance.stats_streams import SPOT_SPEEDS, StatsStreams, StreamNames, Top
+from connectorkit.sandbox.venues.binance.streams import StreamHub
+from connectorkit.sandbox.venues.binance.userstream import UserEventBus
 
 
 class SpotSimAdapter:
@@ -92,7 +93,7 @@ class SpotProduct:
         cfg = ctx.config
         self.ctx = ctx
         self.exchange = SpotExchange(markets, ctx.clock, ctx.accounts)
-        self.limiter = RateLimiter(
+        self.limiter = BinanceRateLimiter(
             cfg.spot_rate_limits or SPOT_RATE_LIMITS,
             ban_after_violations=cfg.rate_limit_ban_after,
             ban_ms=cfg.rate_limit_ban_ms,

@@ -12,16 +12,17 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.accounts import Account
 from connectorkit.sandbox.engine import ZERO, Order
-from connectorkit.sandbox.http import ApiGateway, ApiRequest
-from connectorkit.sandbox.listenkeys import ListenKeyRegistry
-from connectorkit.sandbox.spot import filters
-from connectorkit.sandbox.spot.events import levels
-from connectorkit.sandbox.spot.exchange import NewOrderParams, SpotExchange, TradeRecord
-from connectorkit.sandbox.spot.format import fmt
 from connectorkit.sandbox.venue import PlaceResult
+from connectorkit.sandbox.venues.binance import errors
+from connectorkit.sandbox.venues.binance.http import ApiGateway, ApiRequest
+from connectorkit.sandbox.venues.binance.listenkeys import ListenKeyRegistry
+from connectorkit.sandbox.venues.binance.ratelimit import rate_limit_json
+from connectorkit.sandbox.venues.binance.spot import filters
+from connectorkit.sandbox.venues.binance.spot.events import levels
+from connectorkit.sandbox.venues.binance.spot.exchange import NewOrderParams, SpotExchange, TradeRecord
+from connectorkit.sandbox.venues.binance.spot.format import fmt
 
 _ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET"]
 _DAY_MS = 24 * 3_600_000
@@ -260,7 +261,7 @@ class SpotRest:
         return {
             "timezone": "UTC",
             "serverTime": self.ex.clock.now_ms(),
-            "rateLimits": [rule.exchange_info() for rule in self.gw.limiter.rules],
+            "rateLimits": [rate_limit_json(rule) for rule in self.gw.limiter.rules],
             "exchangeFilters": [],
             "symbols": [
                 {

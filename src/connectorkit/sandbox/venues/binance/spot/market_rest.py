@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.engine import ZERO
 from connectorkit.sandbox.history import (
     DAY_MS,
@@ -21,8 +20,9 @@ from connectorkit.sandbox.history import (
     MarketHistory,
     WindowStats,
 )
-from connectorkit.sandbox.http import ApiGateway, ApiRequest
-from connectorkit.sandbox.marketstats import (
+from connectorkit.sandbox.venues.binance import errors
+from connectorkit.sandbox.venues.binance.http import ApiGateway, ApiRequest
+from connectorkit.sandbox.venues.binance.marketstats import (
     agg_trade,
     bounded_limit,
     kline_params,
@@ -32,9 +32,9 @@ from connectorkit.sandbox.marketstats import (
     ticker_change,
     ticker_mini,
 )
-from connectorkit.sandbox.spot.exchange import SpotExchange
-from connectorkit.sandbox.spot.format import fmt
-from connectorkit.sandbox.spot.rest import order_json, symbols_param
+from connectorkit.sandbox.venues.binance.spot.exchange import SpotExchange
+from connectorkit.sandbox.venues.binance.spot.format import fmt
+from connectorkit.sandbox.venues.binance.spot.rest import order_json, symbols_param
 
 # "Rolling window price change statistics": windowSize 1m..59m, 1h..23h, 1d..7d (default 1d).
 _WINDOW_RE = re.compile(r"^([1-9][0-9]?)([mhd])$")

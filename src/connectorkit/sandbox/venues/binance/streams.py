@@ -15,9 +15,9 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.faults import FaultInjector
-from connectorkit.sandbox.http import error_response
+from connectorkit.sandbox.responses import error_response
+from connectorkit.sandbox.venues.binance.errors import ApiError
 from connectorkit.sandbox.wsconn import QueuedSocket, SocketSet
 
 

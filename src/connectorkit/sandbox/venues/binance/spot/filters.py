@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.markets import Market
-from connectorkit.sandbox.spot.format import fmt
+from connectorkit.sandbox.venues.binance import errors
+from connectorkit.sandbox.venues.binance.spot.format import fmt
 
 
 def check_price(market: Market, price: Decimal) -> None:

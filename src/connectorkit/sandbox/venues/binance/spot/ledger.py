@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 from typing import Any
 
-from connectorkit.sandbox import errors
 from connectorkit.sandbox.accounts import AccountRegistry
 from connectorkit.sandbox.engine import ZERO, Fill, Order, Side, SymbolBook
 from connectorkit.sandbox.markets import Market
 from connectorkit.sandbox.venue import FillCharges, LegCharge
+from connectorkit.sandbox.venues.binance import errors
 
 _EIGHT = Decimal("0.00000001")
 

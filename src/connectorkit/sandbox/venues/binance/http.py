@@ -17,15 +17,15 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-import msgspec
 from aiohttp import web
 
-from connectorkit.sandbox import errors, security
 from connectorkit.sandbox.accounts import Account, AccountRegistry
 from connectorkit.sandbox.clock import SandboxClock
-from connectorkit.sandbox.errors import ApiError
 from connectorkit.sandbox.faults import FaultInjector
 from connectorkit.sandbox.ratelimit import RateLimiter
+from connectorkit.sandbox.responses import error_response, json_response
+from connectorkit.sandbox.venues.binance import errors, security
+from connectorkit.sandbox.venues.binance.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +98,6 @@ def _params(raw: str) -> dict[str, str]:
     if len(params) != len(pairs):
         raise errors.duplicate_param()
     return params
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=msgspec.json.encode(data), status=status, headers=headers, content_type="application/json"
-    )
-
-
-def error_response(err: ApiError, headers: dict[str, str] | None = None) -> web.Response:
-    merged = dict(headers or {})
-    merged.update(err.headers)
-    return json_response(err.body(), err.http_status, merged)
 
 
 class ApiGateway:
