@@ -1,5 +1,6 @@
 """The kit is loaded only when asked for: ``import connectorkit`` (and every public name of it) never
-imports pytest or ``connectorkit.testing``; importing the kit does."""
+imports pytest or ``connectorkit.testing``; the kit's targets and checks do not need pytest either,
+its test classes do."""
 
 from __future__ import annotations
 
@@ -19,5 +20,7 @@ def test_connectorkit_and_all_its_public_names_load_neither_pytest_nor_the_kit()
     assert _loaded("import connectorkit; [getattr(connectorkit, n) for n in connectorkit.__all__]") == "[]"
 
 
-def test_the_kit_loads_pytest_when_asked_for() -> None:
-    assert _loaded("import connectorkit.testing") == "['connectorkit.testing', 'pytest']"
+def test_the_kit_loads_pytest_only_for_its_test_classes() -> None:
+    assert _loaded("import connectorkit.testing") == "['connectorkit.testing']"
+    suite = _loaded("import connectorkit.testing as t; t.SpotConformance")
+    assert suite == "['connectorkit.testing', 'pytest']"

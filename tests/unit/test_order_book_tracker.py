@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from connectorkit.connector.book_sync_rule import BookSyncRule
 from connectorkit.connector.order_book_tracker import OrderBookTracker
 from connectorkit.connector.order_book_tracker_data_source import ContinuityRule, OrderBookTrackerDataSource
 from connectorkit.core.order_book import OrderBook
@@ -436,5 +437,27 @@ async def test_a_book_is_ready_only_while_its_stream_is_live(source: ScriptedDat
         metrics = tracker.metrics(BTC)
         assert metrics.snapshots_applied == 2 and metrics.resyncs == 1
         assert tracker.order_books[BTC].snapshot()[0][0].amount == Decimal(2)  # the new snapshot's
+    finally:
+        await tracker.stop()
+
+
+async def test_the_tracker_applies_the_data_sources_whole_sync_rule() -> None:
+    """A data source's ``sync_rule`` (here: a depth-limited feed) is what the tracker enforces,
+    not only its continuity shorthand."""
+
+    class DepthLimited(ScriptedDataSource):
+        sync_rule = BookSyncRule(ContinuityRule.CONSECUTIVE, depth=2)
+
+    source = DepthLimited([BTC])
+    source.truth[BTC] = snap(BTC, 10, [("100", "1"), ("99", "1"), ("98", "1")], [("101", "1")])
+    source.gate(BTC).set()
+    tracker = OrderBookTracker(source, [BTC], first_diff_wait=0.0)
+    await tracker.start()
+    try:
+        await asyncio.wait_for(tracker.wait_ready(), 3)
+        assert levels(tracker.order_books[BTC])[0] == [("100", "1"), ("99", "1")]
+        source.route(diff(BTC, 11, 11, bids=[("100.5", "2")]))  # pushes 99 out of the top 2
+        await eventually(lambda: tracker.metrics(BTC).diffs_applied == 1)
+        assert levels(tracker.order_books[BTC])[0] == [("100.5", "2"), ("100", "1")]
     finally:
         await tracker.stop()

@@ -24,19 +24,24 @@ class BusUnavailableError(ConnectionError):
 
 
 def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (the user name, if any, is kept)."""
+    """``url`` with any password replaced by ``***`` (the user name, if any, is kept): the one in
+    the authority and a ``password=`` query option (redis-py accepts both)."""
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return "<invalid URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:{MASK}@{host}" + (f":{parts.port}" if parts.port is not None else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    query = "&".join(
+        f"{name}={MASK}" if name.lower() == "password" else (f"{name}={value}" if sep else name)
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{parts.username or ''}:{MASK}@{host}" + (f":{port}" if port is not None else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def validate_url(url: str) -> str:

@@ -68,6 +68,14 @@ class PublishingOrderBookTracker(OrderBookTracker):
         else:
             self._sink.on_not_ready(pair, "snapshot did not bridge the buffered diffs")
 
+    def _on_book_stream(self, pair: str, live: bool) -> None:
+        # The data source has already marked the stream down when this runs, so ask the book.
+        sync = self._syncs.get(pair)
+        was_synchronised = sync is not None and sync.ready
+        super()._on_book_stream(pair, live)
+        if not live and was_synchronised:  # the upstream socket dropped: consumers must hold
+            self._sink.on_not_ready(pair, "upstream book stream down")
+
     def request_resync(self, trading_pair: str, reason: str) -> None:
         was_ready = self.is_ready(trading_pair)
         super().request_resync(trading_pair, reason)

@@ -230,7 +230,7 @@ class OrderBookTracker:
         self._stream_seen[pair] = asyncio.Event()
         sync = self._syncs[pair] = BookSynchronizer(
             pair,
-            self._data_source.continuity,
+            self._data_source.book_sync_rule,
             verify_checksum=self._data_source.verify_checksum,
             max_buffer=self._max_buffer,
         )

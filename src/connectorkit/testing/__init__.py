@@ -8,14 +8,16 @@ A connector is done when it passes the suite. Wiring it in takes a target and a 
     class TestBinanceConformance(SpotConformance):
         target = BinanceSpotTarget()
 
-This package imports pytest (the test classes); ``import connectorkit`` never loads it. The checks
-themselves (:mod:`connectorkit.testing.checks`) are plain coroutines that raise
+The test classes need pytest and are loaded only when asked for (PEP 562), so the targets, the
+checks and ``connectorkit new-connector`` work without it; ``import connectorkit`` loads none of
+this. The checks themselves (:mod:`connectorkit.testing.checks`) are plain coroutines that raise
 :class:`ConformanceError`, usable from any runner. See docs/writing-a-connector.md, "Conformance".
 """
 
+from typing import TYPE_CHECKING, Any
+
 from connectorkit.testing.harness import ConformanceError, EventLog, SecretWatch, Session, wait_until
 from connectorkit.testing.registry import conformance_target, register_conformance_target
-from connectorkit.testing.suite import PerpetualConformance, SpotConformance, suite_for
 from connectorkit.testing.target import (
     ConformanceTarget,
     Credentials,
@@ -45,3 +47,17 @@ __all__ = [
     "suite_for",
     "wait_until",
 ]
+
+
+_SUITE_NAMES = frozenset({"PerpetualConformance", "SpotConformance", "suite_for"})
+
+if TYPE_CHECKING:
+    from connectorkit.testing.suite import PerpetualConformance, SpotConformance, suite_for
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUITE_NAMES:
+        from connectorkit.testing import suite
+
+        return getattr(suite, name)
+    raise AttributeError(f"module 'connectorkit.testing' has no attribute {name!r}")

@@ -37,3 +37,10 @@ def test_market_data_bus_setting_is_masked_and_validated() -> None:
     with pytest.raises(ValidationError) as caught:
         build_settings("binance", ["BTC-USDT"], market_data_bus="http://:s3cr3t-pw@127.0.0.1:6379")
     assert "s3cr3t-pw" not in str(caught.value)
+
+
+def test_mask_url_also_hides_a_password_given_as_a_query_option() -> None:
+    masked = mask_url("redis://127.0.0.1:6379/0?password=hunter2&socket_timeout=5")
+    assert "hunter2" not in masked
+    assert masked == "redis://127.0.0.1:6379/0?password=***&socket_timeout=5"
+    assert mask_url("rediss://u:hunter2@h:1/2?Password=hunter2") == "rediss://u:***@h:1/2?Password=***"

@@ -205,3 +205,21 @@ def test_the_guide_walks_through_the_scaffold_the_command_actually_offers(tmp_pa
     failing = _run_generated_tests(tmp_path, package, "-k", "every_template_method")
     assert "write MyVenueAuth.rest_authenticate next" in failing.stdout  # the line the guide quotes
     assert "`write MyVenueAuth.rest_authenticate next`" in guide
+
+
+def test_the_scaffold_works_where_pytest_is_not_installed(tmp_path: Path) -> None:
+    """pytest is a dev dependency: the command a user runs must not need it."""
+    probe = (
+        "import builtins, pathlib, sys\n"
+        "real = builtins.__import__\n"
+        "def guard(name, *args, **kwargs):\n"
+        "    if name.split('.')[0] in ('pytest', '_pytest'):\n"
+        "        raise ModuleNotFoundError(name)\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = guard\n"
+        "from connectorkit.cli.main import main\n"
+        f"sys.exit(main(['new-connector', 'no_pytest', '--dir', {str(tmp_path)!r}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "no_pytest" / "tests" / "no_pytest_conformance_target.py").exists()
