@@ -133,8 +133,11 @@ async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print,
     bus_url = getattr(args, "bus", None)  # callers may build the Namespace without the option
     bus = {} if bus_url is None else {"market_data_bus": bus_url}
     if bus_url is not None:
-        from connectorkit.bus.connection import unreachable_reason
-
+        try:
+            from connectorkit.bus.connection import unreachable_reason
+        except ImportError as exc:  # redis-py is the optional [redis] extra
+            err(f"book: --bus needs the redis extra (pip install 'connectorkit[redis]'): {exc}")
+            return 2
         reason = await unreachable_reason(bus_url)
         if reason is not None:
             err(f"book: {reason}")

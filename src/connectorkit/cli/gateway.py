@@ -14,7 +14,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectorkit.cli.options import add_connector_options, connector_help, connector_overrides
+from connectorkit.cli.options import (
+    add_connector_options,
+    connector_help,
+    connector_overrides,
+    positive_count,
+    positive_seconds,
+)
 from connectorkit.cli.signals import stop_on_sigint
 from connectorkit.connector.settings import UnknownConnectorError, create_connector
 
@@ -35,22 +41,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("pairs", metavar="PAIR", nargs="+", help="trading pairs, e.g. BTC-USDT ETH-USDT")
     parser.add_argument("--bus", required=True, metavar="URL",
                         help="redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://... (TLS)")
-    parser.add_argument("--snapshot-interval", type=float, default=5.0, metavar="S",
+    parser.add_argument("--snapshot-interval", type=positive_seconds, default=5.0, metavar="S",
                         help="seconds between snapshot checkpoints (default 5)")
-    parser.add_argument("--maxlen", type=int, default=10_000, metavar="N",
+    parser.add_argument("--maxlen", type=positive_count, default=10_000, metavar="N",
                         help="approximate entries kept per book stream (MAXLEN ~ N, default 10000)")
-    parser.add_argument("--heartbeat-ttl", type=float, default=5.0, metavar="S",
+    parser.add_argument("--heartbeat-ttl", type=positive_seconds, default=5.0, metavar="S",
                         help="heartbeat lifetime: consumers stop trusting the books this long after "
                         "the gateway's last beat (default 5)")
-    parser.add_argument("--duration", type=float, default=None, metavar="S",
+    parser.add_argument("--duration", type=positive_seconds, default=None, metavar="S",
                         help="stop after S seconds (default: until Ctrl-C)")
     add_connector_options(parser)
     return parser
 
 
 async def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
-    from connectorkit.bus.connection import BusUnavailableError, BusUrlError, mask_url
-    from connectorkit.bus.gateway import MarketDataGateway
+    try:
+        from connectorkit.bus.connection import BusUnavailableError, BusUrlError, mask_url
+        from connectorkit.bus.gateway import MarketDataGateway
+    except ImportError as exc:  # redis-py is the optional [redis] extra
+        out(f"gateway: needs the redis extra (pip install 'connectorkit[redis]'): {exc}")
+        return 2
     from connectorkit.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
 
     try:

@@ -23,7 +23,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Write DIR/NAME/ with the seed's files (NAME_exchange.py or NAME_derivative.py, "
             "NAME_auth.py, NAME_api_order_book_data_source.py, NAME_api_user_stream_data_source.py, "
-            "NAME_constants.py, NAME_utils.py with DEFAULT_FEES, NAME_web_utils.py) and a test. Every "
+            "NAME_constants.py, NAME_utils.py with DEFAULT_FEES, NAME_web_utils.py, NAME_replay.py) and "
+            "tests/ (a conformance target and a test module running the shared suite). Every "
             "method the templates leave abstract is a stub marked @unwritten; the test names the "
             f"first one left to write. Then follow {GUIDE}: fill in, replay, conformance."
         ),

@@ -117,3 +117,14 @@ def test_a_closed_stdout_ends_a_command_quietly_with_141(monkeypatch: pytest.Mon
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())  # `connectorkit replay FILE | head -0`
     assert main(["replay", str(capture)]) == EXIT_BROKEN_PIPE == 141
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--duration", "--snapshot-interval", "--heartbeat-ttl", "--maxlen"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_gateway_refuses_non_finite_or_non_positive_numbers(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["gateway", "binance", "BTC-USDT", "--bus", "redis://127.0.0.1:1", option, value])
+    assert exc.value.code == 2
+    assert option in capsys.readouterr().err

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import NamedTuple
 
 import msgspec
@@ -231,6 +232,17 @@ def _trades(data: msgspec.Raw, pair_of: Mapping[str, str], received: float) -> l
     return messages
 
 
+def _number(text: str, what: str, positive: bool) -> Decimal | None:
+    """An optional decimal field: None when empty; a non-finite (or, for a price, non-positive)
+    value is off-schema."""
+    if not text:
+        return None
+    value = exact_decimal(text)
+    if not value.is_finite() or (positive and value <= 0):
+        raise OkxWireError(f"OKX {what} {text!r} is not a finite{' positive' if positive else ''} number")
+    return value
+
+
 def _funding(data: msgspec.Raw, pair_of: Mapping[str, str]) -> list[PublicItem]:
     """``funding-rate`` / ``mark-price`` / ``index-tickers`` -> partial FundingInfoUpdates."""
     try:
@@ -238,10 +250,10 @@ def _funding(data: msgspec.Raw, pair_of: Mapping[str, str]) -> list[PublicItem]:
         return [
             FundingInfoUpdate(
                 trading_pair=_pair(row.instId, pair_of),
-                index_price=exact_decimal(row.idxPx) if row.idxPx else None,
-                mark_price=exact_decimal(row.markPx) if row.markPx else None,
+                index_price=_number(row.idxPx, "index price", positive=True),
+                mark_price=_number(row.markPx, "mark price", positive=True),
                 next_funding_utc_timestamp=int(row.fundingTime) // 1000 if row.fundingTime else None,
-                rate=exact_decimal(row.fundingRate) if row.fundingRate else None,
+                rate=_number(row.fundingRate, "funding rate", positive=False),
             )
             for row in rows
         ]

@@ -134,6 +134,11 @@ def test_pong_and_unread_channels_give_nothing() -> None:
         '"px":"NaN","sz":"1","side":"buy","ts":"1"}]}',
         '{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1",'
         '"px":"1","sz":"1","side":"up","ts":"1"}]}',
+        '{"arg":{"channel":"mark-price","instId":"BTC-USDT-SWAP"},"data":[{"instId":"BTC-USDT-SWAP",'
+        '"markPx":"NaN","ts":"1"}]}',
+        '{"arg":{"channel":"funding-rate","instId":"BTC-USDT-SWAP"},"data":[{"instId":"BTC-USDT-SWAP",'
+        '"fundingRate":"Infinity","fundingTime":"1"}]}',
+        '{"arg":{"channel":"index-tickers","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","idxPx":"-5"}]}',
     ],
 )
 def test_off_schema_frames_are_typed_wire_errors(raw: str) -> None:
