@@ -367,7 +367,7 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
                 cursor.trades_id = entry_id
                 try:
                     trade = wire.TRADE_DECODER.decode(fields[_ENTRY])
-                    price, amount = Decimal(trade.price), Decimal(trade.amount)
+                    price, amount = _finite(trade.price), _finite(trade.amount)
                 except (KeyError, msgspec.DecodeError, InvalidOperation):
                     self._malformed(cursor.pair, cursor.trades_stream, entry_id)
                     continue
@@ -445,7 +445,7 @@ class BusOrderBookDataSource(OrderBookTrackerDataSource):
             last = cast(Entries, await self._client.xrevrange(stream, count=1))
             if last:
                 try:
-                    prices[pair] = Decimal(wire.TRADE_DECODER.decode(last[0][1][_ENTRY]).price)
+                    prices[pair] = _finite(wire.TRADE_DECODER.decode(last[0][1][_ENTRY]).price)
                 except (KeyError, msgspec.DecodeError, InvalidOperation):
                     self.malformed_frames += 1
         return prices
@@ -465,8 +465,16 @@ def entry_time(entry_id: bytes) -> float:
     return int(entry_id.partition(b"-")[0]) / 1000
 
 
+def _finite(text: str) -> Decimal:
+    """A decimal string from the bus; NaN or an infinity is as malformed as text that is no number."""
+    value = Decimal(text)
+    if not value.is_finite():
+        raise InvalidOperation(f"{text!r} is not a finite number")
+    return value
+
+
 def _funding_info(pair: str, entry: wire.FundingEntry) -> FundingInfo:
     return FundingInfo(
-        pair, Decimal(entry.index_price), Decimal(entry.mark_price), entry.next_funding_utc_timestamp,
-        Decimal(entry.rate),
+        pair, _finite(entry.index_price), _finite(entry.mark_price), entry.next_funding_utc_timestamp,
+        _finite(entry.rate),
     )
