@@ -53,3 +53,10 @@ def test_suite_for_picks_the_perpetual_suite_for_a_perpetual_target() -> None:
     assert perpetual.__name__ == "TestBinancePerpetualConformance"
     assert issubclass(perpetual, PerpetualConformance)
     assert isinstance(perpetual.target, BinancePerpetualTarget)
+
+
+def test_every_sandbox_order_status_has_a_truth_for_the_suite() -> None:
+    from connectorkit.sandbox.engine import OrderStatus
+    from connectorkit.testing.binance import _STATES
+
+    assert {status.value for status in OrderStatus} <= set(_STATES)

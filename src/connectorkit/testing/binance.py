@@ -44,6 +44,7 @@ _STATES = {
     "FILLED": OrderState.FILLED,
     "CANCELED": OrderState.CANCELED,
     "EXPIRED": OrderState.CANCELED,  # the connectors report an exchange-side expiry as cancelled
+    "REJECTED": OrderState.FAILED,
 }
 #: The simulated market trades this often in the books checks (a book that moves many times a second).
 _SIMULATOR_INTERVAL_S = 0.05
