@@ -57,10 +57,17 @@ def validate_url(url: str) -> str:
     return url
 
 
+READ_TIMEOUT_S = 10.0
+"""No answer for this long is a lost connection (raised as a RedisError, so callers reconnect):
+a half-open socket (a NAT drop, a failover without a reset) must not hang a consumer's read or a
+shared-budget grant. Far above the longest blocking call made (``XREAD BLOCK`` of 100 ms)."""
+
+
 def client_for(url: str, *, timeout: float = 5.0) -> aioredis.Redis:
     """A redis-py asyncio client for ``url`` (bytes replies; no connection is made yet)."""
     return aioredis.Redis.from_url(
-        validate_url(url), socket_connect_timeout=timeout, socket_timeout=None, decode_responses=False
+        validate_url(url), socket_connect_timeout=timeout, socket_timeout=READ_TIMEOUT_S,
+        decode_responses=False,
     )
 
 

@@ -44,3 +44,13 @@ def test_mask_url_also_hides_a_password_given_as_a_query_option() -> None:
     assert "hunter2" not in masked
     assert masked == "redis://127.0.0.1:6379/0?password=***&socket_timeout=5"
     assert mask_url("rediss://u:hunter2@h:1/2?Password=hunter2") == "rediss://u:***@h:1/2?Password=***"
+
+
+def test_every_bus_client_has_a_finite_read_timeout_above_the_blocking_read() -> None:
+    from connectorkit.bus.connection import READ_TIMEOUT_S, client_for
+    from connectorkit.bus.consumer import BusOrderBookDataSource
+
+    client = client_for("redis://127.0.0.1:1/0")
+    kwargs = client.connection_pool.connection_kwargs
+    assert kwargs["socket_timeout"] == READ_TIMEOUT_S
+    assert READ_TIMEOUT_S * 1000 > 10 * BusOrderBookDataSource.BLOCK_MS
