@@ -71,8 +71,8 @@ class PublishingOrderBookTracker(OrderBookTracker):
     def _on_book_stream(self, pair: str, live: bool) -> None:
         # The data source has already marked the stream down when this runs, so ask the book.
         sync = self._syncs.get(pair)
-        was_synchronised = sync is not None and sync.ready
-        super()._on_book_stream(pair, live)
+        was_synchronised = self._running and sync is not None and sync.ready  # not on stop: the
+        super()._on_book_stream(pair, live)  # gateway publishes its own "stopped" marks then
         if not live and was_synchronised:  # the upstream socket dropped: consumers must hold
             self._sink.on_not_ready(pair, "upstream book stream down")
 
