@@ -1,4 +1,4 @@
-"""Where the tests find their data: everything lives inside the repository (no ``../shared``)."""
+"""Where the tests find their data: everything they read lives inside this repository, under tests/data."""
 
 from __future__ import annotations
 
